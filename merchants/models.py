@@ -1,0 +1,133 @@
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+
+hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a hex colour such as #1a73e8.")
+origin_validator = RegexValidator(
+    r"^https?://[a-z0-9.\-]+(:[0-9]{1,5})?$", "Use an origin such as https://shop.example.com (no path)."
+)
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not an IANA time zone such as Europe/Paris.")
+
+
+class Merchant(models.Model):
+    """A tenant: a shop that books deliveries with us, and the brand its customers see."""
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=120)
+    # Brand
+    brand_name = models.CharField(max_length=120, help_text="Name shown to customers on pages and messages.")
+    logo = models.FileField(upload_to="logos/", blank=True)
+    logo_url = models.URLField(blank=True, help_text="Used when no logo file is uploaded.")
+    primary_colour = models.CharField(max_length=7, default="#1a73e8", validators=[hex_colour])
+    accent_colour = models.CharField(max_length=7, default="#0b3d91", validators=[hex_colour])
+    time_zone = models.CharField(max_length=64, default="Europe/Paris", validators=[validate_time_zone])
+    languages = models.JSONField(default=list, help_text='Language codes the brand speaks, first is default, e.g. ["fr", "en"].')
+    sms_sender = models.CharField(max_length=16, blank=True, help_text="Alphanumeric sender id or E.164 number.")
+    email_from = models.EmailField(blank=True)
+    support_phone = models.CharField(max_length=20, blank=True)
+    currency = models.CharField(max_length=3, default="EUR")
+    # Delivery options the merchant allows
+    safe_drop_allowed = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(primary_colour__regex=r"^#[0-9a-fA-F]{6}$"), name="merchant_primary_colour_hex"),
+            models.CheckConstraint(condition=Q(accent_colour__regex=r"^#[0-9a-fA-F]{6}$"), name="merchant_accent_colour_hex"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def zone_info(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    @property
+    def default_language(self) -> str:
+        return self.languages[0] if self.languages else "en"
+
+    @property
+    def logo_src(self) -> str:
+        return self.logo.url if self.logo else self.logo_url
+
+
+class ApiKey(models.Model):
+    """A merchant's credential. Only a SHA-256 digest is stored; the key is shown once."""
+
+    class Kind(models.TextChoices):
+        PUBLISHABLE = "publishable", "Publishable (pk_, browser widget)"
+        SECRET = "secret", "Secret (sk_, servers)"
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="api_keys")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    name = models.CharField(max_length=80, default="default")
+    prefix = models.CharField(max_length=16, help_text="The first characters, to recognise the key.")
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["merchant", "kind", "created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.merchant.slug}, {self.kind})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class AllowedOrigin(models.Model):
+    """An origin allowed to call the browser API with a publishable key and to frame the picker."""
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="allowed_origins")
+    origin = models.CharField(max_length=200, validators=[origin_validator])
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["merchant", "origin"], name="unique_merchant_origin")]
+
+    def __str__(self) -> str:
+        return self.origin
+
+
+class WebhookEndpoint(models.Model):
+    """Where a merchant receives signed event notifications."""
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="webhooks")
+    url = models.URLField()
+    secret = models.CharField(max_length=64, help_text="HMAC-SHA256 signing secret.")
+    events = models.JSONField(default=list, blank=True, help_text="Milestones to send; empty means all.")
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class StaffMembership(models.Model):
+    class Role(models.TextChoices):
+        OWNER = "owner", "Owner"
+        DISPATCHER = "dispatcher", "Dispatcher"
+        CARE = "care", "Care agent"
+        VIEWER = "viewer", "Viewer"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="staff")
+    role = models.CharField(max_length=12, choices=Role.choices)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "merchant"], name="unique_staff_membership")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.merchant} · {self.role}"

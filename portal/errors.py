@@ -1,0 +1,101 @@
+"""Domain errors and the single DRF exception handler.
+
+Every app defines an error-code enum and raises `DomainError` (or a subclass)
+with one of its codes. The handler below turns it, and DRF's own errors, into
+`{"error": {"code", "message", "fields", ...}}` with the right status.
+"""
+
+from enum import StrEnum
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+
+class DomainError(Exception):
+    """A rule of the domain refused the request; `code` is stable and machine-readable."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+
+    def __init__(
+        self,
+        code: StrEnum | str,
+        message: str,
+        *,
+        status_code: int | None = None,
+        fields: dict[str, list[str]] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = str(code)
+        self.message = message
+        if status_code is not None:
+            self.status_code = status_code
+        self.fields = fields or {}
+        self.extra = extra or {}
+
+    def as_body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.fields:
+            body["fields"] = self.fields
+        body.update(self.extra)
+        return {"error": body}
+
+
+def _flatten_field_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
+    fields: dict[str, list[str]] = {}
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            if key == "non_field_errors":
+                name = prefix or "non_field_errors"
+            for sub_name, messages in _flatten_field_errors(value, name).items():
+                fields.setdefault(sub_name, []).extend(messages)
+    elif isinstance(detail, list):
+        if all(not isinstance(item, dict | list) for item in detail):
+            fields[prefix or "non_field_errors"] = [str(item) for item in detail]
+        else:
+            for index, item in enumerate(detail):
+                fields.update(_flatten_field_errors(item, f"{prefix}[{index}]"))
+    else:
+        fields[prefix or "non_field_errors"] = [str(detail)]
+    return fields
+
+
+_DRF_CODES = {
+    exceptions.ParseError: ("malformed_request", "The request body could not be parsed: {detail}"),
+    exceptions.NotAuthenticated: ("not_authenticated", "{detail}"),
+    exceptions.AuthenticationFailed: ("invalid_api_key", "{detail}"),
+    exceptions.PermissionDenied: ("permission_denied", "{detail}"),
+    exceptions.NotFound: ("not_found", "{detail}"),
+    exceptions.MethodNotAllowed: ("method_not_allowed", "{detail}"),
+    exceptions.UnsupportedMediaType: ("unsupported_media_type", "{detail}"),
+    exceptions.Throttled: ("rate_limited", "{detail}"),
+}
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DomainError):
+        return Response(exc.as_body(), status=exc.status_code)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        fields = _flatten_field_errors(exc.detail)
+        summary = "; ".join(f"{name}: {' '.join(messages)}" for name, messages in fields.items())
+        body = {"code": "invalid_request", "message": f"Some fields are invalid. {summary}", "fields": fields}
+    else:
+        code, template = next(
+            ((c, t) for cls, (c, t) in _DRF_CODES.items() if isinstance(exc, cls)),
+            ("error", "{detail}"),
+        )
+        body = {"code": code, "message": template.format(detail=getattr(exc, "detail", str(exc)))}
+    response.data = {"error": body}
+    return response

@@ -1,0 +1,204 @@
+"""The one authoritative journey: canonical events, raw carrier events, pings, ETAs, proof, care exceptions."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from dispatch.models import Stop, Vehicle
+from scheduling.models import Delivery
+
+
+class Milestone(models.TextChoices):
+    CREATED = "created", "Created"
+    SCHEDULED = "scheduled", "Scheduled"
+    SCANNED_OUT = "scanned_out", "Left the depot"
+    OUT_FOR_DELIVERY = "out_for_delivery", "Out for delivery"
+    ARRIVING = "arriving", "Arriving"
+    ARRIVED = "arrived", "Driver arrived"
+    ATTEMPTED = "attempted", "Delivery attempted"
+    DELIVERED = "delivered", "Delivered"
+    RETURNED = "returned", "Returned to depot"
+    EXCEPTION = "exception", "Exception"
+
+
+class Event(models.Model):
+    """A canonical milestone on a delivery's journey, whatever source reported it."""
+
+    class Source(models.TextChoices):
+        SYSTEM = "system", "System"
+        DRIVER = "driver", "Driver app"
+        CARRIER = "carrier", "Carrier"
+        CUSTOMER = "customer", "Customer"
+        AGENT = "agent", "Care agent"
+        GEOFENCE = "geofence", "Geofence"
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="events")
+    milestone = models.CharField(max_length=20, choices=Milestone.choices)
+    reason = models.CharField(max_length=40, blank=True, help_text="For attempted / exception: a reason code.")
+    source = models.CharField(max_length=10, choices=Source.choices)
+    client_id = models.CharField(max_length=80, blank=True, help_text="The sender's id for this event, for idempotency.")
+    recorded_at = models.DateTimeField(help_text="When it happened, by the sender's clock.")
+    received_at = models.DateTimeField(auto_now_add=True)
+    raw = models.ForeignKey("RawCarrierEvent", null=True, blank=True, on_delete=models.SET_NULL, related_name="events")
+    lat = models.FloatField(null=True, blank=True)
+    lng = models.FloatField(null=True, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["recorded_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "client_id"], condition=~Q(client_id=""), name="unique_event_client_id_per_source"
+            ),
+        ]
+        indexes = [models.Index(fields=["delivery", "recorded_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.delivery_id} {self.milestone} {self.recorded_at:%H:%M}"
+
+
+class Carrier(models.Model):
+    """A third-party carrier that posts events in its own format."""
+
+    class Format(models.TextChoices):
+        SWIFTPOST = "swiftpost", "SwiftPost (flat JSON)"
+        PARCELNET = "parcelnet", "ParcelNet (nested batch)"
+
+    code = models.SlugField(unique=True)
+    name = models.CharField(max_length=80)
+    format = models.CharField(max_length=20, choices=Format.choices)
+    secret_digest = models.CharField(max_length=64, help_text="SHA-256 of the carrier's shared secret.")
+    active = models.BooleanField(default=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CarrierCodeMapping(models.Model):
+    carrier = models.ForeignKey(Carrier, on_delete=models.CASCADE, related_name="mappings")
+    external_code = models.CharField(max_length=40)
+    milestone = models.CharField(max_length=20, choices=Milestone.choices)
+    reason = models.CharField(max_length=40, blank=True)
+    description = models.CharField(max_length=120, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["carrier", "external_code"], name="unique_carrier_code")]
+
+    def __str__(self) -> str:
+        return f"{self.carrier.code}:{self.external_code} → {self.milestone}"
+
+
+class RawCarrierEvent(models.Model):
+    """Exactly what a carrier sent, kept whether or not we understood it."""
+
+    carrier = models.ForeignKey(Carrier, on_delete=models.PROTECT, related_name="raw_events")
+    delivery = models.ForeignKey(Delivery, null=True, blank=True, on_delete=models.SET_NULL, related_name="raw_events")
+    external_id = models.CharField(max_length=80)
+    external_code = models.CharField(max_length=40)
+    payload = models.JSONField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    mapped = models.BooleanField(default=False)
+    problem = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["carrier", "external_id"], name="unique_raw_event_per_carrier")]
+
+    def __str__(self) -> str:
+        return f"{self.carrier.code} {self.external_code}"
+
+
+class Ping(models.Model):
+    vehicle = models.ForeignKey(Vehicle, on_delete=models.CASCADE, related_name="pings")
+    client_id = models.CharField(max_length=80, blank=True)
+    recorded_at = models.DateTimeField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    lat = models.FloatField()
+    lng = models.FloatField()
+    speed_mps = models.FloatField(null=True, blank=True)
+    heading = models.FloatField(null=True, blank=True)
+    accuracy_m = models.FloatField(null=True, blank=True)
+    flagged = models.CharField(max_length=40, blank=True, help_text="Why this point is not trusted, if it is not.")
+
+    class Meta:
+        ordering = ["recorded_at"]
+        indexes = [models.Index(fields=["vehicle", "recorded_at"])]
+        constraints = [
+            models.UniqueConstraint(fields=["vehicle", "client_id"], condition=~Q(client_id=""), name="unique_ping_client_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.vehicle_id} {self.recorded_at:%H:%M:%S}"
+
+
+class EtaSnapshot(models.Model):
+    """A prediction as published, kept to measure accuracy against the actual arrival."""
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="eta_snapshots")
+    stop = models.ForeignKey(Stop, null=True, blank=True, on_delete=models.SET_NULL, related_name="eta_snapshots")
+    computed_at = models.DateTimeField()
+    eta = models.DateTimeField()
+    band_start = models.DateTimeField()
+    band_end = models.DateTimeField()
+    stops_away = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["computed_at"]
+        indexes = [models.Index(fields=["delivery", "computed_at"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(band_start__lte=models.F("eta"), band_end__gte=models.F("eta")), name="eta_inside_band"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.delivery_id} eta {self.eta:%H:%M}"
+
+
+class ProofOfDelivery(models.Model):
+    delivery = models.OneToOneField(Delivery, on_delete=models.CASCADE, related_name="proof")
+    recipient_name = models.CharField(max_length=120, blank=True)
+    photo = models.FileField(upload_to="pod/photos/", blank=True)
+    signature = models.FileField(upload_to="pod/signatures/", blank=True)
+    lat = models.FloatField(null=True, blank=True)
+    lng = models.FloatField(null=True, blank=True)
+    captured_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"proof for {self.delivery_id}"
+
+
+class Rating(models.Model):
+    delivery = models.OneToOneField(Delivery, on_delete=models.CASCADE, related_name="rating")
+    stars = models.PositiveSmallIntegerField()
+    comment = models.TextField(blank=True, max_length=1000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(stars__gte=1, stars__lte=5), name="rating_one_to_five")]
+
+
+class JourneyException(models.Model):
+    """Something a care agent must look at, with an owner and a clock."""
+
+    class State(models.TextChoices):
+        OPEN = "open", "Open"
+        ASSIGNED = "assigned", "Assigned"
+        RESOLVED = "resolved", "Resolved"
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="exceptions")
+    code = models.CharField(max_length=40, help_text="e.g. unknown_carrier_code, window_at_risk, failed_attempt")
+    message = models.CharField(max_length=300)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    opened_at = models.DateTimeField()
+    due_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["due_at"]
+        indexes = [models.Index(fields=["state", "due_at"])]
+        constraints = [
+            models.CheckConstraint(condition=~Q(state="resolved") | Q(resolved_at__isnull=False), name="resolved_exception_has_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} on {self.delivery_id}"

@@ -1,0 +1,2 @@
+# Websocket routes of this app; portal/asgi.py mounts them.
+websocket_urlpatterns: list = []

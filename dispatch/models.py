@@ -66,6 +66,11 @@ class Vehicle(models.Model):
     cost_per_km = models.DecimalField(max_digits=6, decimal_places=3, default=0.45)
     cost_per_hour = models.DecimalField(max_digits=6, decimal_places=2, default=28)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.AVAILABLE)
+    # Where the vehicle was last seen; tracking writes these from trusted pings so the re-planner
+    # can start each route from where the vehicle really is.
+    last_lat = models.FloatField(null=True, blank=True)
+    last_lng = models.FloatField(null=True, blank=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["code"]

@@ -1,0 +1,36 @@
+import pytest
+from rest_framework.test import APIClient
+
+from merchants.models import ApiKey
+from merchants.services import api_key_create
+from tests.factories import MerchantFactory
+
+
+@pytest.fixture
+def merchant(db):
+    return MerchantFactory(slug="fresh-basket", name="Fresh Basket")
+
+
+@pytest.fixture
+def outsider_merchant(db):
+    return MerchantFactory(slug="other-shop", name="Other Shop")
+
+
+@pytest.fixture
+def secret_key(merchant) -> str:
+    _, raw = api_key_create(merchant=merchant, kind=ApiKey.Kind.SECRET)
+    return raw
+
+
+@pytest.fixture
+def publishable_key(merchant) -> str:
+    _, raw = api_key_create(merchant=merchant, kind=ApiKey.Kind.PUBLISHABLE)
+    return raw
+
+
+@pytest.fixture
+def api(secret_key) -> APIClient:
+    """An API client authenticated as the merchant's server."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret_key}")
+    return client

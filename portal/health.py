@@ -52,7 +52,7 @@ def _broker() -> Check:
     from portal.celery import app
 
     try:
-        with app.connection_for_write() as conn:
+        with app.connection_for_write(settings.CELERY_BROKER_URL) as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
     except Exception as exc:
         return Check("broker", False, f"{type(exc).__name__}: {exc}")

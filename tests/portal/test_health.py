@@ -1,0 +1,49 @@
+from django.test import override_settings
+
+REDIS_NOWHERE = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+
+
+def test_health_reports_every_part_up_on_the_embedded_defaults(client, db):
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert set(body["checks"]) == {"database", "channel_layer", "broker"}
+    assert all(check["ok"] for check in body["checks"].values())
+
+
+def test_health_is_503_and_names_the_channel_layer_when_it_is_down(client, db):
+    layer = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_NOWHERE]}}}
+    with override_settings(CHANNEL_LAYERS=layer):
+        response = client.get("/healthz")
+
+    assert response.status_code == 503
+    body = response.json()
+    assert body["failing"] == ["channel_layer"]
+    assert body["checks"]["database"]["ok"] is True
+
+
+def test_health_is_503_and_names_the_broker_when_it_is_down(client, db):
+    with override_settings(CELERY_TASK_ALWAYS_EAGER=False, CELERY_BROKER_URL=REDIS_NOWHERE):
+        response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json()["failing"] == ["broker"]
+
+
+def test_health_is_503_when_the_database_is_down(client, db, monkeypatch):
+    from django.db.utils import OperationalError
+
+    class UnreachableDatabase:
+        vendor = "postgresql"
+
+        def cursor(self):
+            raise OperationalError("connection refused")
+
+    monkeypatch.setattr("portal.health.connection", UnreachableDatabase())
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert "database" in response.json()["failing"]
+    assert "connection refused" in response.json()["checks"]["database"]["detail"]

@@ -108,7 +108,7 @@ MERCHANTS = (
     MerchantSpec(
         slug="fresh-basket", name="Fresh Basket", primary="#2e7d32", accent="#f9a825", languages=("fr", "en"),
         sms_sender="FreshBasket", email_from="livraison@freshbasket.example", origin="https://shop.freshbasket.example",
-        deliveries_per_day=110, skill_share=(("refrigerated", 0.25),), parcels=(1, 4), weight=(3, 18),
+        deliveries_per_day=125, skill_share=(("refrigerated", 0.25),), parcels=(1, 4), weight=(3, 18),
         templates=(
             ("premium", _T(7, 0), _T(8, 0), WEEKDAYS + SATURDAY, "7.90", 1, _T(20, 0), 4),
             ("standard", _T(8, 0), _T(10, 0), WEEKDAYS + SATURDAY, "3.90", 1, _T(22, 0), 10),

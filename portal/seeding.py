@@ -174,3 +174,76 @@ def plans_missing(today: dt.date, days: int) -> list[tuple[Depot, dt.date]]:
             if not Plan.objects.filter(depot=depot, date=day, status=Plan.Status.ACTIVE).exists():
                 missing.append((depot, day))
     return missing
+
+
+def _recipient(rng: random.Random, index: int) -> tuple[str, str, str]:
+    name = rng.choice(city.RECIPIENT_NAMES)
+    handle = name.lower().replace(" ", ".").replace("é", "e").replace("ë", "e").replace("ï", "i")
+    return name, f"+336{rng.randint(10000000, 99999999)}", f"{handle}{index}@example.com"
+
+
+def seed_deliveries(merchants: list[tuple[Merchant, city.MerchantSpec]], today: dt.date, days: int, scale: float) -> int:
+    """Book each merchant's deliveries day by day into windows of the address's zone, through the booking service.
+
+    Order references are natural keys (merchant, date, number): an existing one is left alone, so a second
+    run books nothing new. A full window is skipped, exactly as a shopper would be turned away.
+    """
+    from scheduling.errors import SchedulingError
+    from scheduling.models import Window
+    from scheduling.services import delivery_create_for_seed
+
+    zones = {zone.code: zone for zone in Zone.objects.all()}
+    created = 0
+    for merchant, spec in merchants:
+        existing = set(Delivery.objects.filter(merchant=merchant).values_list("order_ref", flat=True))
+        windows = {}
+        for window in Window.objects.filter(merchant=merchant, date__gte=today, date__lt=today + dt.timedelta(days=days)):
+            windows.setdefault((window.zone_id, window.date), []).append(window)
+        for offset in range(days):
+            day = today + dt.timedelta(days=offset)
+            rng = random.Random(f"{spec.slug}-{day.isoformat()}")
+            count = round(spec.deliveries_per_day * scale * (0.6 if day.isoweekday() == 7 else 1.0))
+            for number in range(1, count + 1):
+                district = city.district_for(rng)
+                address = city.address_in(rng, district)
+                name, phone, email = _recipient(rng, number)
+                skills = tuple(skill for skill, share in spec.skill_share if rng.random() < share)
+                size = rng.choice(("small", "small", "medium", "large")) if spec.slug == "fresh-basket" else rng.choice(("large", "bulky"))
+                order_ref = f"{spec.slug[:2].upper()}-{day:%m%d}-{number:04d}"
+                zone = zones.get(_zone_code_for(address["lat"], address["lng"]))
+                candidates = windows.get((zone.pk, day), []) if zone else []
+                if order_ref in existing or not candidates:
+                    continue
+                window = rng.choice(candidates)
+                try:
+                    delivery_create_for_seed(
+                        merchant=merchant, window=window, order_ref=order_ref, recipient_name=name,
+                        recipient_phone=phone, recipient_email=email, address_line1=address["line1"],
+                        address_city=address["city"], address_postcode=address["postcode"], lat=address["lat"],
+                        lng=address["lng"], access_notes=rng.choice(("", "", "Digicode 4821B, 3rd floor", "Ring twice", "Gate code 1934")),
+                        safe_drop=merchant.safe_drop_allowed and rng.random() < 0.3, size=size, skills=skills,
+                        language=merchant.default_language,
+                    )
+                except SchedulingError:
+                    continue  # the window is full: this shopper would have picked another day
+                created += 1
+    return created
+
+
+def demo_seed(*, today: dt.date, days: int = 7, scale: float = 1.0, plan: bool = True, plan_seconds: float = 2.0,
+              log=print) -> SeedReport:
+    """Seed the demo city for `days` days from `today`; returns the keys and links a newcomer needs."""
+    from dispatch.services import plan_day
+    from scheduling.services import windows_materialize
+
+    merchants = seed_static(today, days)
+    log(f"Merchants, fleet and templates ready ({Vehicle.objects.count()} vehicles, {Zone.objects.count()} zones).")
+    for merchant, _spec in merchants:
+        windows_materialize(merchant=merchant, start=today, days=days)
+    booked = seed_deliveries(merchants, today, days, scale)
+    log(f"{booked} new deliveries booked ({Delivery.objects.count()} in all).")
+    if plan:
+        for depot, day in plans_missing(today, days):
+            result = plan_day(depot=depot, date=day, trigger="seed", time_limit_s=plan_seconds)
+            log(f"  planned {depot.code} {day}: {result.routes.count()} routes, {len(result.unassigned)} unassigned")
+    return report_for(merchants, today)

@@ -131,7 +131,6 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
-    "notifications-send-due-reminders": {"task": "notifications.tasks.reminders_send_due", "schedule": 60.0},
     "scheduling-purge-expired-holds": {"task": "scheduling.tasks.holds_purge_expired", "schedule": 300.0},
 }
 

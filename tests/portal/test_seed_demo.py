@@ -1,0 +1,60 @@
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from dispatch.models import Depot, Plan, Route, Shift, Stop, Vehicle, Zone
+from dispatch.zones import zone_for_point
+from merchants.models import ApiKey, Merchant
+from scheduling.models import Delivery, Window
+
+SMALL = {"days": 2, "scale": 0.15, "plan_seconds": 0.5}
+
+
+def counts() -> dict[str, int]:
+    models = (Merchant, ApiKey, Depot, Zone, Vehicle, Shift, Window, Delivery, Plan, Route, Stop)
+    return {model.__name__: model.objects.count() for model in models}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_seeding_twice_gives_the_same_counts():
+    call_command("seed_demo", stdout=StringIO(), **SMALL)
+    first = counts()
+    call_command("seed_demo", stdout=StringIO(), **SMALL)
+
+    assert counts() == first
+    assert first["Delivery"] > 0 and first["Plan"] == 2 * first["Depot"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_seeded_city_has_the_promised_shape():
+    call_command("seed_demo", stdout=StringIO(), days=7, scale=0.1, no_plan=True)
+
+    assert Merchant.objects.count() >= 2
+    assert len(set(Merchant.objects.values_list("primary_colour", flat=True))) == Merchant.objects.count()
+    assert Depot.objects.count() == 2
+    assert Vehicle.objects.count() >= 15
+    assert {"two_person", "refrigerated"} <= {skill for v in Vehicle.objects.all() for skill in v.skills}
+    assert Vehicle.objects.filter(is_electric=True, range_km__isnull=False).exists()
+    assert set(Window.objects.values_list("label", flat=True)) == {"standard", "evening", "weekend", "premium"}
+    assert Window.objects.values("date").distinct().count() == 7
+
+
+@pytest.mark.django_db(transaction=True)
+def test_seed_json_gives_keys_that_work_and_addresses_inside_the_area(client):
+    out = StringIO()
+    call_command("seed_demo", stdout=out, json=True, **SMALL)
+
+    payload = json.loads(out.getvalue())
+    assert len(payload["merchants"]) >= 2
+    for merchant in payload["merchants"]:
+        response = client.get("/api/v1/merchant/", HTTP_AUTHORIZATION=f"Bearer {merchant['secret_key']}")
+        assert response.status_code == 200 and response.json()["slug"] == merchant["slug"]
+        address = merchant["sample_address"]
+        assert set(address) == {"line1", "city", "postcode", "lat", "lng"}
+        assert zone_for_point(lat=address["lat"], lng=address["lng"]) is not None
+        assert merchant["publishable_key"].startswith("pk_")
+    assert payload["tracking_urls"]
+    token = payload["tracking_urls"][0].rstrip("/").rsplit("/", 1)[-1]
+    assert Delivery.objects.filter(tracking_token=token).exists()

@@ -1,0 +1,80 @@
+"""The demo server, started as the README's first command starts it, serves every entry point."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory):
+    db = tmp_path_factory.mktemp("demo") / "demo.sqlite3"
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_ENV"}}
+    env.update({"SQLITE_PATH": str(db), "DJANGO_SETTINGS_MODULE": "portal.settings"})
+    manage = [sys.executable, "manage.py"]
+    subprocess.run([*manage, "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=180)
+    subprocess.run([*manage, "seed_demo", "--days", "1", "--scale", "0.1", "--no-plan"], cwd=ROOT, env=env,
+                   check=True, timeout=180, capture_output=True)
+    port = free_port()
+    server = subprocess.Popen([*manage, "serve_demo", "--port", str(port), "--no-simulate"], cwd=ROOT, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(base + "/healthz", timeout=2)
+            break
+        except OSError:
+            if server.poll() is not None:
+                raise RuntimeError(server.stdout.read().decode())
+            time.sleep(0.3)
+    yield base
+    server.terminate()
+    server.wait(timeout=10)
+
+
+def fetch(url: str) -> tuple[int, str]:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return response.status, response.read().decode("utf-8", "replace")
+
+
+def test_the_home_page_links_every_surface(demo_server):
+    status, html = fetch(demo_server + "/")
+
+    assert status == 200
+    for title in ("Demo checkout", "Sample tracking page", "Dispatch console", "Admin", "API docs"):
+        assert title in html
+
+
+def test_the_admin_login_is_served(demo_server):
+    status, html = fetch(demo_server + "/admin/login/")
+
+    assert status == 200 and "csrfmiddlewaretoken" in html
+
+
+def test_the_api_docs_and_their_assets_are_served_by_us(demo_server):
+    status, html = fetch(demo_server + "/api/docs/")
+    asset_status, asset = fetch(demo_server + "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js")
+
+    assert status == 200 and "swagger-ui-bundle.js" in html
+    assert "cdn" not in html.lower()
+    assert asset_status == 200 and len(asset) > 100_000
+
+
+def test_health_is_ok_on_the_demo_server(demo_server):
+    status, body = fetch(demo_server + "/healthz")
+
+    assert status == 200 and '"status": "ok"' in body

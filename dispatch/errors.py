@@ -1,0 +1,18 @@
+"""Dispatch's error codes and its one domain exception type."""
+
+from enum import StrEnum
+
+from portal.errors import DomainError
+
+
+class DispatchErrorCode(StrEnum):
+    NO_VEHICLES = "no_vehicles"
+    NO_ACTIVE_PLAN = "no_active_plan"
+    VEHICLE_NOT_IN_PLAN = "vehicle_not_in_plan"
+    VEHICLE_ALREADY_LOST = "vehicle_already_lost"
+    INVALID_SPEED_FACTOR = "invalid_speed_factor"
+    PLAN_CONFLICT = "plan_conflict"
+
+
+class DispatchError(DomainError):
+    """A dispatch rule refused the request."""

@@ -1,0 +1,311 @@
+"""From the ORM to the solver: build a depot's day as a solver `Problem`, and read a plan back.
+
+The solver sees integer seconds since the plan day's local midnight (in the
+depot's time zone) and integer metres. Location indexes are: 0 the depot, then
+one per vehicle that does not start at the depot (a re-plan in flight), then one
+per job. Solver ids are the database primary keys as strings.
+"""
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field, replace
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Prefetch
+
+from dispatch import travel
+from dispatch.models import Depot, Job, Plan, Shift, Stop, Vehicle
+from dispatch.solver import Break, Problem
+from dispatch.solver import Job as SJob
+from dispatch.solver import Vehicle as SVehicle
+
+# Jobs the planner serves: booked and not finished. Held jobs are checkout holds that may never be booked.
+PLANNABLE_JOB_STATUSES = (Job.Status.PENDING, Job.Status.PLANNED, Job.Status.IN_PROGRESS)
+# Stops that already happened: a re-plan keeps them as history and never moves them.
+FINISHED_STOP_STATUSES = (Stop.Status.DONE, Stop.Status.FAILED)
+# Cost, in the solver's units (seconds of driving), of moving a customer to another vehicle or place
+# when re-planning: high enough that a re-plan keeps customers where they were unless it really helps.
+REPLAN_CHANGE_PENALTY = 900
+
+
+@dataclass(frozen=True)
+class FinishedStop:
+    """A stop kept unchanged in the next plan's route history."""
+
+    job_id: int
+    status: str
+    lat: float
+    lng: float
+    planned_arrival: dt.datetime
+    planned_departure: dt.datetime
+    actual_arrival: dt.datetime | None
+    actual_departure: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class VehicleHistory:
+    """What a vehicle already did in the current plan, and where it is now."""
+
+    route_starts_at: dt.datetime
+    finished: tuple[FinishedStop, ...]
+    remaining: tuple[int, ...]  # job ids still to do, in the current plan's order
+    driven_m: int  # depot to the last finished stop, through the finished ones
+    in_progress: int | None  # job id the vehicle is at or already driving to
+    position: tuple[float, float] | None  # (lat, lng), None means the depot
+
+
+@dataclass
+class PlanningInput:
+    """A solver problem plus what is needed to turn its solution back into rows."""
+
+    depot: Depot
+    date: dt.date
+    epoch: dt.datetime  # aware; solver time 0
+    problem: Problem | None  # None when there is nothing to solve (no jobs or no vehicles)
+    jobs: dict[str, Job]
+    shifts: dict[str, Shift]
+    unplannable: list[dict] = field(default_factory=list)  # jobs refused before solving
+    history: dict[int, VehicleHistory] = field(default_factory=dict)  # by vehicle id
+    arrived: dict[int, dt.datetime | None] = field(default_factory=dict)  # job id -> actual arrival, driver on site
+    previous: Plan | None = None
+
+    def to_datetime(self, seconds: int) -> dt.datetime:
+        return (self.epoch + dt.timedelta(seconds=int(seconds))).astimezone(dt.UTC)
+
+    def to_seconds(self, moment: dt.datetime) -> int:
+        return int((moment - self.epoch).total_seconds())
+
+
+def plan_epoch(*, depot: Depot, date: dt.date) -> dt.datetime:
+    """Local midnight of the plan day at the depot: the solver's time 0."""
+    return dt.datetime.combine(date, dt.time(0, 0), tzinfo=ZoneInfo(depot.time_zone))
+
+
+def plan_active(*, depot: Depot, date: dt.date) -> Plan | None:
+    return Plan.objects.filter(depot=depot, date=date, status=Plan.Status.ACTIVE).first()
+
+
+def _plannable_jobs(depot: Depot, date: dt.date) -> list[Job]:
+    return list(
+        Job.objects.filter(depot=depot, date=date, status__in=PLANNABLE_JOB_STATUSES)
+        .select_related("zone")
+        .order_by("pk")
+    )
+
+
+def _shifts(depot: Depot, date: dt.date) -> list[Shift]:
+    # Lost and in-maintenance vehicles do not drive; their jobs go to the others.
+    return list(
+        Shift.objects.filter(depot=depot, date=date, vehicle__status=Vehicle.Status.AVAILABLE)
+        .select_related("vehicle", "driver")
+        .order_by("vehicle__code", "pk")
+    )
+
+
+def _history(previous: Plan, now: dt.datetime) -> dict[int, VehicleHistory]:
+    """Read where each vehicle of the current plan stands at `now`."""
+    routes = previous.routes.select_related("vehicle").prefetch_related(
+        Prefetch("stops", queryset=Stop.objects.select_related("job").order_by("sequence"))
+    )
+    history: dict[int, VehicleHistory] = {}
+    for route in routes:
+        stops = list(route.stops.all())
+        finished = tuple(
+            FinishedStop(
+                job_id=s.job_id, status=s.status, lat=s.job.lat, lng=s.job.lng, planned_arrival=s.planned_arrival,
+                planned_departure=s.planned_departure, actual_arrival=s.actual_arrival,
+                actual_departure=s.actual_departure,
+            )
+            for s in stops if s.status in FINISHED_STOP_STATUSES
+        )
+        open_stops = [s for s in stops if s.status not in FINISHED_STOP_STATUSES]
+        in_progress: int | None = None
+        if open_stops and (open_stops[0].status == Stop.Status.ARRIVED or now >= route.starts_at):
+            # At the stop, or on the road towards it: the driver will not turn around.
+            in_progress = open_stops[0].job_id
+        vehicle = route.vehicle
+        position: tuple[float, float] | None
+        if vehicle.last_lat is not None and vehicle.last_lng is not None and vehicle.last_seen_at is not None:
+            position = (vehicle.last_lat, vehicle.last_lng)
+        elif open_stops and open_stops[0].status == Stop.Status.ARRIVED:
+            position = (open_stops[0].job.lat, open_stops[0].job.lng)
+        else:
+            # By the plan: the last stop the vehicle should have left by now, else the depot.
+            left = [s for s in stops if s.planned_departure <= now or s.status in FINISHED_STOP_STATUSES]
+            position = (left[-1].job.lat, left[-1].job.lng) if left else None
+        history[vehicle.pk] = VehicleHistory(
+            route_starts_at=route.starts_at,
+            finished=finished,
+            driven_m=0,
+            remaining=tuple(s.job_id for s in open_stops),
+            in_progress=in_progress,
+            position=position,
+        )
+    return history
+
+
+def _with_driven_distance(depot: Depot, history: dict[int, VehicleHistory]) -> dict[int, VehicleHistory]:
+    """Add to each vehicle's history the distance it covered through its finished stops."""
+    chains = {vid: [(depot.lat, depot.lng)] + [(f.lat, f.lng) for f in h.finished] for vid, h in history.items() if h.finished}
+    if not chains:
+        return history
+    points = [p for chain in chains.values() for p in chain]
+    distances, _durations = travel.provider_from_settings().matrices(points)
+    result = dict(history)
+    offset = 0
+    for vid, chain in chains.items():
+        legs = range(offset, offset + len(chain) - 1)
+        result[vid] = replace(history[vid], driven_m=sum(int(distances[i][i + 1]) for i in legs))
+        offset += len(chain)
+    return result
+
+
+def _break_for(shift: Shift, epoch: dt.datetime, start: int) -> Break | None:
+    if not shift.break_minutes or shift.break_earliest is None or shift.break_latest is None:
+        return None
+    earliest = int((shift.break_earliest - epoch).total_seconds())
+    latest = int((shift.break_latest - epoch).total_seconds())
+    if latest < start:
+        return None  # the break window is over (taken, or skipped) by the time this route starts
+    return Break(earliest_start=max(earliest, start), latest_start=latest, duration_s=shift.break_minutes * 60)
+
+
+def problem_build(
+    *, depot: Depot, date: dt.date, now: dt.datetime | None = None, time_limit_s: float | None = None
+) -> PlanningInput:
+    """Build the solver problem for a depot's day.
+
+    With `now` (a re-plan in flight), also:
+    1. read the active plan: finished stops become history and are left out;
+    2. start each vehicle from where it is at `now` (its last ping, else where the plan puts it);
+    3. lock the stop each vehicle is at or driving to as its first stop;
+    4. warm-start from the active plan's order with a change penalty;
+    5. soften windows, so a job that can no longer make its window is still served late and reported at risk.
+    """
+    epoch = plan_epoch(depot=depot, date=date)
+    previous = plan_active(depot=depot, date=date)
+    history = _history(previous, now) if (previous is not None and now is not None) else {}
+    history = _with_driven_distance(depot, history)
+    arrived = dict(
+        Stop.objects.filter(route__plan=previous, status=Stop.Status.ARRIVED).values_list("job_id", "actual_arrival")
+    ) if history else {}
+    finished_job_ids = {f.job_id for h in history.values() for f in h.finished}
+
+    jobs = [j for j in _plannable_jobs(depot, date) if j.pk not in finished_job_ids]
+    shifts = _shifts(depot, date)
+    planning = PlanningInput(
+        depot=depot, date=date, epoch=epoch, problem=None,
+        jobs={str(j.pk): j for j in jobs}, shifts={str(s.vehicle_id): s for s in shifts},
+        history=history, arrived=arrived, previous=previous,
+    )
+    if not jobs:
+        return planning
+    if not shifts:
+        planning.unplannable = [
+            {"job": j.pk, "reason": "no_vehicle", "message": "No vehicle has a shift at this depot on this day."}
+            for j in jobs
+        ]
+        return planning
+
+    now_s = planning.to_seconds(now) if now is not None else None
+    points: list[tuple[float, float]] = [(depot.lat, depot.lng)]
+    vehicle_start_location: dict[int, int] = {}
+    for shift in shifts:
+        position = history.get(shift.vehicle_id).position if shift.vehicle_id in history else None
+        if position is None:
+            vehicle_start_location[shift.vehicle_id] = 0
+        else:
+            vehicle_start_location[shift.vehicle_id] = len(points)
+            points.append(position)
+    job_location: dict[int, int] = {}
+    for job in jobs:
+        job_location[job.pk] = len(points)
+        points.append((job.lat, job.lng))
+
+    departure = min(s.starts_at for s in shifts)
+    if now is not None:
+        departure = max(departure, now)
+    provider = travel.provider_from_settings()
+    distances, durations = provider.matrices(points, departure_s=max(planning.to_seconds(departure), 0))
+    durations = [list(row) for row in durations]
+    # Congestion and weather: travel into a zone is slower by its speed factor.
+    for job in jobs:
+        factor = job.zone.speed_factor
+        if factor != 1.0:
+            column = job_location[job.pk]
+            for row in durations:
+                row[column] = int(math.ceil(row[column] * factor))
+
+    solver_jobs = []
+    for job in jobs:
+        start = max(planning.to_seconds(job.window_start), 0)
+        end = max(planning.to_seconds(job.window_end), start + 1)
+        solver_jobs.append(SJob(
+            id=str(job.pk),
+            location=job_location[job.pk],
+            window_start=start,
+            window_end=end,
+            service_s=int(job.service_seconds or job.zone.service_seconds),
+            demand=(int(job.parcels), int(job.weight_kg)),
+            skills=frozenset(job.skills or ()),
+            soft_window=now is not None,
+        ))
+
+    solver_vehicles = []
+    locked: dict[str, tuple[str, ...]] = {}
+    initial_routes: dict[str, tuple[str, ...]] = {}
+    for shift in shifts:
+        vehicle = shift.vehicle
+        shift_start = planning.to_seconds(shift.starts_at)
+        shift_end = planning.to_seconds(shift.ends_at)
+        start = shift_start if now_s is None else max(shift_start, now_s)
+        if start >= shift_end:
+            continue  # the shift is over: this vehicle takes no more work today
+        max_duration = shift.max_duration_minutes * 60 if shift.max_duration_minutes else None
+        if max_duration is not None and start > shift_start:
+            max_duration = max(max_duration - (start - shift_start), 1)
+        parcels, weight = vehicle.capacity_parcels, vehicle.capacity_weight_kg
+        past = history.get(vehicle.pk)
+        if past is not None:
+            # Parcels of failed attempts are still on board.
+            for finished in past.finished:
+                if finished.status == Stop.Status.FAILED and str(finished.job_id) in planning.jobs:
+                    failed = planning.jobs[str(finished.job_id)]
+                    parcels, weight = parcels - failed.parcels, weight - failed.weight_kg
+        solver_vehicles.append(SVehicle(
+            id=str(vehicle.pk),
+            start_location=vehicle_start_location[vehicle.pk],
+            end_location=0,
+            shift_start=start,
+            shift_end=shift_end,
+            capacity=(max(parcels, 0), max(weight, 0)),
+            skills=frozenset(vehicle.skills or ()),
+            max_distance_m=vehicle.range_km * 1000 if vehicle.range_km else None,
+            max_duration_s=max_duration,
+            break_=_break_for(shift, epoch, start),
+        ))
+        if past is not None:
+            remaining = tuple(str(j) for j in past.remaining if str(j) in planning.jobs)
+            if remaining:
+                initial_routes[str(vehicle.pk)] = remaining
+            if past.in_progress is not None and str(past.in_progress) in planning.jobs:
+                locked[str(vehicle.pk)] = (str(past.in_progress),)
+
+    if not solver_vehicles:
+        planning.unplannable = [
+            {"job": j.pk, "reason": "no_vehicle", "message": "Every shift of this day is over."} for j in jobs
+        ]
+        return planning
+
+    planning.problem = Problem(
+        jobs=tuple(solver_jobs),
+        vehicles=tuple(solver_vehicles),
+        durations=tuple(tuple(row) for row in durations),
+        distances=tuple(tuple(row) for row in distances),
+        time_limit_s=float(time_limit_s if time_limit_s is not None else settings.PLANNER_TIME_LIMIT_SECONDS),
+        locked=locked,
+        initial_routes=initial_routes,
+        change_penalty=REPLAN_CHANGE_PENALTY if initial_routes else 0,
+    )
+    return planning

@@ -1,0 +1,310 @@
+"""Writes of the dispatch app: saving plans, re-planning in flight, fleet disruptions."""
+
+import datetime as dt
+import logging
+import time
+from dataclasses import replace
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Max, Q
+
+from dispatch.errors import DispatchError, DispatchErrorCode
+from dispatch.models import Depot, Job, Plan, Route, Shift, Stop, Vehicle, Zone
+from dispatch.planning import FINISHED_STOP_STATUSES, PlanningInput, plan_active, problem_build
+from dispatch.signals import plan_changed
+from dispatch.solver import RoutePlan, Solution, SolveStatus, Unassigned, Visit, plan_diff, plan_solve_problem
+from portal import clock
+
+logger = logging.getLogger(__name__)
+
+
+def _replan_cache_key(depot_id: int, date: dt.date) -> str:
+    return f"dispatch:replan:{depot_id}:{date.isoformat()}"
+
+
+def replan_request(*, depot_id: int, date: dt.date, trigger: str, debounce: bool = True) -> None:
+    """Ask for a re-plan of one depot's day, coalescing a burst of requests into one task.
+
+    1. Nothing happens until the surrounding transaction commits (a rolled-back
+       change must not re-plan, nor swallow the next request).
+    2. On commit, `cache.add` claims the per depot/day key for the debounce
+       window; only the caller that claims it enqueues the task, with the
+       debounce as countdown. Later requests in the window find the key and
+       are folded into that task.
+    3. The task releases the key when it starts, so a change that arrives while
+       it solves asks for one more re-plan.
+
+    `debounce=False` (a dispatcher's button, a lost vehicle) enqueues at once,
+    without waiting for or joining a pending burst.
+    """
+    from dispatch import tasks  # tasks import this module
+
+    key = _replan_cache_key(depot_id, date)
+    countdown = settings.REPLAN_DEBOUNCE_SECONDS if debounce else 0
+
+    def enqueue() -> None:
+        if debounce and not cache.add(key, trigger, timeout=max(countdown, 1) * 3):
+            logger.debug("re-plan of depot %s on %s already queued; %s folded in", depot_id, date, trigger)
+            return
+        tasks.replan_depot_day.apply_async(args=(depot_id, date.isoformat(), trigger), countdown=countdown)
+
+    transaction.on_commit(enqueue)
+
+
+def replan_release(*, depot_id: int, date: dt.date) -> None:
+    """Let the next change of this depot's day queue a new re-plan (called by the task as it starts)."""
+    cache.delete(_replan_cache_key(depot_id, date))
+
+
+def job_changed(*, job: Job) -> None:
+    """A job was created, cancelled or moved: re-plan every planned day it belongs to, or did.
+
+    That is its own depot and day when that day already has an active plan, and any
+    other active plan that still has a stop for it (the day or depot it moved away from).
+    """
+    days = set(
+        Plan.objects.filter(status=Plan.Status.ACTIVE)
+        .filter(Q(depot_id=job.depot_id, date=job.date) | Q(routes__stops__job=job))
+        .values_list("depot_id", "date")
+    )
+    for depot_id, date in sorted(days):
+        replan_request(depot_id=depot_id, date=date, trigger="job_changed")
+
+
+# --- Planning --------------------------------------------------------------
+
+
+def _visit_rows(planning: PlanningInput, solution: Solution) -> dict[str, dict]:
+    """Where each job lands in a solution: vehicle id, position, planned times (aware UTC)."""
+    rows: dict[str, dict] = {}
+    for route in solution.routes:
+        for position, visit in enumerate(route.visits):
+            rows[visit.job_id] = {
+                "vehicle": int(route.vehicle_id),
+                "position": position,
+                "arrival": planning.to_datetime(visit.start_service),
+                "departure": planning.to_datetime(visit.departure),
+            }
+    return rows
+
+
+def _solution_of_plan(plan: Plan, planning: PlanningInput) -> Solution:
+    """The saved plan's open stops in solver terms, to diff the new solution against."""
+    routes = []
+    for route in plan.routes.prefetch_related("stops"):
+        stops = sorted(route.stops.all(), key=lambda s: s.sequence)
+        visits = tuple(
+            Visit(
+                str(s.job_id), planning.to_seconds(s.planned_arrival), planning.to_seconds(s.planned_arrival),
+                planning.to_seconds(s.planned_departure),
+            )
+            for s in stops if s.status not in FINISHED_STOP_STATUSES
+        )
+        routes.append(RoutePlan(
+            vehicle_id=str(route.vehicle_id), visits=visits, break_start=None, distance_m=route.distance_m,
+            duration_s=route.duration_s, start_time=planning.to_seconds(route.starts_at),
+            end_time=planning.to_seconds(route.ends_at),
+        ))
+    unassigned = tuple(Unassigned(str(u["job"]), u["reason"], u.get("message", "")) for u in plan.unassigned)
+    return Solution(tuple(routes), unassigned, plan.distance_m, plan.duration_s, 0, SolveStatus.OPTIMAL_OR_FEASIBLE)
+
+
+def _plan_diff_json(previous: Plan | None, planning: PlanningInput, solution: Solution, visits: dict[str, dict]) -> dict:
+    """What changed for customers compared with the plan being replaced.
+
+    `moved`: jobs now on another vehicle, or in another order among the jobs that stayed
+    on their vehicle; `added`: jobs the previous plan did not have; `at_risk`: jobs whose
+    planned arrival is after their window, with the predicted lateness in seconds;
+    `newly_unassigned`: jobs this plan cannot serve that the previous one did not already report.
+    """
+    before = _solution_of_plan(previous, planning) if previous is not None else Solution(
+        (), (), 0, 0, 0, SolveStatus.OPTIMAL_OR_FEASIBLE
+    )
+    diff = plan_diff(before, solution)
+    moved, added = [], []
+    for move in diff.moved:
+        if move.from_vehicle is None:
+            added.append(int(move.job_id))
+            continue
+        moved.append({
+            "job": int(move.job_id), "from_vehicle": int(move.from_vehicle), "to_vehicle": int(move.to_vehicle),
+            "from_position": move.from_position + 1, "to_position": move.to_position + 1,
+        })
+    at_risk = []
+    for job_id, row in visits.items():
+        lateness = int((row["arrival"] - planning.jobs[job_id].window_end).total_seconds())
+        if lateness > 0:
+            at_risk.append({"job": int(job_id), "lateness_s": lateness})
+    at_risk.sort(key=lambda r: (-r["lateness_s"], r["job"]))
+    return {
+        "previous_version": previous.version if previous is not None else None,
+        "moved": sorted(moved, key=lambda r: r["job"]),
+        "added": sorted(added) if previous is not None else [],
+        "at_risk": at_risk,
+        "newly_unassigned": sorted(int(j) for j in diff.newly_unassigned) if previous is not None else [],
+    }
+
+
+def _plan_save(*, planning: PlanningInput, solution: Solution, trigger: str, solve_seconds: float) -> Plan:
+    """Save a solved day as the new active plan, superseding the previous one, in one transaction.
+
+    1. Lock the depot row: two workers saving the same depot's day queue up here
+       (the version unique constraint is the last guard).
+    2. Supersede the active plan and create the next version.
+    3. Write routes: finished stops first (history, copied unchanged), then the solved visits.
+    4. Mark served jobs planned and unserved ones pending again.
+    5. Announce the plan once the transaction has committed.
+    """
+    depot, date = planning.depot, planning.date
+    visits = _visit_rows(planning, solution)
+    unassigned = sorted(
+        ({"job": int(u.job_id), "reason": str(u.reason), "message": u.message} for u in solution.unassigned),
+        key=lambda u: u["job"],
+    )
+
+    with transaction.atomic():
+        Depot.objects.select_for_update().get(pk=depot.pk)
+        previous = Plan.objects.filter(depot=depot, date=date, status=Plan.Status.ACTIVE).first()
+        last_version = Plan.objects.filter(depot=depot, date=date).aggregate(v=Max("version"))["v"] or 0
+        diff = _plan_diff_json(previous, planning, solution, visits)
+        if previous is not None:
+            Plan.objects.filter(pk=previous.pk).update(status=Plan.Status.SUPERSEDED)
+        plan = Plan.objects.create(
+            depot=depot, date=date, version=last_version + 1, status=Plan.Status.ACTIVE, trigger=trigger[:40],
+            solve_seconds=round(solve_seconds, 3),
+            unassigned=unassigned, diff=diff,
+        )
+
+        solved_routes = {r.vehicle_id: r for r in solution.routes}
+        vehicle_ids = sorted(set(planning.history) | {int(v) for v in solved_routes})
+        shifts_by_vehicle = {s.vehicle_id: s for s in Shift.objects.filter(depot=depot, date=date)}
+        total_distance = total_duration = 0
+        stops: list[Stop] = []
+        for vehicle_id in vehicle_ids:
+            past = planning.history.get(vehicle_id)
+            solved = solved_routes.get(str(vehicle_id))
+            finished = past.finished if past is not None else ()
+            if not finished and (solved is None or not solved.visits):
+                continue
+            shift = shifts_by_vehicle.get(vehicle_id)
+            # A route in flight counts what it already drove (to its last finished stop) plus what is left.
+            driven = past.driven_m if finished else 0
+            if solved is not None and solved.visits:
+                starts_at = past.route_starts_at if finished else planning.to_datetime(solved.start_time)
+                ends_at = planning.to_datetime(solved.end_time)
+                distance = driven + int(solved.distance_m)
+            else:
+                starts_at = past.route_starts_at
+                ends_at = max(f.actual_departure or f.planned_departure for f in finished)
+                distance = driven
+            duration = int((max(ends_at, starts_at) - starts_at).total_seconds())
+            route = Route.objects.create(
+                plan=plan, vehicle_id=vehicle_id, shift=shift, starts_at=starts_at, ends_at=max(ends_at, starts_at),
+                break_starts_at=planning.to_datetime(solved.break_start)
+                if solved is not None and solved.visits and solved.break_start is not None else None,
+                distance_m=distance, duration_s=duration,
+            )
+            total_distance += distance
+            total_duration += duration
+            sequence = 0
+            for f in finished:
+                sequence += 1
+                stops.append(Stop(
+                    route=route, job_id=f.job_id, sequence=sequence, status=f.status,
+                    planned_arrival=f.planned_arrival, planned_departure=f.planned_departure,
+                    actual_arrival=f.actual_arrival, actual_departure=f.actual_departure,
+                ))
+            for visit in solved.visits if solved is not None else ():
+                sequence += 1
+                job = planning.jobs[visit.job_id]
+                arrived = job.pk in planning.arrived or job.status == Job.Status.IN_PROGRESS
+                stops.append(Stop(
+                    route=route, job_id=job.pk, sequence=sequence,
+                    status=Stop.Status.ARRIVED if arrived else Stop.Status.PENDING,
+                    planned_arrival=visits[visit.job_id]["arrival"],
+                    planned_departure=visits[visit.job_id]["departure"],
+                    actual_arrival=planning.arrived.get(job.pk),
+                ))
+        Stop.objects.bulk_create(stops)
+        Plan.objects.filter(pk=plan.pk).update(distance_m=total_distance, duration_s=total_duration)
+        plan.distance_m, plan.duration_s = total_distance, total_duration
+
+        served = [int(j) for j in visits]
+        Job.objects.filter(pk__in=served, status=Job.Status.PENDING).update(status=Job.Status.PLANNED)
+        Job.objects.filter(pk__in=[u["job"] for u in unassigned], status=Job.Status.PLANNED).update(
+            status=Job.Status.PENDING
+        )
+        transaction.on_commit(lambda: plan_changed.send(sender=Plan, plan=plan))
+    logger.info(
+        "plan %s saved (%s): %d stops, %d unassigned, %.1f km, solved in %.2f s",
+        plan, trigger, len(stops), len(unassigned), total_distance / 1000, solve_seconds,
+    )
+    return plan
+
+
+def _solve_and_save(planning: PlanningInput, trigger: str) -> Plan:
+    started = time.perf_counter()
+    if planning.problem is not None:
+        solution = plan_solve_problem(planning.problem)
+    else:
+        solution = Solution((), (), 0, 0, 0, SolveStatus.OPTIMAL_OR_FEASIBLE)
+    if planning.unplannable:
+        extra = tuple(Unassigned(str(u["job"]), u["reason"], u["message"]) for u in planning.unplannable)
+        solution = replace(solution, unassigned=solution.unassigned + extra)
+    return _plan_save(planning=planning, solution=solution, trigger=trigger, solve_seconds=time.perf_counter() - started)
+
+
+def plan_day(*, depot: Depot, date: dt.date, trigger: str = "initial", time_limit_s: float | None = None) -> Plan:
+    """Plan a depot's day from scratch (every vehicle starts at the depot) and save it as the active plan."""
+    planning = problem_build(depot=depot, date=date, time_limit_s=time_limit_s)
+    return _solve_and_save(planning, trigger)
+
+
+def plan_replan(*, depot: Depot, date: dt.date, trigger: str, now: dt.datetime | None = None) -> Plan:
+    """Re-plan a depot's day in flight from where every vehicle is at `now`; done stops never move."""
+    now = now or clock.now()
+    planning = problem_build(depot=depot, date=date, now=now)
+    return _solve_and_save(planning, trigger)
+
+
+# --- Disruptions -----------------------------------------------------------
+
+
+def vehicle_mark_lost(*, vehicle: Vehicle, now: dt.datetime | None = None) -> bool:
+    """A vehicle broke down: take it off the road and re-plan today so the others take its remaining jobs.
+
+    The re-plan runs as a task once this commits (at once, not debounced: a
+    broken-down van is urgent). Returns whether today had a plan to redo.
+    """
+    now = now or clock.now()
+    updated = Vehicle.objects.filter(pk=vehicle.pk).exclude(status=Vehicle.Status.LOST).update(
+        status=Vehicle.Status.LOST
+    )
+    if not updated:
+        raise DispatchError(
+            DispatchErrorCode.VEHICLE_ALREADY_LOST, f"{vehicle} is already marked lost.", status_code=409
+        )
+    vehicle.status = Vehicle.Status.LOST
+    today = now.astimezone(ZoneInfo(vehicle.depot.time_zone)).date()
+    if plan_active(depot=vehicle.depot, date=today) is None:
+        return False
+    replan_request(depot_id=vehicle.depot_id, date=today, trigger="vehicle_lost", debounce=False)
+    return True
+
+
+def zone_set_speed_factor(*, zone: Zone, factor: float, now: dt.datetime | None = None) -> None:
+    """Congestion or weather in a zone: slow its travel times and ask for a re-plan of today."""
+    if not (0.2 <= factor <= 5.0):
+        raise DispatchError(
+            DispatchErrorCode.INVALID_SPEED_FACTOR, "The speed factor must be between 0.2 and 5.",
+            fields={"factor": ["Must be between 0.2 and 5."]},
+        )
+    Zone.objects.filter(pk=zone.pk).update(speed_factor=factor)
+    zone.speed_factor = factor
+    now = now or clock.now()
+    today = now.astimezone(ZoneInfo(zone.depot.time_zone)).date()
+    if plan_active(depot=zone.depot, date=today) is not None:
+        replan_request(depot_id=zone.depot_id, date=today, trigger="speed_factor")

@@ -1,0 +1,123 @@
+"""The dispatcher console: a depot's day on a map and a timeline, with re-plan actions."""
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from dispatch import selectors, services
+from dispatch.errors import DispatchError
+from dispatch.forms import DayForm
+from dispatch.models import Depot, Vehicle
+from portal import clock
+
+
+def _depot_today(depot: Depot) -> dt.date:
+    return clock.now().astimezone(ZoneInfo(depot.time_zone)).date()
+
+
+def _day_from(request: HttpRequest, data) -> tuple[DayForm, Depot | None, dt.date | None]:
+    depots = selectors.depot_list()
+    first = depots[0] if depots else None
+    initial = {"depot": first.pk if first else None, "date": _depot_today(first) if first else clock.now().date()}
+    form = DayForm({**initial, **{k: v for k, v in data.items() if k in ("depot", "date") and v}})
+    if not form.is_valid():
+        return form, None, None
+    return form, form.cleaned_data["depot"], form.cleaned_data["date"]
+
+
+def _console_url(depot: Depot, date: dt.date) -> str:
+    return f"{reverse('dispatch:console')}?{urlencode({'depot': depot.pk, 'date': date.isoformat()})}"
+
+
+@staff_member_required
+@require_GET
+def console(request: HttpRequest) -> HttpResponse:
+    form, depot, date = _day_from(request, request.GET)
+    context = {"form": form, "depot": depot, "date": date, "plan": None,
+               "tile_url": settings.MAP_TILE_URL, "tile_attribution": settings.MAP_TILE_ATTRIBUTION}
+    if depot is not None:
+        plan = selectors.plan_active_for_day(depot=depot, date=date)
+        context["job_counts"] = selectors.day_job_counts(depot=depot, date=date)
+        context["is_today"] = date == _depot_today(depot)
+        if plan is not None:
+            routes = selectors.plan_routes_loaded(plan=plan)
+            context.update(
+                plan=plan,
+                routes=routes,
+                figures=selectors.plan_figures(plan=plan, routes=routes),
+                timeline=selectors.plan_timeline(plan=plan, routes=routes),
+                unassigned=selectors.plan_unassigned_jobs(plan=plan),
+                diff=selectors.plan_diff_rows(plan=plan),
+                data_url=f"{reverse('dispatch:console-data')}?{urlencode({'depot': depot.pk, 'date': date})}",
+            )
+    # A bad depot or day in the query is the caller's mistake; the page still renders with the form's errors.
+    status = 400 if depot is None and form.errors and Depot.objects.exists() else 200
+    return render(request, "dispatch/console.html", context, status=status)
+
+
+@staff_member_required
+@require_GET
+def console_data(request: HttpRequest) -> JsonResponse:
+    form, depot, date = _day_from(request, request.GET)
+    if depot is None:
+        return JsonResponse({"error": {"code": "invalid_request", "message": "Choose a depot and a day.",
+                                       "fields": form.errors.get_json_data()}}, status=400)
+    plan = selectors.plan_active_for_day(depot=depot, date=date)
+    if plan is None:
+        return JsonResponse({"plan": None, "depot": {"name": depot.name, "lat": depot.lat, "lng": depot.lng},
+                             "routes": [], "unassigned": []})
+    routes = selectors.plan_routes_loaded(plan=plan)
+    return JsonResponse(selectors.plan_map_data(plan=plan, routes=routes))
+
+
+def _announce(request: HttpRequest, depot: Depot, date: dt.date, before_id: int | None, what: str) -> None:
+    plan = selectors.plan_active_for_day(depot=depot, date=date)
+    if plan is not None and plan.pk != before_id:
+        diff = plan.diff or {}
+        messages.success(request, _("%(what)s: plan version %(version)s is live — %(moved)d stops moved, "
+                                    "%(risk)d windows at risk, %(unassigned)d unassigned.") % {
+            "what": what, "version": plan.version, "moved": len(diff.get("moved", [])),
+            "risk": len(diff.get("at_risk", [])), "unassigned": len(plan.unassigned)})
+    else:
+        messages.info(request, _("%(what)s: the re-plan is queued; refresh in a few seconds.") % {"what": what})
+
+
+@staff_member_required
+@require_POST
+def replan(request: HttpRequest) -> HttpResponse:
+    form, depot, date = _day_from(request, request.POST)
+    if depot is None:
+        messages.error(request, _("Choose a depot and a day."))
+        return redirect("dispatch:console")
+    before = selectors.plan_active_for_day(depot=depot, date=date)
+    services.replan_request(depot_id=depot.pk, date=date, trigger="manual", debounce=False)
+    _announce(request, depot, date, before.pk if before else None, _("Re-plan") if before else _("Plan"))
+    return redirect(_console_url(depot, date))
+
+
+@staff_member_required
+@require_POST
+def vehicle_lost(request: HttpRequest, vehicle_id: int) -> HttpResponse:
+    vehicle = get_object_or_404(Vehicle.objects.select_related("depot"), pk=vehicle_id)
+    date = _depot_today(vehicle.depot)
+    before = selectors.plan_active_for_day(depot=vehicle.depot, date=date)
+    try:
+        replanning = services.vehicle_mark_lost(vehicle=vehicle)
+    except DispatchError as error:
+        messages.error(request, error.message)
+        return redirect(_console_url(vehicle.depot, date))
+    what = _("%(vehicle)s marked lost") % {"vehicle": vehicle.code}
+    if replanning:
+        _announce(request, vehicle.depot, date, before.pk if before else None, what)
+    else:
+        messages.info(request, _("%(what)s; today has no plan to redo.") % {"what": what})
+    return redirect(_console_url(vehicle.depot, date))

@@ -1,0 +1,156 @@
+"""Travel-time providers: distance (m) and duration (s) matrices between points.
+
+`HaversineProvider` needs no services: great-circle distance times a road factor, at a
+speed that depends on the time of day. `OsrmProvider` asks an OSRM-compatible table
+service. Both cache the matrices of the last few point sets, so one plan (and the
+re-plans right after it) do not recompute them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Protocol
+
+import requests
+
+Point = tuple[float, float]  # (lat, lng)
+Matrix = tuple[tuple[int, ...], ...]
+
+EARTH_RADIUS_M = 6_371_000
+CACHE_SIZE = 8
+DAY_S = 24 * 3600
+
+
+class TravelTimeError(Exception):
+    """The travel-time service failed; `retryable` says whether trying again can help."""
+
+    def __init__(self, message: str, *, retryable: bool) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class TravelTimeProvider(Protocol):
+    def matrices(self, points: list[Point], departure_s: int = 0) -> tuple[Matrix, Matrix]:
+        """(distance_m, duration_s) matrices; `departure_s` is seconds since local midnight."""
+        ...
+
+
+@dataclass(frozen=True)
+class SpeedProfile:
+    """Average urban driving speed by time of day; `slow_periods` are (from_hour, to_hour, km/h)."""
+
+    default_kmh: float = 30.0
+    slow_periods: tuple[tuple[int, int, float], ...] = ((7, 9, 18.0), (16, 19, 18.0))
+
+    def speed_kmh(self, departure_s: int) -> float:
+        hour = (departure_s % DAY_S) / 3600
+        for start, end, kmh in self.slow_periods:
+            if start <= hour < end:
+                return kmh
+        return self.default_kmh
+
+
+def haversine_m(a: Point, b: Point) -> float:
+    lat1, lng1, lat2, lng2 = map(math.radians, (a[0], a[1], b[0], b[1]))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lng2 - lng1) / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(h))
+
+
+class _MatrixCache:
+    def __init__(self) -> None:
+        self._entries: OrderedDict[tuple, tuple[Matrix, Matrix]] = OrderedDict()
+
+    def get(self, key: tuple) -> tuple[Matrix, Matrix] | None:
+        if key in self._entries:
+            self._entries.move_to_end(key)
+            return self._entries[key]
+        return None
+
+    def put(self, key: tuple, value: tuple[Matrix, Matrix]) -> None:
+        self._entries[key] = value
+        while len(self._entries) > CACHE_SIZE:
+            self._entries.popitem(last=False)
+
+
+class HaversineProvider:
+    def __init__(self, road_factor: float = 1.3, speed_profile: SpeedProfile | None = None) -> None:
+        if road_factor < 1.0:
+            raise ValueError("road_factor must be at least 1.0")
+        self.road_factor = road_factor
+        self.speed_profile = speed_profile or SpeedProfile()
+        self._cache = _MatrixCache()
+
+    def matrices(self, points: list[Point], departure_s: int = 12 * 3600) -> tuple[Matrix, Matrix]:
+        speed_ms = self.speed_profile.speed_kmh(departure_s) / 3.6
+        key = (tuple(points), speed_ms)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        distances = tuple(
+            tuple(round(haversine_m(a, b) * self.road_factor) for b in points) for a in points
+        )
+        durations = tuple(tuple(round(d / speed_ms) for d in row) for row in distances)
+        value = (distances, durations)
+        self._cache.put(key, value)
+        return value
+
+
+class OsrmProvider:
+    """An OSRM-compatible `table` service (OSRM has no time of day: `departure_s` is ignored)."""
+
+    def __init__(self, base_url: str, *, timeout_s: float = 10.0, session: requests.Session | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout_s = timeout_s
+        self.session = session or requests.Session()
+        self._cache = _MatrixCache()
+
+    def matrices(self, points: list[Point], departure_s: int = 0) -> tuple[Matrix, Matrix]:
+        key = (tuple(points),)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        coordinates = ";".join(f"{lng:.6f},{lat:.6f}" for lat, lng in points)
+        url = f"{self.base_url}/table/v1/driving/{coordinates}"
+        try:
+            response = self.session.get(
+                url, params={"annotations": "duration,distance"}, timeout=self.timeout_s
+            )
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise TravelTimeError(f"travel-time service unreachable: {exc}", retryable=True)
+        except requests.RequestException as exc:
+            raise TravelTimeError(f"travel-time request failed: {exc}", retryable=False)
+        if response.status_code >= 500 or response.status_code == 429:
+            raise TravelTimeError(f"travel-time service answered {response.status_code}", retryable=True)
+        try:
+            body = response.json()
+        except ValueError:
+            raise TravelTimeError(
+                f"travel-time service answered {response.status_code} without JSON", retryable=False
+            )
+        if response.status_code != 200 or body.get("code") != "Ok":
+            message = body.get("message") or body.get("code") or response.status_code
+            raise TravelTimeError(f"travel-time service refused the table: {message}", retryable=False)
+        value = (_matrix(body, "distances", len(points)), _matrix(body, "durations", len(points)))
+        self._cache.put(key, value)
+        return value
+
+
+def _matrix(body: dict, name: str, size: int) -> Matrix:
+    rows = body.get(name)
+    if not isinstance(rows, list) or len(rows) != size:
+        raise TravelTimeError(f"travel-time table has no {size}x{size} {name}", retryable=False)
+    if any(value is None for row in rows for value in row):
+        raise TravelTimeError(f"travel-time table has unroutable pairs in {name}", retryable=False)
+    return tuple(tuple(round(value) for value in row) for row in rows)
+
+
+def provider_from_settings() -> TravelTimeProvider:
+    """OSRM when `OSRM_URL` is set, otherwise haversine with `ROAD_FACTOR`."""
+    from django.conf import settings
+
+    url = getattr(settings, "OSRM_URL", "") or ""
+    if url:
+        return OsrmProvider(url)
+    return HaversineProvider(road_factor=getattr(settings, "ROAD_FACTOR", 1.3))

@@ -1,0 +1,133 @@
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+
+from dispatch.travel import HaversineProvider, OsrmProvider, TravelTimeError, provider_from_settings
+
+# Two points about 1.1 km apart in central Lyon.
+BELLECOUR = (45.7578, 4.8320)
+TERREAUX = (45.7675, 4.8336)
+
+
+def test_rush_hour_travel_is_slower_than_midday():
+    provider = HaversineProvider(road_factor=1.3)
+
+    _, rush = provider.matrices([BELLECOUR, TERREAUX], departure_s=8 * 3600)
+    _, midday = provider.matrices([BELLECOUR, TERREAUX], departure_s=12 * 3600)
+
+    assert rush[0][1] > midday[0][1] > 0
+    assert rush[0][0] == midday[0][0] == 0
+
+
+def test_haversine_distance_includes_the_road_factor():
+    straight, _ = HaversineProvider(road_factor=1.0).matrices([BELLECOUR, TERREAUX])
+    road, _ = HaversineProvider(road_factor=1.3).matrices([BELLECOUR, TERREAUX])
+
+    assert 1000 < straight[0][1] < 1200
+    assert road[0][1] == pytest.approx(straight[0][1] * 1.3, abs=1)
+
+
+def test_the_same_points_are_not_recomputed_within_a_plan():
+    provider = HaversineProvider()
+
+    first = provider.matrices([BELLECOUR, TERREAUX], departure_s=12 * 3600)
+    second = provider.matrices([BELLECOUR, TERREAUX], departure_s=12 * 3600)
+
+    assert first is second
+
+
+class _FakeOsrm(BaseHTTPRequestHandler):
+    requests_seen: list[str] = []
+    status = 200
+    body: dict = {}
+
+    def do_GET(self):  # noqa: N802 (http.server's naming)
+        type(self).requests_seen.append(self.path)
+        payload = json.dumps(type(self).body).encode()
+        self.send_response(type(self).status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def osrm():
+    handler = type("Handler", (_FakeOsrm,), {"requests_seen": [], "status": 200, "body": {}})
+    server = HTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield handler, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_osrm_provider_reads_the_table_service(osrm):
+    handler, url = osrm
+    handler.body = {
+        "code": "Ok",
+        "durations": [[0, 121.4], [118.6, 0]],
+        "distances": [[0, 1402.2], [1380.9, 0]],
+    }
+
+    distances, durations = OsrmProvider(url).matrices([BELLECOUR, TERREAUX])
+
+    assert distances == ((0, 1402), (1381, 0))
+    assert durations == ((0, 121), (119, 0))
+    path = handler.requests_seen[0]
+    assert path.startswith("/table/v1/driving/4.832000,45.757800;4.833600,45.767500?")
+    assert "annotations=duration%2Cdistance" in path
+
+
+def test_an_osrm_server_error_is_retryable(osrm):
+    handler, url = osrm
+    handler.status = 503
+    handler.body = {"code": "Busy"}
+
+    with pytest.raises(TravelTimeError) as error:
+        OsrmProvider(url).matrices([BELLECOUR, TERREAUX])
+
+    assert error.value.retryable is True
+
+
+def test_an_osrm_refusal_is_not_retryable(osrm):
+    handler, url = osrm
+    handler.status = 400
+    handler.body = {"code": "InvalidQuery", "message": "Query string malformed"}
+
+    with pytest.raises(TravelTimeError) as error:
+        OsrmProvider(url).matrices([BELLECOUR, TERREAUX])
+
+    assert error.value.retryable is False
+    assert "malformed" in str(error.value)
+
+
+def test_an_unreachable_osrm_server_is_retryable():
+    with pytest.raises(TravelTimeError) as error:
+        OsrmProvider("http://127.0.0.1:9", timeout_s=1).matrices([BELLECOUR, TERREAUX])
+
+    assert error.value.retryable is True
+
+
+def test_settings_without_an_osrm_url_give_haversine(settings):
+    settings.OSRM_URL = ""
+    settings.ROAD_FACTOR = 1.5
+
+    provider = provider_from_settings()
+
+    assert isinstance(provider, HaversineProvider)
+    assert provider.road_factor == 1.5
+
+
+def test_settings_with_an_osrm_url_give_osrm(settings):
+    settings.OSRM_URL = "http://osrm.example:5000/"
+
+    provider = provider_from_settings()
+
+    assert isinstance(provider, OsrmProvider)
+    assert provider.base_url == "http://osrm.example:5000"

@@ -45,21 +45,21 @@ class DomainError(Exception):
         return {"error": body}
 
 
-def _flatten_field_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
+def flatten_field_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     fields: dict[str, list[str]] = {}
     if isinstance(detail, dict):
         for key, value in detail.items():
             name = f"{prefix}.{key}" if prefix else str(key)
             if key == "non_field_errors":
                 name = prefix or "non_field_errors"
-            for sub_name, messages in _flatten_field_errors(value, name).items():
+            for sub_name, messages in flatten_field_errors(value, name).items():
                 fields.setdefault(sub_name, []).extend(messages)
     elif isinstance(detail, list):
         if all(not isinstance(item, dict | list) for item in detail):
             fields[prefix or "non_field_errors"] = [str(item) for item in detail]
         else:
             for index, item in enumerate(detail):
-                fields.update(_flatten_field_errors(item, f"{prefix}[{index}]"))
+                fields.update(flatten_field_errors(item, f"{prefix}[{index}]"))
     else:
         fields[prefix or "non_field_errors"] = [str(detail)]
     return fields
@@ -88,7 +88,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if response is None:
         return None
     if isinstance(exc, exceptions.ValidationError):
-        fields = _flatten_field_errors(exc.detail)
+        fields = flatten_field_errors(exc.detail)
         summary = "; ".join(f"{name}: {' '.join(messages)}" for name, messages in fields.items())
         body = {"code": "invalid_request", "message": f"Some fields are invalid. {summary}", "fields": fields}
     else:

@@ -132,6 +132,8 @@ CELERY_TASK_TIME_LIMIT = 300
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "scheduling-purge-expired-holds": {"task": "scheduling.tasks.holds_purge_expired", "schedule": 300.0},
+    "scheduling-materialize-windows": {"task": "scheduling.tasks.windows_materialize_upcoming", "schedule": 3600.0},
+    "scheduling-purge-idempotency-keys": {"task": "scheduling.tasks.idempotency_keys_purge", "schedule": 3600.0},
 }
 
 # --- Internationalisation -------------------------------------------------

@@ -1,0 +1,225 @@
+"""The merchant API: windows, holds, deliveries. Thin views: parse, call one service or selector, render."""
+
+from __future__ import annotations
+
+import uuid
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from merchants.auth import MERCHANT_KEY_AUTH, HasAnyMerchantKey, HasSecretKey, SecretKeyAuthentication
+from portal import clock
+from scheduling import services
+from scheduling.cors import MerchantCorsMixin
+from scheduling.errors import SchedulingError, SchedulingErrorCode
+from scheduling.idempotency import idempotent_run
+from scheduling.models import Delivery, Hold, Window
+from scheduling.serializers import (
+    DeliveryInputSerializer,
+    DeliveryOutputSerializer,
+    HoldInputSerializer,
+    HoldOutputSerializer,
+    RescheduleInputSerializer,
+    WindowListSerializer,
+    WindowQuerySerializer,
+    brand_payload,
+    delivery_payload,
+    offer_payload,
+    window_payload,
+)
+from scheduling.windows import address_zone, merchant_local_today, window_offers, zone_centre
+
+ERROR = inline_serializer("SchedulingError", {"error": serializers.DictField()})
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
+    description="Unique per order attempt; retries with the same key and body replay the first answer.",
+)
+
+
+def window_for(*, merchant, window_id: int) -> Window:
+    window = (
+        Window.objects.filter(pk=window_id, merchant=merchant)
+        .select_related("template", "zone__depot", "merchant").first()
+    )
+    if window is None:
+        raise SchedulingError(SchedulingErrorCode.WINDOW_NOT_FOUND, "Unknown window.",
+                              fields={"window_id": ["Unknown window."]})
+    return window
+
+
+def delivery_for(*, merchant, delivery_id: str) -> Delivery:
+    try:
+        pk = uuid.UUID(str(delivery_id))
+    except ValueError:
+        pk = None
+    delivery = (
+        Delivery.objects.filter(pk=pk, merchant=merchant)
+        .select_related("merchant", "window__template", "window__zone__depot", "window__merchant").first()
+        if pk else None
+    )
+    if delivery is None:
+        raise SchedulingError(SchedulingErrorCode.DELIVERY_NOT_FOUND, "No such delivery.", status_code=404)
+    return delivery
+
+
+class BrowserApi(MerchantCorsMixin, APIView):
+    authentication_classes = MERCHANT_KEY_AUTH
+    permission_classes = [HasAnyMerchantKey]
+
+
+class ServerApi(APIView):
+    authentication_classes = [SecretKeyAuthentication]
+    permission_classes = [HasSecretKey]
+
+
+class WindowListApi(BrowserApi):
+    cors_methods = "GET, OPTIONS"
+
+    @extend_schema(
+        operation_id="windows_list", parameters=[WindowQuerySerializer],
+        responses={200: WindowListSerializer, 400: ERROR, 401: ERROR},
+        summary="Delivery windows at an address, each said available or not",
+    )
+    def get(self, request):
+        query = WindowQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        merchant = request.auth.merchant
+        now = clock.now()
+        today = merchant_local_today(merchant, now)
+        start = data.get("date") or today
+        if start < today:
+            raise SchedulingError(SchedulingErrorCode.INVALID_DATE, "The date is in the past.",
+                                  fields={"date": ["Must be today or later."]})
+        zone = address_zone(lat=data.get("lat"), lng=data.get("lng"), postcode=data.get("postcode", ""))
+        lat, lng = (data["lat"], data["lng"]) if data.get("lat") is not None else zone_centre(zone)
+        offers = window_offers(merchant=merchant, zone=zone, lat=lat, lng=lng, start=start, days=data["days"],
+                               skills=data["skills"], size=data["size"], now=now)
+        return Response({"windows": [offer_payload(o) for o in offers], "brand": brand_payload(merchant)})
+
+
+class HoldCreateApi(BrowserApi):
+    cors_methods = "POST, OPTIONS"
+
+    @extend_schema(
+        operation_id="holds_create", request=HoldInputSerializer,
+        responses={201: HoldOutputSerializer, 400: ERROR, 401: ERROR, 409: ERROR},
+        summary="Hold a window for a few minutes while the shopper checks out",
+    )
+    def post(self, request):
+        payload = HoldInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        merchant = request.auth.merchant
+        window = window_for(merchant=merchant, window_id=data["window_id"])
+        hold = services.hold_create(merchant=merchant, window=window, lat=data["lat"], lng=data["lng"],
+                                    size=data["size"], skills=data["skills"])
+        return Response(
+            {"id": str(hold.pk), "expires_at": hold.expires_at.isoformat(), "window": window_payload(window)},
+            status=status.HTTP_201_CREATED,
+        )
+
+
+def _book(*, merchant, data: dict) -> tuple[int, dict]:
+    """Resolve the window or hold and book; returns (status, body) for the idempotency store."""
+    hold = window = None
+    if data.get("hold_id"):
+        hold = Hold.objects.filter(pk=data["hold_id"], merchant=merchant).select_related(
+            "window__template", "window__zone__depot", "window__merchant").first()
+        if hold is None:
+            raise SchedulingError(SchedulingErrorCode.HOLD_NOT_FOUND, "Unknown hold.",
+                                  fields={"hold_id": ["Unknown hold."]})
+    else:
+        window = window_for(merchant=merchant, window_id=data["window_id"])
+    recipient, address = data["recipient"], data["address"]
+    preferences = dict(data.get("preferences") or {})
+    extra = preferences.pop("extra", {})
+    delivery = services.delivery_book(
+        merchant=merchant, order_ref=data["order_ref"], window=window, hold=hold,
+        recipient_name=recipient["name"], recipient_phone=recipient["phone"], recipient_email=recipient["email"],
+        language=recipient.get("language", ""),
+        address_line1=address["line1"], address_city=address["city"], address_postcode=address["postcode"],
+        lat=address["lat"], lng=address["lng"], access_notes=data["access_notes"],
+        safe_drop=preferences.get("safe_drop", False), leave_with_neighbour=preferences.get("leave_with_neighbour", False),
+        preferences=extra, size=data["size"], skills=data["skills"],
+    )
+    return status.HTTP_201_CREATED, delivery_payload(delivery)
+
+
+def delivery_create_idempotent(*, api_key, idempotency_key: str, body) -> tuple[int, dict, bool]:
+    """Validate a booking body and book it once per idempotency key: (status, body, replayed).
+
+    Shared by the API and the demo checkout's server-side booking.
+    """
+    payload = DeliveryInputSerializer(data=body)
+    payload.is_valid(raise_exception=True)
+    merchant = api_key.merchant
+    result = idempotent_run(
+        merchant=merchant, api_key=api_key, key=idempotency_key, endpoint="deliveries.create", body=body,
+        operation=lambda: _book(merchant=merchant, data=payload.validated_data),
+    )
+    return result.status, result.body, result.replayed
+
+
+class DeliveryCreateApi(ServerApi):
+    @extend_schema(
+        operation_id="deliveries_create", request=DeliveryInputSerializer, parameters=[IDEMPOTENCY_HEADER],
+        responses={
+            201: DeliveryOutputSerializer, 400: ERROR, 401: ERROR,
+            409: OpenApiResponse(ERROR, description="window_full (with alternatives), or the key is in use"),
+            422: OpenApiResponse(ERROR, description="Idempotency-Key reused with another body"),
+        },
+        summary="Book a delivery (idempotent)",
+    )
+    def post(self, request):
+        code, body, replayed = delivery_create_idempotent(
+            api_key=request.auth, idempotency_key=request.headers.get("Idempotency-Key", "").strip(),
+            body=request.data,
+        )
+        response = Response(body, status=code)
+        if replayed:
+            response["Idempotent-Replayed"] = "true"
+        return response
+
+
+class DeliveryDetailApi(ServerApi):
+    @extend_schema(operation_id="deliveries_retrieve", responses={200: DeliveryOutputSerializer, 404: ERROR})
+    def get(self, request, delivery_id: str):
+        return Response(delivery_payload(delivery_for(merchant=request.auth.merchant, delivery_id=delivery_id)))
+
+
+class DeliveryRescheduleApi(ServerApi):
+    @extend_schema(
+        operation_id="deliveries_reschedule", request=RescheduleInputSerializer,
+        responses={200: DeliveryOutputSerializer, 400: ERROR, 404: ERROR, 409: ERROR},
+    )
+    def post(self, request, delivery_id: str):
+        delivery = delivery_for(merchant=request.auth.merchant, delivery_id=delivery_id)
+        payload = RescheduleInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        window = window_for(merchant=request.auth.merchant, window_id=payload.validated_data["window_id"])
+        delivery = services.delivery_reschedule(delivery=delivery, window=window)
+        return Response(delivery_payload(delivery))
+
+
+class DeliveryCancelApi(ServerApi):
+    @extend_schema(operation_id="deliveries_cancel", request=None,
+                   responses={200: DeliveryOutputSerializer, 404: ERROR, 409: ERROR})
+    def post(self, request, delivery_id: str):
+        delivery = delivery_for(merchant=request.auth.merchant, delivery_id=delivery_id)
+        delivery = services.delivery_cancel(delivery=delivery)
+        return Response(delivery_payload(delivery))
+
+
+class PingApi(APIView):
+    """A trivial endpoint: the baseline the checkout benchmark compares against."""
+
+    authentication_classes: list = []
+    permission_classes: list = []
+
+    @extend_schema(operation_id="scheduling_ping", responses={200: inline_serializer("Pong", {"ok": serializers.BooleanField()})})
+    def get(self, request):
+        return Response({"ok": True})

@@ -1,0 +1,214 @@
+"""Input and output shapes of the scheduling API."""
+
+from __future__ import annotations
+
+import phonenumbers
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from scheduling.models import Delivery, Window
+from scheduling.windows import KNOWN_SKILLS, MAX_DAYS, SIZE_PROFILES, WindowOffer
+
+SIZES = tuple(SIZE_PROFILES)
+
+
+def _iso(value, tz) -> str:
+    return value.astimezone(tz).isoformat()
+
+
+def window_payload(window: Window) -> dict:
+    tz = window.merchant.zone_info
+    return {
+        "id": window.pk,
+        "start": _iso(window.starts_at, tz),
+        "end": _iso(window.ends_at, tz),
+        "label": window.label,
+        "price": {"amount": f"{window.price_amount:.2f}", "currency": window.currency},
+    }
+
+
+def offer_payload(offer: WindowOffer) -> dict:
+    return window_payload(offer.window) | {
+        "available": offer.available, "remaining": offer.remaining, "reason": offer.reason,
+    }
+
+
+def brand_payload(merchant) -> dict:
+    return {
+        "name": merchant.brand_name, "primary_colour": merchant.primary_colour,
+        "accent_colour": merchant.accent_colour, "logo_url": merchant.logo_src,
+        "languages": merchant.languages or ["en"],
+    }
+
+
+class LatLngMixin(serializers.Serializer):
+    lat = serializers.FloatField(min_value=-90, max_value=90)
+    lng = serializers.FloatField(min_value=-180, max_value=180)
+
+
+class SkillsField(serializers.ListField):
+    child = serializers.ChoiceField(choices=KNOWN_SKILLS)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            data = [s for s in data.split(",") if s.strip()]
+        return tuple(sorted(set(super().to_internal_value(data))))
+
+
+class WindowQuerySerializer(serializers.Serializer):
+    lat = serializers.FloatField(min_value=-90, max_value=90, required=False)
+    lng = serializers.FloatField(min_value=-180, max_value=180, required=False)
+    postcode = serializers.CharField(max_length=16, required=False)
+    date = serializers.DateField(required=False, help_text="First day, YYYY-MM-DD (merchant's local date); default today.")
+    days = serializers.IntegerField(min_value=1, max_value=MAX_DAYS, default=7)
+    skills = serializers.CharField(required=False, default="", help_text="Comma-separated: two_person, refrigerated.")
+    size = serializers.ChoiceField(choices=SIZES, default="small")
+
+    def validate_skills(self, value):
+        unknown = sorted({s.strip() for s in value.split(",") if s.strip()} - set(KNOWN_SKILLS))
+        if unknown:
+            raise serializers.ValidationError(f"Unknown skills: {', '.join(unknown)}. Use {', '.join(KNOWN_SKILLS)}.")
+        return tuple(sorted({s.strip() for s in value.split(",") if s.strip()}))
+
+    def validate(self, attrs):
+        has_point = attrs.get("lat") is not None and attrs.get("lng") is not None
+        if not has_point and not attrs.get("postcode"):
+            raise serializers.ValidationError({"lat": ["Give lat and lng, or a postcode."],
+                                               "lng": ["Give lat and lng, or a postcode."]})
+        if (attrs.get("lat") is None) != (attrs.get("lng") is None):
+            missing = "lng" if attrs.get("lng") is None else "lat"
+            raise serializers.ValidationError({missing: ["lat and lng go together."]})
+        return attrs
+
+
+class PriceSerializer(serializers.Serializer):
+    amount = serializers.CharField()
+    currency = serializers.CharField()
+
+
+class WindowSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    label = serializers.CharField()
+    price = PriceSerializer()
+
+
+class WindowOfferSerializer(WindowSerializer):
+    available = serializers.BooleanField()
+    remaining = serializers.IntegerField()
+    reason = serializers.ChoiceField(choices=["full", "cutoff_passed", "outside_area", "skill_unavailable"],
+                                     allow_null=True)
+
+
+class BrandSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    primary_colour = serializers.CharField()
+    accent_colour = serializers.CharField()
+    logo_url = serializers.CharField()
+    languages = serializers.ListField(child=serializers.CharField())
+
+
+class WindowListSerializer(serializers.Serializer):
+    windows = WindowOfferSerializer(many=True)
+    brand = BrandSerializer()
+
+
+class HoldInputSerializer(LatLngMixin):
+    window_id = serializers.IntegerField()
+    size = serializers.ChoiceField(choices=SIZES, default="small")
+    skills = SkillsField(required=False, default=tuple)
+
+
+class HoldOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    expires_at = serializers.DateTimeField()
+    window = WindowSerializer()
+
+
+class RecipientSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=120)
+    phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
+    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    language = serializers.ChoiceField(choices=["en", "fr"], required=False, default="")
+
+    def validate_phone(self, value: str) -> str:
+        if not value:
+            return ""
+        try:
+            number = phonenumbers.parse(value, None)
+        except phonenumbers.NumberParseException:
+            raise serializers.ValidationError(_("Use the international E.164 format, e.g. +33612345678."))
+        if not phonenumbers.is_valid_number(number):
+            raise serializers.ValidationError(_("This is not a valid phone number."))
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+    def validate(self, attrs):
+        if not attrs.get("phone") and not attrs.get("email"):
+            raise serializers.ValidationError({"phone": [_("Give a phone number or an email address.")]})
+        return attrs
+
+
+class AddressSerializer(LatLngMixin):
+    line1 = serializers.CharField(max_length=200)
+    city = serializers.CharField(max_length=100)
+    postcode = serializers.CharField(max_length=16)
+
+
+class PreferencesSerializer(serializers.Serializer):
+    safe_drop = serializers.BooleanField(required=False, default=False)
+    leave_with_neighbour = serializers.BooleanField(required=False, default=False)
+
+    def to_internal_value(self, data):
+        values = super().to_internal_value(data)
+        # Keep extra preferences (e.g. "evening_only") as given, for the merchant's own use.
+        if isinstance(data, dict):
+            values["extra"] = {k: v for k, v in data.items() if k not in ("safe_drop", "leave_with_neighbour")}
+        return values
+
+
+class DeliveryInputSerializer(serializers.Serializer):
+    order_ref = serializers.CharField(max_length=64)
+    window_id = serializers.IntegerField(required=False)
+    hold_id = serializers.UUIDField(required=False)
+    recipient = RecipientSerializer()
+    address = AddressSerializer()
+    access_notes = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    preferences = PreferencesSerializer(required=False)
+    size = serializers.ChoiceField(choices=SIZES, default="small")
+    skills = SkillsField(required=False, default=tuple)
+
+    def validate(self, attrs):
+        if not attrs.get("window_id") and not attrs.get("hold_id"):
+            raise serializers.ValidationError({"window_id": ["Give a window_id or a hold_id."]})
+        return attrs
+
+
+class DeliveryWindowSerializer(serializers.Serializer):
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+
+
+class DeliveryOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    order_ref = serializers.CharField()
+    status = serializers.CharField()
+    window = DeliveryWindowSerializer()
+    tracking_url = serializers.URLField()
+
+
+class RescheduleInputSerializer(serializers.Serializer):
+    window_id = serializers.IntegerField()
+
+
+def delivery_payload(delivery: Delivery) -> dict:
+    from django.conf import settings
+
+    tz = delivery.merchant.zone_info
+    return {
+        "id": str(delivery.pk),
+        "order_ref": delivery.order_ref,
+        "status": delivery.status,
+        "window": {"start": _iso(delivery.window.starts_at, tz), "end": _iso(delivery.window.ends_at, tz)},
+        "tracking_url": f"{settings.PUBLIC_BASE_URL}/t/{delivery.tracking_token}/",
+    }

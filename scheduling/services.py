@@ -1,0 +1,468 @@
+"""Writes of the promise: materialising windows, holds, bookings, rescheduling, cancelling.
+
+Capacity moves only under the window rows' locks (`select_for_update`, taken in
+primary-key order) and through conditional updates that check the row count; the
+`window_never_overbooked` check constraint is the last guard. On SQLite the
+settings open IMMEDIATE transactions, so writers queue instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from dispatch.models import Job, Vehicle, Zone
+from merchants.models import Merchant
+from portal import clock
+from scheduling import signals
+from scheduling.errors import SchedulingError, SchedulingErrorCode
+from scheduling.models import BlackoutDate, Delivery, Hold, IdempotencyKey, Window, WindowTemplate
+from scheduling.windows import SIZE_PROFILES, Reason, window_alternatives, window_live_holds, window_offer
+
+logger = logging.getLogger(__name__)
+
+# Stops a vehicle makes in an hour when a template sets no merchant cap (service plus a short leg).
+DEFAULT_STOPS_PER_VEHICLE_HOUR = 6
+
+
+# --- Windows ------------------------------------------------------------------
+
+
+def _local(day: dt.date, time: dt.time, tz: ZoneInfo) -> dt.datetime:
+    """A wall-clock time in the merchant's zone as an aware datetime; a time skipped by DST moves forward."""
+    aware = dt.datetime.combine(day, time, tzinfo=tz)
+    round_trip = aware.astimezone(dt.UTC).astimezone(tz)
+    if round_trip.replace(tzinfo=None) != aware.replace(tzinfo=None):
+        # Nonexistent (spring-forward gap): take the first instant after the gap.
+        return round_trip
+    return aware
+
+
+def template_default_capacity(*, template: WindowTemplate) -> int:
+    """Without a merchant cap, what the zone's depot fleet can make in the window's hours."""
+    vehicles = Vehicle.objects.filter(depot_id=template.zone.depot_id).exclude(status=Vehicle.Status.LOST).count()
+    start = dt.datetime.combine(dt.date(2000, 1, 1), template.start_time)
+    hours = (dt.datetime.combine(dt.date(2000, 1, 1), template.end_time) - start).total_seconds() / 3600
+    return int(vehicles * hours * DEFAULT_STOPS_PER_VEHICLE_HOUR)
+
+
+def windows_materialize(*, merchant: Merchant, start: dt.date, days: int) -> int:
+    """Create the merchant's dated windows from its active templates for `days` days; returns how many were new.
+
+    Idempotent: a window that exists (template, start) is left as it is, books included.
+    Blackout days and weekdays a template does not offer get no window.
+    """
+    tz = merchant.zone_info
+    blackout = set(
+        BlackoutDate.objects.filter(merchant=merchant, date__gte=start, date__lt=start + dt.timedelta(days=days))
+        .values_list("date", flat=True)
+    )
+    templates = list(WindowTemplate.objects.filter(merchant=merchant, active=True).select_related("zone"))
+    default_caps: dict[int, int] = {}
+    rows = []
+    for offset in range(days):
+        day = start + dt.timedelta(days=offset)
+        if day in blackout:
+            continue
+        for template in templates:
+            if day.isoweekday() not in (template.weekdays or []):
+                continue
+            if template.max_stops is None and template.pk not in default_caps:
+                default_caps[template.pk] = template_default_capacity(template=template)
+            rows.append(Window(
+                template=template, merchant=merchant, zone=template.zone, date=day,
+                starts_at=_local(day, template.start_time, tz), ends_at=_local(day, template.end_time, tz),
+                cutoff_at=_local(day - dt.timedelta(days=template.cutoff_days_before), template.cutoff_time, tz),
+                label=template.label, price_amount=template.price_amount, currency=merchant.currency,
+                capacity=template.max_stops if template.max_stops is not None else default_caps[template.pk],
+            ))
+    before = Window.objects.filter(merchant=merchant).count()
+    Window.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+    return Window.objects.filter(merchant=merchant).count() - before
+
+
+# --- Capacity, under lock ---------------------------------------------------------
+
+
+def _lock_windows(ids: list[int]) -> dict[int, Window]:
+    """Lock window rows in primary-key order, so two movers between the same windows never deadlock."""
+    locked = Window.objects.select_for_update().filter(pk__in=sorted(set(ids))).order_by("pk")
+    return {w.pk: w for w in locked}
+
+
+def _take_place(*, window: Window, now: dt.datetime, exclude_hold_id=None) -> None:
+    """Book one place in a locked window, counting live holds; raises 409 window_full."""
+    holds = window_live_holds(window=window, now=now, exclude_hold_id=exclude_hold_id)
+    taken = 0
+    if window.booked + holds < window.capacity:
+        taken = Window.objects.filter(pk=window.pk, booked__lt=F("capacity") - holds).update(booked=F("booked") + 1)
+    if taken != 1:
+        raise SchedulingError(SchedulingErrorCode.WINDOW_FULL, "This delivery window is full.", status_code=409)
+
+
+def _give_back(*, window: Window) -> None:
+    Window.objects.filter(pk=window.pk, booked__gt=0).update(booked=F("booked") - 1)
+
+
+def _full_error(window: Window, lat: float, lng: float, skills: tuple[str, ...], size: str, now: dt.datetime,
+                code: SchedulingErrorCode = SchedulingErrorCode.WINDOW_FULL, message: str = "") -> SchedulingError:
+    from scheduling.serializers import window_payload  # serializers import this module's types
+
+    alternatives = window_alternatives(window=window, lat=lat, lng=lng, skills=skills, size=size, now=now)
+    return SchedulingError(
+        code, message or "This delivery window is full.", status_code=409,
+        extra={"alternatives": [window_payload(w) for w in alternatives]},
+    )
+
+
+def _check_offer(*, window: Window, lat: float, lng: float, skills: tuple[str, ...], size: str,
+                 now: dt.datetime) -> None:
+    """Refuse a window the shopper could not have been offered: outside its zone, closed, or the fleet is full."""
+    offer = window_offer(window=window, lat=lat, lng=lng, skills=skills, size=size, now=now)
+    if offer.available:
+        return
+    if offer.reason == Reason.OUTSIDE_AREA:
+        raise SchedulingError(
+            SchedulingErrorCode.OUTSIDE_AREA, "This address is outside the window's delivery area.",
+            fields={"lat": ["Outside the window's delivery zone."], "lng": ["Outside the window's delivery zone."]},
+        )
+    if offer.reason == Reason.CUTOFF_PASSED:
+        raise _full_error(window, lat, lng, skills, size, now, SchedulingErrorCode.CUTOFF_PASSED,
+                          "The cut-off for this window has passed.")
+    if offer.reason == Reason.SKILL_UNAVAILABLE:
+        raise _full_error(window, lat, lng, skills, size, now, SchedulingErrorCode.SKILL_UNAVAILABLE,
+                          "No vehicle with the skills this delivery needs works in this window.")
+    raise _full_error(window, lat, lng, skills, size, now)
+
+
+def _job_for(*, window: Window, lat: float, lng: float, size: str, skills: tuple[str, ...], reference: str,
+             status: str, hold_expires_at: dt.datetime | None = None) -> Job:
+    zone: Zone = window.zone
+    parcels, kg = SIZE_PROFILES.get(size, SIZE_PROFILES["small"])
+    all_skills = sorted(set(skills) | set(window.template.required_skills or ()))
+    return Job.objects.create(
+        reference=reference[:64], depot_id=zone.depot_id, zone=zone, date=window.date, lat=lat, lng=lng,
+        window_start=window.starts_at, window_end=window.ends_at, service_seconds=zone.service_seconds,
+        parcels=parcels, weight_kg=kg, skills=all_skills, status=status, hold_expires_at=hold_expires_at,
+    )
+
+
+def _after_commit_job_changed(*jobs: Job) -> None:
+    from dispatch.services import job_changed
+
+    def notify() -> None:
+        for job in jobs:
+            job_changed(job=job)
+
+    transaction.on_commit(notify)
+
+
+# --- Holds ------------------------------------------------------------------------
+
+
+def hold_create(*, merchant: Merchant, window: Window, lat: float, lng: float, size: str = "small",
+                skills: tuple[str, ...] = (), now: dt.datetime | None = None) -> Hold:
+    """Keep a place in a window for `settings.HOLD_TTL_SECONDS`; it counts until booked or expired.
+
+    The held place is a `held` Job the oracle counts while `hold_expires_at` is ahead, and a Hold row the
+    merchant cap counts while `expires_at` is ahead: nothing has to run for an expired hold to stop counting.
+    """
+    now = now or clock.now()
+    if window.merchant_id != merchant.pk:
+        raise SchedulingError(SchedulingErrorCode.WINDOW_NOT_FOUND, "Unknown window.",
+                              fields={"window_id": ["Unknown window."]})
+    _check_offer(window=window, lat=lat, lng=lng, skills=skills, size=size, now=now)
+    expires_at = now + dt.timedelta(seconds=settings.HOLD_TTL_SECONDS)
+    parcels, _kg = SIZE_PROFILES.get(size, SIZE_PROFILES["small"])
+    with transaction.atomic():
+        locked = _lock_windows([window.pk])[window.pk]
+        holds = window_live_holds(window=locked, now=now)
+        if locked.booked + holds >= locked.capacity:
+            raise SchedulingError(SchedulingErrorCode.WINDOW_FULL, "This delivery window is full.", status_code=409)
+        job = _job_for(window=window, lat=lat, lng=lng, size=size, skills=skills, reference="hold",
+                       status=Job.Status.HELD, hold_expires_at=expires_at)
+        hold = Hold.objects.create(merchant=merchant, window=window, job=job, lat=lat, lng=lng, parcels=parcels,
+                                   skills=list(skills), expires_at=expires_at)
+    return hold
+
+
+def holds_purge_expired(*, now: dt.datetime | None = None) -> int:
+    """Tidy up: mark expired holds released and cancel their held jobs (they already stopped counting)."""
+    now = now or clock.now()
+    with transaction.atomic():
+        expired = list(Hold.objects.filter(status=Hold.Status.ACTIVE, expires_at__lte=now).values_list("pk", "job_id"))
+        Hold.objects.filter(pk__in=[pk for pk, _ in expired], status=Hold.Status.ACTIVE).update(
+            status=Hold.Status.RELEASED
+        )
+        Job.objects.filter(pk__in=[j for _, j in expired if j], status=Job.Status.HELD).update(
+            status=Job.Status.CANCELLED
+        )
+    return len(expired)
+
+
+# --- Deliveries -------------------------------------------------------------------
+
+
+def delivery_book(
+    *, merchant: Merchant, order_ref: str, recipient_name: str, address_line1: str, address_city: str,
+    address_postcode: str, lat: float, lng: float, window: Window | None = None, hold: Hold | None = None,
+    recipient_phone: str = "", recipient_email: str = "", access_notes: str = "", safe_drop: bool = False,
+    leave_with_neighbour: bool = False, preferences: dict | None = None, size: str = "small",
+    skills: tuple[str, ...] = (), language: str = "", now: dt.datetime | None = None,
+) -> Delivery:
+    """Book a delivery in a window, or turn a live hold into one.
+
+    1. A hold that is still live hands its place over; an expired one is released and the booking
+       competes for its window like any other.
+    2. Otherwise the window must be one the shopper could be offered (zone, cut-off, fleet oracle);
+       a full one answers 409 with the next feasible windows.
+    3. Under the window's row lock, the merchant cap is checked against booked + live holds and
+       `booked` grows by a conditional update.
+    4. The job and the delivery are written in the same transaction; the signal and the re-plan
+       request go out after commit.
+    """
+    now = now or clock.now()
+    if hold is not None:
+        if hold.merchant_id != merchant.pk:
+            raise SchedulingError(SchedulingErrorCode.HOLD_NOT_FOUND, "Unknown hold.",
+                                  fields={"hold_id": ["Unknown hold."]})
+        window = hold.window
+    if window is None or window.merchant_id != merchant.pk:
+        raise SchedulingError(SchedulingErrorCode.WINDOW_NOT_FOUND, "Unknown window.",
+                              fields={"window_id": ["Unknown window."]})
+    if not window.template.safe_drop_allowed or not merchant.safe_drop_allowed:
+        safe_drop = False
+    live_hold = hold is not None and hold.status == Hold.Status.ACTIVE and hold.expires_at > now
+    if not live_hold:
+        _check_offer(window=window, lat=lat, lng=lng, skills=skills, size=size, now=now)
+    else:
+        from dispatch.zones import zone_for_point
+
+        found = zone_for_point(lat=lat, lng=lng)
+        if found is None or found.pk != window.zone_id:
+            raise SchedulingError(
+                SchedulingErrorCode.OUTSIDE_AREA, "This address is outside the window's delivery area.",
+                fields={"lat": ["Outside the window's delivery zone."], "lng": ["Outside the window's delivery zone."]},
+            )
+    try:
+        with transaction.atomic():
+            locked = _lock_windows([window.pk])[window.pk]
+            job = None
+            if live_hold:
+                claimed = Hold.objects.filter(
+                    pk=hold.pk, status=Hold.Status.ACTIVE, expires_at__gt=now
+                ).update(status=Hold.Status.BOOKED)
+                live_hold = claimed == 1
+            if live_hold:
+                # The hold's place becomes a booking: not counted twice, since it is no longer active.
+                _take_place(window=locked, now=now)
+                parcels, kg = SIZE_PROFILES.get(size, SIZE_PROFILES["small"])
+                Job.objects.filter(pk=hold.job_id).update(
+                    status=Job.Status.PENDING, hold_expires_at=None, lat=lat, lng=lng, reference=order_ref[:64],
+                    parcels=parcels, weight_kg=kg,
+                    skills=sorted(set(skills) | set(window.template.required_skills or ())),
+                )
+                job = Job.objects.get(pk=hold.job_id) if hold.job_id else None
+            else:
+                if hold is not None:
+                    Hold.objects.filter(pk=hold.pk, status=Hold.Status.ACTIVE).update(status=Hold.Status.RELEASED)
+                    Job.objects.filter(pk=hold.job_id, status=Job.Status.HELD).update(status=Job.Status.CANCELLED)
+                _take_place(window=locked, now=now)
+            if job is None:
+                job = _job_for(window=window, lat=lat, lng=lng, size=size, skills=skills, reference=order_ref,
+                               status=Job.Status.PENDING)
+            delivery = _delivery_create(
+                merchant=merchant, window=window, job=job, order_ref=order_ref, recipient_name=recipient_name,
+                recipient_phone=recipient_phone, recipient_email=recipient_email, address_line1=address_line1,
+                address_city=address_city, address_postcode=address_postcode, lat=lat, lng=lng,
+                access_notes=access_notes, safe_drop=safe_drop, leave_with_neighbour=leave_with_neighbour,
+                preferences=preferences or {}, size=size, skills=skills, language=language,
+            )
+            _after_commit_job_changed(job)
+            transaction.on_commit(lambda: signals.delivery_booked.send(sender=Delivery, delivery=delivery))
+    except SchedulingError as error:
+        if error.code == SchedulingErrorCode.WINDOW_FULL:
+            raise _full_error(window, lat, lng, skills, size, now)
+        raise
+    return delivery
+
+
+def _delivery_create(*, merchant, window, job, order_ref, recipient_name, recipient_phone, recipient_email,
+                     address_line1, address_city, address_postcode, lat, lng, access_notes, safe_drop,
+                     leave_with_neighbour, preferences, size, skills, language) -> Delivery:
+    parcels, kg = SIZE_PROFILES.get(size, SIZE_PROFILES["small"])
+    try:
+        with transaction.atomic():
+            return Delivery.objects.create(
+                merchant=merchant, window=window, job=job, order_ref=order_ref, recipient_name=recipient_name,
+                recipient_phone=recipient_phone, recipient_email=recipient_email,
+                language=language or merchant.default_language, address_line1=address_line1,
+                address_city=address_city, address_postcode=address_postcode, lat=lat, lng=lng,
+                access_notes=access_notes, safe_drop=safe_drop, leave_with_neighbour=leave_with_neighbour,
+                preferences=preferences, parcels=parcels, weight_kg=kg, skills=list(skills),
+                tracking_expires_at=window.ends_at + dt.timedelta(days=settings.TRACKING_TOKEN_DAYS),
+            )
+    except IntegrityError:
+        raise SchedulingError(
+            SchedulingErrorCode.DUPLICATE_ORDER_REF, f"Order {order_ref} already has a delivery.", status_code=409,
+            fields={"order_ref": ["This order already has a delivery."]},
+        )
+
+
+def delivery_create_for_seed(
+    *, merchant: Merchant, window: Window, order_ref: str, recipient_name: str, address_line1: str,
+    address_city: str, address_postcode: str, lat: float, lng: float, recipient_phone: str = "",
+    recipient_email: str = "", access_notes: str = "", safe_drop: bool = False, size: str = "small",
+    skills: tuple[str, ...] = (), language: str = "", send_signal: bool = True,
+) -> Delivery:
+    """Book without asking the fleet oracle (demo seeding, benchmarks): the merchant cap and books stay exact.
+
+    Raises 409 window_full when the window's cap is reached, like a real booking.
+    """
+    now = clock.now()
+    with transaction.atomic():
+        locked = _lock_windows([window.pk])[window.pk]
+        _take_place(window=locked, now=now)
+        job = _job_for(window=window, lat=lat, lng=lng, size=size, skills=skills, reference=order_ref,
+                       status=Job.Status.PENDING)
+        delivery = _delivery_create(
+            merchant=merchant, window=window, job=job, order_ref=order_ref, recipient_name=recipient_name,
+            recipient_phone=recipient_phone, recipient_email=recipient_email, address_line1=address_line1,
+            address_city=address_city, address_postcode=address_postcode, lat=lat, lng=lng,
+            access_notes=access_notes, safe_drop=safe_drop, leave_with_neighbour=False, preferences={},
+            size=size, skills=skills, language=language,
+        )
+        if send_signal:
+            transaction.on_commit(lambda: signals.delivery_booked.send(sender=Delivery, delivery=delivery))
+    return delivery
+
+
+RESCHEDULABLE = (Delivery.Status.BOOKED, Delivery.Status.SCHEDULED)
+
+
+def delivery_reschedule(*, delivery: Delivery, window: Window, now: dt.datetime | None = None,
+                        closes_before_minutes: int | None = None) -> Delivery:
+    """Move a delivery to another feasible window; capacity moves with it, atomically.
+
+    1. The new window must be the merchant's, in the address's zone, open and feasible for the fleet.
+    2. `closes_before_minutes` (the customer's link) refuses a move that close to the current window.
+    3. Lock the delivery, then both windows in primary-key order; take a place in the new one,
+       give one back to the old one, and swap the job (the old one is cancelled, a new one is pending).
+    """
+    now = now or clock.now()
+    if window.merchant_id != delivery.merchant_id:
+        raise SchedulingError(SchedulingErrorCode.WINDOW_NOT_FOUND, "Unknown window.",
+                              fields={"window_id": ["Unknown window."]})
+    old = delivery.window
+    _check_reschedulable(delivery=delivery, now=now, closes_before_minutes=closes_before_minutes)
+    if window.pk == old.pk:
+        raise SchedulingError(SchedulingErrorCode.NOT_RESCHEDULABLE, "The delivery is already in this window.",
+                              fields={"window_id": ["Pick another window."]})
+    skills = tuple(delivery.skills or ())
+    size = _size_of(delivery)
+    _check_offer(window=window, lat=delivery.lat, lng=delivery.lng, skills=skills, size=size, now=now)
+    try:
+        with transaction.atomic():
+            current = Delivery.objects.select_for_update().get(pk=delivery.pk)
+            if current.status not in RESCHEDULABLE or current.window_id != old.pk:
+                raise SchedulingError(SchedulingErrorCode.NOT_RESCHEDULABLE,
+                                      "This delivery changed meanwhile; reload and try again.", status_code=409)
+            locked = _lock_windows([old.pk, window.pk])
+            _take_place(window=locked[window.pk], now=now)
+            _give_back(window=locked[old.pk])
+            old_job_id = current.job_id
+            if old_job_id:
+                Job.objects.filter(pk=old_job_id).update(status=Job.Status.CANCELLED)
+            job = _job_for(window=window, lat=delivery.lat, lng=delivery.lng, size=size, skills=skills,
+                           reference=delivery.order_ref, status=Job.Status.PENDING)
+            Delivery.objects.filter(pk=delivery.pk).update(window=window, job=job, status=Delivery.Status.BOOKED,
+                                                           updated_at=now)
+            delivery.window, delivery.job, delivery.status = window, job, Delivery.Status.BOOKED
+            old_job = Job.objects.filter(pk=old_job_id).first() if old_job_id else None
+            _after_commit_job_changed(*(j for j in (old_job, job) if j is not None))
+            transaction.on_commit(lambda: signals.delivery_rescheduled.send(
+                sender=Delivery, delivery=delivery, old_window=old, new_window=window))
+    except SchedulingError as error:
+        if error.code == SchedulingErrorCode.WINDOW_FULL:
+            raise _full_error(window, delivery.lat, delivery.lng, skills, size, now)
+        raise
+    return delivery
+
+
+def _size_of(delivery: Delivery) -> str:
+    for name, (parcels, kg) in SIZE_PROFILES.items():
+        if (parcels, kg) == (delivery.parcels, delivery.weight_kg):
+            return name
+    return "small"
+
+
+def _check_reschedulable(*, delivery: Delivery, now: dt.datetime, closes_before_minutes: int | None) -> None:
+    if delivery.status not in RESCHEDULABLE:
+        raise SchedulingError(SchedulingErrorCode.NOT_RESCHEDULABLE,
+                              f"A delivery that is {delivery.get_status_display().lower()} cannot be moved.",
+                              status_code=409)
+    if closes_before_minutes is not None:
+        closes_at = delivery.window.starts_at - dt.timedelta(minutes=closes_before_minutes)
+        if now >= closes_at:
+            raise SchedulingError(SchedulingErrorCode.RESCHEDULE_CLOSED,
+                                  "It is too late to change this delivery online.", status_code=409)
+
+
+def reschedule_closes_at(*, delivery: Delivery) -> dt.datetime:
+    return delivery.window.starts_at - dt.timedelta(minutes=settings.RESCHEDULE_CLOSES_MINUTES)
+
+
+def delivery_cancel(*, delivery: Delivery, now: dt.datetime | None = None) -> Delivery:
+    """Cancel a booked delivery and give its place back to the window (and its stop back to the fleet)."""
+    now = now or clock.now()
+    with transaction.atomic():
+        cancelled = Delivery.objects.filter(pk=delivery.pk, status__in=RESCHEDULABLE).update(
+            status=Delivery.Status.CANCELLED, updated_at=now
+        )
+        if cancelled != 1:
+            raise SchedulingError(SchedulingErrorCode.NOT_CANCELLABLE,
+                                  "This delivery can no longer be cancelled.", status_code=409)
+        current = Delivery.objects.get(pk=delivery.pk)
+        locked = _lock_windows([current.window_id])[current.window_id]
+        _give_back(window=locked)
+        job = None
+        if current.job_id:
+            Job.objects.filter(pk=current.job_id).update(status=Job.Status.CANCELLED)
+            job = Job.objects.get(pk=current.job_id)
+            _after_commit_job_changed(job)
+        transaction.on_commit(lambda: signals.delivery_cancelled.send(sender=Delivery, delivery=current))
+    return current
+
+
+def delivery_update_instructions(*, delivery: Delivery, access_notes: str, safe_drop: bool,
+                                 leave_with_neighbour: bool) -> Delivery:
+    """Change access notes and drop preferences; safe-drop only where the merchant and the window allow it."""
+    if safe_drop and not (delivery.merchant.safe_drop_allowed and delivery.window.template.safe_drop_allowed):
+        raise SchedulingError(SchedulingErrorCode.INVALID_REQUEST, "Safe drop is not offered for this delivery.",
+                              fields={"safe_drop": ["Safe drop is not offered for this delivery."]})
+    changed = (access_notes, safe_drop, leave_with_neighbour) != (
+        delivery.access_notes, delivery.safe_drop, delivery.leave_with_neighbour)
+    if not changed:
+        return delivery
+    with transaction.atomic():
+        Delivery.objects.filter(pk=delivery.pk).update(
+            access_notes=access_notes[:500], safe_drop=safe_drop, leave_with_neighbour=leave_with_neighbour,
+            updated_at=clock.now(),
+        )
+        delivery.access_notes, delivery.safe_drop = access_notes[:500], safe_drop
+        delivery.leave_with_neighbour = leave_with_neighbour
+        transaction.on_commit(lambda: signals.delivery_instructions_changed.send(sender=Delivery, delivery=delivery))
+    return delivery
+
+
+def idempotency_keys_purge(*, now: dt.datetime | None = None) -> int:
+    """Forget idempotency keys older than `settings.IDEMPOTENCY_KEY_TTL_HOURS`."""
+    now = now or clock.now()
+    cutoff = now - dt.timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS)
+    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

@@ -1,0 +1,160 @@
+"""Reads of the promise: which zone serves an address, and which windows it can still be offered."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Count
+
+from dispatch.capacity import CandidateWindow, JobSpec, capacity_check
+from dispatch.capacity import Reason as FleetReason
+from dispatch.models import Zone
+from dispatch.zones import zone_for_point, zone_for_postcode
+from merchants.models import Merchant
+from scheduling.errors import SchedulingError, SchedulingErrorCode
+from scheduling.models import BlackoutDate, Hold, Window
+
+MAX_DAYS = 14
+# What a parcel size means for the fleet: (parcels, kilograms).
+SIZE_PROFILES: dict[str, tuple[int, int]] = {"small": (1, 5), "medium": (2, 15), "large": (4, 40), "bulky": (1, 90)}
+KNOWN_SKILLS = ("two_person", "refrigerated")
+
+
+class Reason:
+    FULL = "full"
+    CUTOFF_PASSED = "cutoff_passed"
+    OUTSIDE_AREA = "outside_area"
+    SKILL_UNAVAILABLE = "skill_unavailable"
+
+
+@dataclass(frozen=True)
+class WindowOffer:
+    window: Window
+    available: bool
+    remaining: int
+    reason: str | None
+
+
+def address_zone(*, lat: float | None = None, lng: float | None = None, postcode: str = "") -> Zone:
+    """The zone serving an address, or a 400 `outside_area` naming the fields at fault."""
+    if lat is not None and lng is not None:
+        zone = zone_for_point(lat=lat, lng=lng)
+        if zone is None:
+            raise SchedulingError(
+                SchedulingErrorCode.OUTSIDE_AREA, "We do not deliver to this address.",
+                fields={"lat": ["Outside every delivery zone."], "lng": ["Outside every delivery zone."]},
+            )
+        return zone
+    zone = zone_for_postcode(postcode=postcode)
+    if zone is None:
+        raise SchedulingError(
+            SchedulingErrorCode.OUTSIDE_AREA, "We do not deliver to this postcode.",
+            fields={"postcode": ["No delivery zone serves this postcode."]},
+        )
+    return zone
+
+
+def zone_centre(zone: Zone) -> tuple[float, float]:
+    """A point inside the zone for postcode-only queries (the polygon's vertex average, else the depot)."""
+    if zone.polygon:
+        return (sum(p[0] for p in zone.polygon) / len(zone.polygon), sum(p[1] for p in zone.polygon) / len(zone.polygon))
+    return zone.depot.lat, zone.depot.lng
+
+
+def window_live_holds(*, window: Window, now: dt.datetime, exclude_hold_id=None) -> int:
+    holds = Hold.objects.filter(window=window, status=Hold.Status.ACTIVE, expires_at__gt=now)
+    if exclude_hold_id is not None:
+        holds = holds.exclude(pk=exclude_hold_id)
+    return holds.count()
+
+
+def window_closed_reason(*, window: Window, now: dt.datetime) -> str | None:
+    """`cutoff_passed` when the template's cut-off or lead time has passed, else None."""
+    lead = dt.timedelta(minutes=window.template.lead_time_minutes)
+    if now >= window.cutoff_at or now + lead > window.starts_at:
+        return Reason.CUTOFF_PASSED
+    return None
+
+
+def window_offers(
+    *, merchant: Merchant, zone: Zone, lat: float, lng: float, start: dt.date, days: int,
+    skills: tuple[str, ...] = (), size: str = "small", now: dt.datetime, windows: list[Window] | None = None,
+) -> list[WindowOffer]:
+    """Every window of the merchant in the zone over `days` days from `start`, each said available or not, and why.
+
+    1. Load the windows (active templates, no blackout days) with their live hold counts.
+    2. Rule out windows past their cut-off or lead time.
+    3. Apply the merchant cap: booked + live holds must leave a place.
+    4. Ask the fleet's capacity oracle about the rest, for this job's size and skills; the room left is
+       the smaller of the merchant's and the fleet's.
+    """
+    if windows is None:
+        end = start + dt.timedelta(days=days)
+        blackout = BlackoutDate.objects.filter(merchant=merchant, date__gte=start, date__lt=end).values("date")
+        windows = list(
+            Window.objects.filter(merchant=merchant, zone=zone, date__gte=start, date__lt=end, template__active=True)
+            .exclude(date__in=blackout)
+            .select_related("template")
+            .order_by("starts_at", "label")
+        )
+        holds = dict(
+            Hold.objects.filter(window__in=[w.pk for w in windows], status=Hold.Status.ACTIVE, expires_at__gt=now)
+            .values("window").annotate(n=Count("id")).values_list("window", "n")
+        )
+        for window in windows:
+            window.merchant = merchant
+            window.live_holds = holds.get(window.pk, 0)
+    parcels, kg = SIZE_PROFILES.get(size, SIZE_PROFILES["small"])
+    offers: dict[int, WindowOffer] = {}
+    by_skills: dict[tuple[str, ...], list[Window]] = {}
+    for window in windows:
+        reason = window_closed_reason(window=window, now=now)
+        merchant_left = window.capacity - window.booked - getattr(window, "live_holds", 0)
+        if reason is None and merchant_left <= 0:
+            reason = Reason.FULL
+        if reason is not None:
+            offers[window.pk] = WindowOffer(window, False, 0, reason)
+            continue
+        job_skills = tuple(sorted(set(skills) | set(window.template.required_skills or ())))
+        by_skills.setdefault(job_skills, []).append(window)
+    for job_skills, group in by_skills.items():
+        job = JobSpec(lat=lat, lng=lng, service_seconds=zone.service_seconds, parcels=parcels, weight_kg=kg,
+                      skills=job_skills)
+        verdicts = capacity_check(
+            zone=zone, job=job, now=now,
+            windows=[CandidateWindow(w.pk, w.starts_at, w.ends_at) for w in group],
+        )
+        for window in group:
+            verdict = verdicts[window.pk]
+            merchant_left = window.capacity - window.booked - getattr(window, "live_holds", 0)
+            if verdict.feasible:
+                offers[window.pk] = WindowOffer(window, True, min(merchant_left, verdict.remaining), None)
+            else:
+                reason = Reason.SKILL_UNAVAILABLE if verdict.reason == FleetReason.SKILL_UNAVAILABLE else Reason.FULL
+                offers[window.pk] = WindowOffer(window, False, 0, reason)
+    return [offers[w.pk] for w in windows]
+
+
+def window_offer(*, window: Window, lat: float, lng: float, skills: tuple[str, ...] = (), size: str = "small",
+                 now: dt.datetime) -> WindowOffer:
+    """One window's verdict for an address: outside its zone, closed, full or available."""
+    zone = window.zone
+    found = zone_for_point(lat=lat, lng=lng)
+    if found is None or found.pk != zone.pk:
+        return WindowOffer(window, False, 0, Reason.OUTSIDE_AREA)
+    window.live_holds = window_live_holds(window=window, now=now)
+    return window_offers(merchant=window.merchant, zone=zone, lat=lat, lng=lng, start=window.date, days=1,
+                         skills=skills, size=size, now=now, windows=[window])[0]
+
+
+def window_alternatives(*, window: Window, lat: float, lng: float, skills: tuple[str, ...] = (),
+                        size: str = "small", now: dt.datetime, limit: int = 3) -> list[Window]:
+    """The next feasible windows after a full one, for the 409 answer."""
+    offers = window_offers(merchant=window.merchant, zone=window.zone, lat=lat, lng=lng, start=window.date,
+                           days=7, skills=skills, size=size, now=now)
+    return [o.window for o in offers if o.available and o.window.pk != window.pk][:limit]
+
+
+def merchant_local_today(merchant: Merchant, now: dt.datetime) -> dt.date:
+    return now.astimezone(merchant.zone_info).date()

@@ -1,0 +1,109 @@
+"""Capacity under real concurrency (PostgreSQL): no two requests take the last place; moves conserve totals."""
+
+import datetime as dt
+import threading
+
+import pytest
+from django.db import connection, connections
+from rest_framework.test import APIClient
+
+from scheduling.models import Delivery, Window
+from scheduling.services import delivery_create_for_seed
+from tests.scheduling.conftest import ADDRESS, TOMORROW, booking_body
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+]
+
+# PostgreSQL allows 100 connections for every engineer's tests together: the threads all start and
+# race, but at most this many hold a connection at once.
+MAX_CONNECTIONS = 40
+
+
+@pytest.fixture(autouse=True)
+def _needs_postgres():
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (DATABASE_URL)")
+
+
+def run_in_threads(count, work):
+    """Start `count` threads released together; return what each returned (or the exception it raised)."""
+    start = threading.Barrier(count)
+    gate = threading.BoundedSemaphore(MAX_CONNECTIONS)
+    results = [None] * count
+
+    def target(index):
+        start.wait()
+        with gate:
+            try:
+                results[index] = work(index)
+            except Exception as exc:  # reported to the test, not hidden
+                results[index] = exc
+            finally:
+                connections.close_all()
+
+    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results
+
+
+def seed(merchant, window, count, prefix):
+    for i in range(count):
+        delivery_create_for_seed(merchant=merchant, window=window, order_ref=f"{prefix}-{i}", recipient_name="Seed",
+                                 address_line1="1 Rue", address_city="Paris", address_postcode="75004", **ADDRESS)
+
+
+def test_two_hundred_concurrent_bookings_take_exactly_the_ten_places_left(merchant, secret_key, tomorrow_window):
+    Window.objects.filter(pk=tomorrow_window.pk).update(capacity=20)
+    tomorrow_window.refresh_from_db()
+    seed(merchant, tomorrow_window, 10, "EARLY")
+
+    def book(i):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret_key}")
+        response = client.post("/api/v1/deliveries/", booking_body(tomorrow_window.pk, order_ref=f"RACE-{i}"),
+                               format="json", HTTP_IDEMPOTENCY_KEY=f"race-{i}")
+        return response.status_code
+
+    statuses = run_in_threads(200, book)
+    assert [s for s in statuses if not isinstance(s, int)] == []
+    assert statuses.count(201) == 10
+    assert statuses.count(409) == 190
+    assert not [s for s in statuses if s >= 500]
+    window = Window.objects.get(pk=tomorrow_window.pk)
+    live = Delivery.objects.filter(window=window).exclude(status=Delivery.Status.CANCELLED).count()
+    assert window.booked == live == 20
+
+
+def test_concurrent_reschedules_between_two_windows_conserve_the_totals(merchant, secret_key, windows, template):
+    first = windows.get(template=template, date=TOMORROW)
+    second = windows.get(template=template, date=TOMORROW + dt.timedelta(days=1))
+    Window.objects.filter(pk__in=[first.pk, second.pk]).update(capacity=40)
+    first.refresh_from_db()
+    second.refresh_from_db()
+    seed(merchant, first, 20, "A")
+    seed(merchant, second, 20, "B")
+    moves = [(d.pk, second.pk) for d in Delivery.objects.filter(window=first)] + [
+        (d.pk, first.pk) for d in Delivery.objects.filter(window=second)
+    ]
+
+    def move(i):
+        delivery_id, target = moves[i % len(moves)]
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret_key}")
+        return client.post(f"/api/v1/deliveries/{delivery_id}/reschedule/", {"window_id": target},
+                           format="json").status_code
+
+    # Each delivery is moved twice at once: one wins, the other finds it already there (409).
+    statuses = run_in_threads(len(moves) * 2, move)
+    assert [s for s in statuses if not isinstance(s, int)] == []
+    assert not [s for s in statuses if s >= 500]
+    assert statuses.count(200) == len(moves)
+    a, b = Window.objects.get(pk=first.pk), Window.objects.get(pk=second.pk)
+    assert a.booked + b.booked == 40
+    assert a.booked == Delivery.objects.filter(window=a).count()
+    assert b.booked == Delivery.objects.filter(window=b).count()

@@ -1,0 +1,150 @@
+"""The customer's reschedule link, the picker's iframe and the demo checkout."""
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+
+from merchants.demo import demo_key
+from merchants.models import ApiKey
+from merchants.services import api_key_create
+from scheduling.models import Delivery, Window
+from scheduling.services import delivery_create_for_seed
+from tests.factories import AllowedOriginFactory
+from tests.scheduling.conftest import ADDRESS, NOW, TOMORROW
+
+
+@pytest.fixture
+def delivery(tomorrow_window, merchant):
+    return delivery_create_for_seed(
+        merchant=merchant, window=tomorrow_window, order_ref="ORD-7", recipient_name="Camille",
+        address_line1="12 Rue de Rivoli", address_city="Paris", address_postcode="75004", language="en", **ADDRESS,
+    )
+
+
+def page(client, delivery, **params):
+    return client.get(reverse("scheduling:reschedule", args=[delivery.tracking_token]), params)
+
+
+def test_the_reschedule_page_offers_only_feasible_other_windows(client, delivery, windows):
+    full = windows.get(date=TOMORROW + dt.timedelta(days=1), label="standard")
+    Window.objects.filter(pk=full.pk).update(booked=full.capacity)
+    response = page(client, delivery)
+    assert response.status_code == 200
+    offered = {o.window.pk for o in response.context["offers"]}
+    assert offered
+    assert delivery.window_id not in offered
+    assert full.pk not in offered
+    assert all(o.available for o in response.context["offers"])
+    assert b"Change your delivery" in response.content
+
+
+def test_the_customer_moves_the_delivery_and_updates_instructions_in_one_step(client, delivery, windows):
+    target = windows.get(date=TOMORROW + dt.timedelta(days=2), label="evening")
+    old_window_id = delivery.window_id
+    response = client.post(reverse("scheduling:reschedule", args=[delivery.tracking_token]), {
+        "window_id": target.pk, "access_notes": "Code 4521, 3rd floor", "safe_drop": "on",
+        "leave_with_neighbour": "on",
+    })
+    assert response.status_code == 302
+    delivery.refresh_from_db()
+    assert delivery.window_id == target.pk
+    assert (delivery.access_notes, delivery.safe_drop, delivery.leave_with_neighbour) == ("Code 4521, 3rd floor", True, True)
+    assert Window.objects.get(pk=target.pk).booked == 1
+    assert Window.objects.get(pk=old_window_id).booked == 0
+    done = client.get(response["Location"])
+    assert b"Your delivery has been updated" in done.content
+
+
+def test_safe_drop_is_not_offered_when_the_window_does_not_allow_it(client, delivery):
+    delivery.window.template.safe_drop_allowed = False
+    delivery.window.template.save()
+    response = page(client, delivery)
+    assert b'name="safe_drop"' not in response.content
+    assert b'name="leave_with_neighbour"' in response.content
+    client.post(reverse("scheduling:reschedule", args=[delivery.tracking_token]), {"safe_drop": "on"})
+    delivery.refresh_from_db()
+    assert delivery.safe_drop is False
+
+
+def test_the_page_closes_before_the_window_starts(client, delivery, frozen_now, settings):
+    settings.RESCHEDULE_CLOSES_MINUTES = 120
+    frozen_now(delivery.window.starts_at - dt.timedelta(minutes=119))
+    response = page(client, delivery)
+    assert response.context["closed"] is True
+    assert b"can no longer be changed online" in response.content
+    response = client.post(reverse("scheduling:reschedule", args=[delivery.tracking_token]), {"access_notes": "x"})
+    delivery.refresh_from_db()
+    assert delivery.access_notes == ""
+
+
+def test_the_page_speaks_french(client, delivery):
+    response = page(client, delivery, lang="fr")
+    assert b"Modifier votre livraison" in response.content
+
+
+def test_an_unknown_token_shows_the_expired_page_with_a_404(client, db):
+    response = client.get("/t/not-a-real-token/reschedule/")
+    assert response.status_code == 404
+    assert b"This link has expired" in response.content
+
+
+def test_an_expired_token_looks_the_same_as_an_unknown_one(client, delivery):
+    Delivery.objects.filter(pk=delivery.pk).update(tracking_expires_at=NOW - dt.timedelta(days=1))
+    response = page(client, delivery)
+    assert response.status_code == 404
+    assert b"This link has expired" in response.content
+
+
+def test_the_iframe_may_be_framed_only_by_the_merchants_origins(client, merchant, publishable_key):
+    AllowedOriginFactory(merchant=merchant, origin="https://shop.example.com")
+    response = client.get("/embed/windows/", {"key": publishable_key, **ADDRESS})
+    assert response.status_code == 200
+    assert response["Content-Security-Policy"] == "frame-ancestors 'self' https://shop.example.com"
+    assert "X-Frame-Options" not in response
+    assert b"<delivery-window-picker" in response.content
+
+
+def test_the_rest_of_the_site_refuses_to_be_framed(client, db):
+    response = client.get("/t/unknown/reschedule/")
+    assert response["X-Frame-Options"] == "DENY"
+
+
+def test_the_iframe_with_an_unknown_key_says_it_is_not_configured(client, db):
+    response = client.get("/embed/windows/", {"key": "pk_unknown"})
+    assert response.status_code == 401
+
+
+def test_the_demo_checkout_embeds_the_picker_with_the_demo_key(client, merchant, windows):
+    api_key_create(merchant=merchant, kind=ApiKey.Kind.PUBLISHABLE, raw_key=demo_key(kind="publishable", slug=merchant.slug))
+    response = client.get(reverse("scheduling:demo-checkout"), {"merchant": merchant.slug})
+    assert response.status_code == 200
+    assert demo_key(kind="publishable", slug=merchant.slug).encode() in response.content
+    assert b"/static/scheduling/picker.js" in response.content
+
+
+def test_the_demo_checkout_books_server_side_with_the_demo_secret_key(client, merchant, windows, tomorrow_window):
+    api_key_create(merchant=merchant, kind=ApiKey.Kind.SECRET, raw_key=demo_key(kind="secret", slug=merchant.slug))
+    form = {"merchant": merchant.slug, "idempotency_key": "demo-1", "name": "Camille", "phone": "+33612345678",
+            "email": "", "line1": "12 Rue de Rivoli", "city": "Paris", "postcode": "75004", **ADDRESS}
+    from scheduling.services import hold_create
+
+    hold = hold_create(merchant=merchant, window=tomorrow_window, **ADDRESS)
+    response = client.post(reverse("scheduling:demo-checkout-book"), form | {"hold_id": str(hold.pk)})
+    assert response.status_code == 302, response.content
+    delivery = Delivery.objects.get()
+    assert delivery.window_id == tomorrow_window.pk
+    assert delivery.tracking_token in response["Location"]
+    again = client.post(reverse("scheduling:demo-checkout-book"), form | {"hold_id": str(hold.pk)})
+    assert again.status_code == 302 and Delivery.objects.count() == 1
+    confirmation = client.get(response["Location"])
+    assert f"/t/{delivery.tracking_token}/".encode() in confirmation.content
+
+
+def test_the_demo_checkout_shows_field_errors(client, merchant, windows, tomorrow_window):
+    api_key_create(merchant=merchant, kind=ApiKey.Kind.SECRET, raw_key=demo_key(kind="secret", slug=merchant.slug))
+    response = client.post(reverse("scheduling:demo-checkout-book"), {
+        "merchant": merchant.slug, "idempotency_key": "demo-2", "name": "C", "phone": "12", "line1": "x",
+        "city": "Paris", "postcode": "75004", **ADDRESS})
+    assert response.status_code == 400
+    assert b"E.164" in response.content

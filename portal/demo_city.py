@@ -68,7 +68,7 @@ VEHICLE_TYPES = (
     ("crew", "Two-person truck", 30, 1500, ["two_person"], None),
 )
 # Per depot: how many of each type, and which shift pattern each works.
-FLEET_PER_DEPOT = (("van", 3), ("ev", 2), ("cold", 2), ("crew", 1))
+FLEET_PER_DEPOT = (("van", 3), ("ev", 2), ("cold", 2), ("crew", 2))
 
 DRIVER_FIRST_NAMES = (
     "Amélie", "Bruno", "Chloé", "Damien", "Élodie", "Farid", "Gaëlle", "Hugo",

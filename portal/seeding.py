@@ -53,6 +53,8 @@ def seed_merchants() -> list[tuple[Merchant, city.MerchantSpec]]:
         )
         for origin in (spec.origin, "http://127.0.0.1:8000", "http://localhost:8000"):
             AllowedOrigin.objects.get_or_create(merchant=merchant, origin=origin)
+        for kind in (ApiKey.Kind.PUBLISHABLE, ApiKey.Kind.SECRET):
+            _ensure_key(merchant, kind)
         result.append((merchant, spec))
     return result
 

@@ -174,6 +174,9 @@ class Rating(models.Model):
     class Meta:
         constraints = [models.CheckConstraint(condition=Q(stars__gte=1, stars__lte=5), name="rating_one_to_five")]
 
+    def __str__(self) -> str:
+        return f"{self.delivery_id} {self.stars}/5"
+
 
 class JourneyException(models.Model):
     """Something a care agent must look at, with an owner and a clock."""

@@ -1,7 +1,19 @@
-from django.urls import path  # noqa: F401
+from django.urls import include, path
+
+from tracking import api, views
 
 # Pages of this app, mounted at the site root.
-urlpatterns: list = []
+urlpatterns: list = [
+    path("t/<str:token>/", views.tracking_page, name="page"),
+    path("t/<str:token>/status.json", views.tracking_status, name="status"),
+    path("t/<str:token>/instructions/", views.tracking_instructions, name="instructions"),
+    path("t/<str:token>/rating/", views.tracking_rating, name="rating"),
+    path("", include("tracking.care_urls")),
+]
 
 # API endpoints of this app, mounted under /api/v1/.
-api_urlpatterns: list = []
+api_urlpatterns: list = [
+    path("pings/", api.PingBatchApi.as_view(), name="pings"),
+    path("scans/", api.ScanApi.as_view(), name="scans"),
+    path("carriers/<slug:code>/events/", api.CarrierEventsApi.as_view(), name="carrier-events"),
+]

@@ -1,0 +1,68 @@
+import pytest
+from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
+
+from portal.asgi import application
+from tests.factories import local
+from tests.tracking.factories import build_route
+from tracking.services import delivery_group, eta_publish, ping_record_batch, scan_record
+from tracking.services.fleet import PingInput
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def connect(token: str) -> WebsocketCommunicator:
+    return WebsocketCommunicator(application, f"/ws/t/{token}/", headers=[(b"origin", b"http://testserver"),
+                                                                           (b"host", b"testserver")])
+
+
+async def test_the_socket_joins_the_delivery_group_relays_an_eta_and_leaves_on_disconnect():
+    from asgiref.sync import sync_to_async
+
+    world = await sync_to_async(build_route)()
+    delivery = world.deliveries[0]
+    communicator = connect(delivery.tracking_token)
+
+    connected, _ = await communicator.connect()
+    assert connected
+    layer = get_channel_layer()
+    assert len(layer.groups.get(delivery_group(delivery.pk), {})) == 1
+
+    await sync_to_async(eta_publish)(delivery_id=delivery.pk, payload={"kind": "eta", "eta_label": "10:42"})
+    assert await communicator.receive_json_from(timeout=2) == {"kind": "eta", "eta_label": "10:42"}
+
+    await communicator.disconnect()
+    assert not layer.groups.get(delivery_group(delivery.pk))
+
+
+async def test_an_unknown_token_is_refused():
+    communicator = connect("nope")
+
+    connected, code = await communicator.connect()
+
+    assert not connected and code == 4404
+
+
+async def test_a_ping_pushes_a_fresh_eta_without_private_data():
+    from asgiref.sync import sync_to_async
+
+    world = await sync_to_async(build_route)()
+    delivery = world.deliveries[0]
+    at = local(world.day, 8, 30)
+    await sync_to_async(scan_record)(driver=world.driver, kind="scanned_out", client_id="out",
+                                     recorded_at=local(world.day, 8, 0), now=at)
+    communicator = connect(delivery.tracking_token)
+    await communicator.connect()
+
+    await sync_to_async(ping_record_batch)(
+        vehicle=world.vehicle, now=at,
+        points=[PingInput(client_id="p", recorded_at=at, lat=48.8520, lng=2.3310, accuracy_m=5)])
+
+    frame = await communicator.receive_json_from(timeout=2)
+    assert frame["kind"] == "eta" and frame["stops_away"] == 0
+    assert frame["vehicle"] == {"lat": 48.852, "lng": 2.331}
+    text = str(frame)
+    for secret in (delivery.recipient_phone, delivery.recipient_email, delivery.address_line1,
+                   world.driver.last_name, world.deliveries[1].address_line1):
+        assert secret not in text
+    await communicator.disconnect()

@@ -1,0 +1,182 @@
+"""The driver and carrier API: GPS pings, scans, and carrier event feeds. One view per operation."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from portal import clock
+from tracking import services
+from tracking.auth import CarrierSecretAuthentication, DriverDeviceAuthentication, IsCarrier, IsDriverDevice
+from tracking.errors import TrackingError, TrackingErrorCode
+
+
+class TrackingErrorSerializer(serializers.Serializer):
+    error = serializers.DictField()
+
+
+class PingPointSerializer(serializers.Serializer):
+    client_id = serializers.CharField(max_length=80, help_text="The device's id for this point; replays are ignored.")
+    vehicle = serializers.SlugField(help_text="Vehicle code.")
+    lat = serializers.FloatField(min_value=-90, max_value=90)
+    lng = serializers.FloatField(min_value=-180, max_value=180)
+    speed = serializers.FloatField(min_value=0, required=False, allow_null=True, help_text="Metres per second.")
+    heading = serializers.FloatField(min_value=0, max_value=360, required=False, allow_null=True)
+    accuracy = serializers.FloatField(min_value=0, required=False, allow_null=True, help_text="Metres.")
+    recorded_at = serializers.DateTimeField()
+
+
+class PingFlaggedSerializer(serializers.Serializer):
+    client_id = serializers.CharField()
+    reason = serializers.CharField(help_text="poor_accuracy, impossible_speed, impossible_jump or clock_ahead")
+
+
+class ScanEventSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    delivery = serializers.UUIDField(source="delivery_id")
+    milestone = serializers.CharField()
+    reason = serializers.CharField()
+    recorded_at = serializers.DateTimeField()
+
+
+class CarrierEventResultSerializer(serializers.Serializer):
+    external_id = serializers.CharField()
+    external_code = serializers.CharField()
+    outcome = serializers.ChoiceField(choices=["recorded", "duplicate", "unmapped", "unknown_delivery"])
+    milestone = serializers.CharField(allow_blank=True)
+
+
+class PingBatchApi(APIView):
+    """A batch of GPS points from a driver's device, for the vehicle of the driver's shift today."""
+
+    authentication_classes = [DriverDeviceAuthentication]
+    permission_classes = [IsDriverDevice]
+
+    class PingBatchInputSerializer(serializers.Serializer):
+        points = PingPointSerializer(many=True, min_length=1, max_length=500)
+
+    class PingBatchOutputSerializer(serializers.Serializer):
+        accepted = serializers.IntegerField()
+        duplicates = serializers.IntegerField()
+        flagged = PingFlaggedSerializer(many=True)
+
+    @extend_schema(
+        operation_id="pings_create",
+        request=PingBatchInputSerializer,
+        responses={200: PingBatchOutputSerializer, 400: TrackingErrorSerializer, 401: TrackingErrorSerializer,
+                   403: TrackingErrorSerializer},
+        examples=[OpenApiExample("One point", value={"points": [{
+            "client_id": "p-0001", "vehicle": "saint-denis-van-1", "lat": 48.8625, "lng": 2.3364, "speed": 8.2,
+            "heading": 90, "accuracy": 6, "recorded_at": "2026-11-23T09:12:15+01:00"}]}, request_only=True)],
+        tags=["drivers"],
+    )
+    def post(self, request):
+        serializer = self.PingBatchInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        now = clock.now()
+        vehicle = services.driver_shift_vehicle(driver=request.auth.driver, now=now)
+        points = serializer.validated_data["points"]
+        others = sorted({p["vehicle"] for p in points} - {vehicle.code})
+        if others:
+            raise TrackingError(
+                TrackingErrorCode.VEHICLE_NOT_ASSIGNED, f"You may only post for {vehicle.code} today.",
+                status_code=403, fields={"points.vehicle": [f"Not your vehicle today: {', '.join(others)}."]},
+            )
+        result = services.ping_record_batch(
+            vehicle=vehicle, now=now,
+            points=[
+                services.PingInput(
+                    client_id=p["client_id"], recorded_at=p["recorded_at"], lat=p["lat"], lng=p["lng"],
+                    speed_mps=p.get("speed"), heading=p.get("heading"), accuracy_m=p.get("accuracy"),
+                )
+                for p in points
+            ],
+        )
+        body = {
+            "accepted": result.accepted, "duplicates": result.duplicates,
+            "flagged": [{"client_id": k, "reason": v} for k, v in sorted(result.flagged.items())],
+        }
+        return Response(self.PingBatchOutputSerializer(body).data, status=status.HTTP_200_OK)
+
+
+class ScanApi(APIView):
+    """A driver's scan: scan-out at the depot, arrived, attempted (with a reason), delivered (with proof), returned."""
+
+    authentication_classes = [DriverDeviceAuthentication]
+    permission_classes = [IsDriverDevice]
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    class ScanInputSerializer(serializers.Serializer):
+        client_id = serializers.CharField(max_length=60, help_text="The device's id for this scan; replays are ignored.")
+        kind = serializers.ChoiceField(choices=[k.value for k in services.ScanKind])
+        recorded_at = serializers.DateTimeField()
+        job = serializers.IntegerField(required=False, allow_null=True, min_value=1,
+                                       help_text="The job scanned; scan-out and return may leave it out for the whole van.")
+        reason = serializers.ChoiceField(choices=[r.value for r in services.AttemptReason], required=False,
+                                         allow_blank=True, help_text="Required for attempted.")
+        recipient_name = serializers.CharField(max_length=120, required=False, allow_blank=True)
+        photo = serializers.ImageField(required=False, allow_null=True)
+        signature = serializers.ImageField(required=False, allow_null=True)
+        lat = serializers.FloatField(min_value=-90, max_value=90, required=False, allow_null=True)
+        lng = serializers.FloatField(min_value=-180, max_value=180, required=False, allow_null=True)
+
+
+    class ScanOutputSerializer(serializers.Serializer):
+        created = serializers.BooleanField(help_text="False when this client_id was already recorded.")
+        events = ScanEventSerializer(many=True)
+
+    @extend_schema(
+        operation_id="scans_create",
+        request={"application/json": ScanInputSerializer, "multipart/form-data": ScanInputSerializer},
+        responses={201: ScanOutputSerializer, 200: ScanOutputSerializer, 400: TrackingErrorSerializer, 401: TrackingErrorSerializer,
+                   403: TrackingErrorSerializer, 404: TrackingErrorSerializer, 409: TrackingErrorSerializer},
+        tags=["drivers"],
+    )
+    def post(self, request):
+        serializer = self.ScanInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        result = services.scan_record(
+            driver=request.auth.driver, kind=data["kind"], client_id=data["client_id"],
+            recorded_at=data["recorded_at"], job_id=data.get("job"), reason=data.get("reason", ""),
+            recipient_name=data.get("recipient_name", ""), photo=data.get("photo"), signature=data.get("signature"),
+            lat=data.get("lat"), lng=data.get("lng"),
+        )
+        body = {"created": result.created, "events": ScanEventSerializer(result.events, many=True).data}
+        return Response(body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
+
+
+class CarrierEventsApi(APIView):
+    """Events from a third-party carrier in its own format (SwiftPost flat JSON or ParcelNet nested batch)."""
+
+    authentication_classes = [CarrierSecretAuthentication]
+    permission_classes = [IsCarrier]
+
+
+    class CarrierEventsOutputSerializer(serializers.Serializer):
+        results = CarrierEventResultSerializer(many=True)
+
+    @extend_schema(
+        operation_id="carrier_events_create",
+        parameters=[OpenApiParameter("code", OpenApiTypes.STR, OpenApiParameter.PATH, description="The carrier's code.")],
+        request={"application/json": OpenApiTypes.OBJECT},
+        responses={202: CarrierEventsOutputSerializer, 400: TrackingErrorSerializer, 401: TrackingErrorSerializer},
+        examples=[
+            OpenApiExample("SwiftPost", request_only=True, value={
+                "event_id": "SP-000123", "tracking_ref": "2f1c5c9e-8f7a-4d2e-9a51-0c6a4d0f1e2b", "status_code": "OFD",
+                "status_text": "Out for delivery", "event_time": "2026-11-23T09:12:00+01:00", "lat": 48.85, "lon": 2.35}),
+            OpenApiExample("ParcelNet", request_only=True, value={
+                "batch_id": "B-77", "consignments": [{
+                    "consignment": {"reference": "2f1c5c9e-8f7a-4d2e-9a51-0c6a4d0f1e2b", "carrier_ref": "PN123"},
+                    "events": [{"id": "E1", "code": "40", "subcode": "NH", "occurred_at": "2026-11-23T11:02:00+01:00",
+                                "location": {"lat": 48.85, "lng": 2.35}, "description": "Nobody home"}]}]}),
+        ],
+        tags=["carriers"],
+    )
+    def post(self, request, code: str):
+        outcomes = services.carrier_events_ingest(carrier=request.auth, payload=request.data)
+        body = {"results": [CarrierEventResultSerializer(o.__dict__).data for o in outcomes]}
+        return Response(body, status=status.HTTP_202_ACCEPTED)
+

@@ -1,0 +1,25 @@
+"""Tracking's error codes and its one domain exception type."""
+
+from enum import StrEnum
+
+from portal.errors import DomainError
+
+
+class TrackingErrorCode(StrEnum):
+    VEHICLE_NOT_ASSIGNED = "vehicle_not_assigned"
+    UNKNOWN_VEHICLE = "unknown_vehicle"
+    UNKNOWN_JOB = "unknown_job"
+    JOB_NOT_ON_ROUTE = "job_not_on_route"
+    NO_ROUTE_TODAY = "no_route_today"
+    REASON_REQUIRED = "reason_required"
+    INVALID_CARRIER_PAYLOAD = "invalid_carrier_payload"
+    CARRIER_NOT_FOUND = "carrier_not_found"
+    CLIENT_ID_REUSED = "client_id_reused"
+    ALREADY_RATED = "already_rated"
+    NOT_DELIVERED_YET = "not_delivered_yet"
+    INSTRUCTIONS_CLOSED = "instructions_closed"
+    INVALID_RATING = "invalid_rating"
+
+
+class TrackingError(DomainError):
+    """A tracking rule refused the request."""

@@ -1,0 +1,136 @@
+"""The micro-ETA engine: when will the vehicle reach each of its remaining stops, and how sure are we.
+
+Plain Python over frozen dataclasses; `tracking.services.eta_refresh_route`
+reads the ORM, calls `route_etas`, stores and publishes the result.
+
+The band is the ETA plus or minus `Z` standard deviations of an error model in
+which every remaining leg and every dwell before the stop adds independent
+noise, and the whole horizon adds a drift term. It is wide hours ahead and
+narrows to a quarter of an hour when the stop is a few stops away.
+"""
+
+import datetime as dt
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+# Error model (coefficients of variation), calibrated on the simulator by benchmarks/eta_accuracy.py.
+CV_TRAVEL = 0.18  # one leg's driving time
+CV_DWELL = 0.40  # one stop's service time
+CV_DRIFT = 0.06  # the live delay factor itself may still drift over the horizon
+FLOOR_S = 75.0  # GPS, geofence and clock granularity
+Z = 1.8  # about 93 % of a normal distribution
+MIN_HALF_BAND_S = 4 * 60
+MAX_HALF_BAND_S = 60 * 60
+# How much the observed pace may bend the provider's travel times, and how hard it is pulled to 1.
+DELAY_FACTOR_BOUNDS = (0.6, 2.5)
+DELAY_PRIOR_S = 300.0
+DELAY_LEGS = 10
+MIN_REMAINING_DWELL_S = 30.0
+OVERRUN_SHARE = 0.5
+
+LegSeconds = Callable[[tuple[float, float], tuple[float, float], dt.datetime], float]
+
+
+@dataclass(frozen=True)
+class RemainingStop:
+    key: int
+    lat: float
+    lng: float
+    window_start: dt.datetime
+    service_s: float
+    speed_factor: float = 1.0
+
+
+@dataclass(frozen=True)
+class StopEta:
+    key: int
+    eta: dt.datetime
+    band_start: dt.datetime
+    band_end: dt.datetime
+    stops_away: int
+
+
+@dataclass(frozen=True)
+class CompletedLeg:
+    actual_s: float
+    predicted_s: float
+
+
+def delay_factor(legs: Sequence[CompletedLeg], *, prior_s: float = DELAY_PRIOR_S, last: int | None = DELAY_LEGS) -> float:
+    """Observed against predicted driving time over the last legs, shrunk towards 1 while evidence is thin."""
+    recent = [leg for leg in legs if leg.predicted_s > 0 and leg.actual_s >= 0]
+    if last is not None:
+        recent = recent[-last:]
+    actual = sum(leg.actual_s for leg in recent)
+    predicted = sum(leg.predicted_s for leg in recent)
+    factor = (actual + prior_s) / (predicted + prior_s)
+    low, high = DELAY_FACTOR_BOUNDS
+    return min(max(factor, low), high)
+
+
+def half_band_seconds(*, horizon_s: float, variance: float) -> float:
+    sigma = math.sqrt(variance + FLOOR_S**2 + (CV_DRIFT * max(horizon_s, 0.0)) ** 2)
+    return min(max(Z * sigma, MIN_HALF_BAND_S), MAX_HALF_BAND_S)
+
+
+def route_etas(
+    *,
+    now: dt.datetime,
+    position: tuple[float, float],
+    remaining: Sequence[RemainingStop],
+    leg_seconds: LegSeconds,
+    delay: float = 1.0,
+    free_at: dt.datetime | None = None,
+    busy_stops: int = 0,
+) -> list[StopEta]:
+    """ETAs for every remaining stop, in route order.
+
+    1. The vehicle is free to drive at `free_at` (the end of the dwell at the stop
+       it is at, or the route's start) or now, whichever is later.
+    2. Each leg takes the provider's time for that departure, times the zone's
+       speed factor and the live delay factor; a vehicle early for a window waits
+       for it to open.
+    3. Each stop then takes its learned dwell before the next leg.
+    4. Legs and dwells before a stop add variance; waiting for a window absorbs
+       most of what came before it.
+    """
+    t = max(now, free_at) if free_at is not None else now
+    variance = 0.0
+    if free_at is not None and free_at > now:
+        variance += (CV_DWELL * (free_at - now).total_seconds()) ** 2
+    origin = position
+    etas: list[StopEta] = []
+    for index, stop in enumerate(remaining):
+        destination = (stop.lat, stop.lng)
+        travel = max(leg_seconds(origin, destination, t), 0.0) * stop.speed_factor * delay
+        arrival = t + dt.timedelta(seconds=travel)
+        variance += (CV_TRAVEL * travel) ** 2
+        if arrival < stop.window_start:
+            slack = (stop.window_start - arrival).total_seconds()
+            arrival = stop.window_start
+            # Waiting absorbs earlier noise: only the part bigger than the slack still matters.
+            variance = max(math.sqrt(variance) - slack, 0.0) ** 2
+        horizon = (arrival - now).total_seconds()
+        half = dt.timedelta(seconds=half_band_seconds(horizon_s=horizon, variance=variance))
+        etas.append(StopEta(
+            key=stop.key, eta=arrival, band_start=arrival - half, band_end=arrival + half,
+            stops_away=index + busy_stops,
+        ))
+        variance += (CV_DWELL * stop.service_s) ** 2
+        t = arrival + dt.timedelta(seconds=stop.service_s)
+        origin = destination
+    return etas
+
+
+def remaining_dwell_seconds(*, service_s: float, arrived_at: dt.datetime, now: dt.datetime) -> float:
+    """How much longer a vehicle that arrived at `arrived_at` will likely stay at a stop.
+
+    Dwell times have a long tail: a stop that has already overrun its usual time
+    is likely a long one, so the expected rest grows with the overrun instead of
+    staying at "any second now".
+    """
+    elapsed = (now - arrived_at).total_seconds()
+    if elapsed < service_s:
+        return max(service_s - elapsed, MIN_REMAINING_DWELL_S)
+    return MIN_REMAINING_DWELL_S + OVERRUN_SHARE * (elapsed - service_s)

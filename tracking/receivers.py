@@ -1,0 +1,36 @@
+"""Receivers for the signals of the apps below (connected in TrackingConfig.ready).
+
+Each receiver is one call: record a milestone, or enqueue a task after commit.
+"""
+
+from django.db import transaction
+
+from portal import clock
+from tracking.models import Event, Milestone
+from tracking.services.journey import event_record
+
+
+def on_delivery_booked(sender, delivery, **kwargs) -> None:
+    event_record(delivery=delivery, milestone=Milestone.CREATED, source=Event.Source.SYSTEM,
+                 recorded_at=delivery.created_at or clock.now(), client_id=f"booked:{delivery.pk.hex}")
+    event_record(delivery=delivery, milestone=Milestone.SCHEDULED, source=Event.Source.SYSTEM,
+                 recorded_at=delivery.created_at or clock.now(),
+                 client_id=f"scheduled:{delivery.pk.hex}:{delivery.window_id}")
+
+
+def on_delivery_rescheduled(sender, delivery, new_window=None, **kwargs) -> None:
+    window_id = new_window.pk if new_window is not None else delivery.window_id
+    event_record(delivery=delivery, milestone=Milestone.SCHEDULED, source=Event.Source.SYSTEM,
+                 recorded_at=clock.now(), client_id=f"scheduled:{delivery.pk.hex}:{window_id}",
+                 note="rescheduled")
+
+
+def on_delivery_cancelled(sender, delivery, **kwargs) -> None:
+    event_record(delivery=delivery, milestone=Milestone.EXCEPTION, reason="cancelled", source=Event.Source.SYSTEM,
+                 recorded_at=clock.now(), client_id=f"cancelled:{delivery.pk.hex}")
+
+
+def on_plan_changed(sender, plan, **kwargs) -> None:
+    from tracking import tasks
+
+    transaction.on_commit(lambda: tasks.eta_refresh_plan.delay(plan.pk))

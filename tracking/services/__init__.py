@@ -1,0 +1,28 @@
+"""Tracking's writes. Each module holds one area; the names other apps call are re-exported here."""
+
+from tracking.services.carriers import carrier_authenticate, carrier_create, carrier_events_ingest
+from tracking.services.customer import delivery_instructions_edit, rating_create
+from tracking.services.fleet import (
+    AttemptReason,
+    PingBatchResult,
+    PingInput,
+    ScanKind,
+    driver_shift_vehicle,
+    eta_refresh_plan,
+    eta_refresh_route,
+    leg_seconds_from_provider,
+    ping_record_batch,
+    route_for_vehicle,
+    route_geofence_update,
+    scan_record,
+)
+from tracking.services.journey import event_record, journey_exception_open, zone_learn_service
+from tracking.services.publish import delivery_group, eta_publish, milestone_publish
+
+__all__ = [
+    "AttemptReason", "PingBatchResult", "PingInput", "ScanKind",
+    "carrier_authenticate", "carrier_create", "carrier_events_ingest",
+    "delivery_group", "delivery_instructions_edit", "driver_shift_vehicle", "eta_publish", "eta_refresh_plan", "eta_refresh_route",
+    "event_record", "journey_exception_open", "leg_seconds_from_provider", "milestone_publish", "ping_record_batch", "rating_create",
+    "route_for_vehicle", "route_geofence_update", "scan_record", "zone_learn_service",
+]

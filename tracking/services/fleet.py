@@ -1,0 +1,529 @@
+"""What the fleet reports: GPS pings, driver scans, geofenced arrival and departure, and the ETAs they move."""
+
+import datetime as dt
+import logging
+import os
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from itertools import groupby
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+
+from dispatch.models import Driver, Job, Plan, Route, Shift, Stop, Vehicle
+from portal import clock
+from scheduling.models import Delivery
+from tracking import eta as engine
+from tracking import geofence, selectors
+from tracking.errors import TrackingError, TrackingErrorCode
+from tracking.geo import haversine_m
+from tracking.models import EtaSnapshot, Event, Milestone, Ping, ProofOfDelivery
+from tracking.services.journey import event_record, stop_mark_departed
+from tracking.services.publish import eta_publish
+
+logger = logging.getLogger(__name__)
+
+# Points a handheld cannot have measured: too vague to place a van on a street, or faster than any van.
+MAX_ACCURACY_M = 100.0
+MAX_SPEED_MPS = 45.0  # 162 km/h
+MIN_JUMP_M = 250.0  # below this, an implied speed is GPS noise, not a teleport
+MAX_CLOCK_AHEAD = dt.timedelta(minutes=5)
+# How far back the geofence looks for fixes.
+GEOFENCE_LOOKBACK = dt.timedelta(hours=2)
+# A stored ETA snapshot (and a websocket push) happens when the prediction moves this much, or this often.
+SNAPSHOT_MIN_CHANGE_S = 45
+SNAPSHOT_HEARTBEAT = dt.timedelta(minutes=5)
+# Live traffic per zone is read from the whole fleet's legs into it over this long.
+ZONE_TRAFFIC_LOOKBACK = dt.timedelta(minutes=45)
+ZONE_TRAFFIC_PRIOR_S = 600.0
+
+
+class ScanKind(StrEnum):
+    SCANNED_OUT = "scanned_out"
+    ARRIVED = "arrived"
+    ATTEMPTED = "attempted"
+    DELIVERED = "delivered"
+    RETURNED = "returned"
+
+
+class AttemptReason(StrEnum):
+    NOBODY_HOME = "nobody_home"
+    ACCESS_REFUSED = "access_refused"
+    ADDRESS_NOT_FOUND = "address_not_found"
+    REFUSED_BY_RECIPIENT = "refused_by_recipient"
+    DAMAGED = "damaged"
+    NO_SAFE_PLACE = "no_safe_place"
+    OUT_OF_TIME = "out_of_time"
+
+
+@dataclass(frozen=True)
+class PingInput:
+    client_id: str
+    recorded_at: dt.datetime
+    lat: float
+    lng: float
+    speed_mps: float | None = None
+    heading: float | None = None
+    accuracy_m: float | None = None
+
+
+@dataclass
+class PingBatchResult:
+    accepted: int = 0
+    duplicates: int = 0
+    flagged: dict[str, str] = field(default_factory=dict)  # client_id -> reason
+
+
+@dataclass
+class ScanResult:
+    events: list[Event]
+    created: bool
+
+
+def vehicle_local_date(*, vehicle: Vehicle, now: dt.datetime) -> dt.date:
+    return now.astimezone(ZoneInfo(vehicle.depot.time_zone)).date()
+
+
+def driver_shift_vehicle(*, driver: Driver, now: dt.datetime) -> Vehicle:
+    """The vehicle of the driver's shift today (in the depot's time zone)."""
+    shifts = Shift.objects.filter(driver=driver, date__in=[(now - dt.timedelta(days=1)).date(), now.date(),
+                                                            (now + dt.timedelta(days=1)).date()])
+    for shift in shifts.select_related("vehicle__depot"):
+        if vehicle_local_date(vehicle=shift.vehicle, now=now) == shift.date:
+            return shift.vehicle
+    raise TrackingError(
+        TrackingErrorCode.VEHICLE_NOT_ASSIGNED, "This driver has no shift today.", status_code=403
+    )
+
+
+def route_for_vehicle(*, vehicle: Vehicle, now: dt.datetime) -> Route | None:
+    """The vehicle's route in today's active plan."""
+    return (
+        Route.objects.filter(
+            vehicle=vehicle, plan__status=Plan.Status.ACTIVE, plan__date=vehicle_local_date(vehicle=vehicle, now=now)
+        )
+        .select_related("vehicle__depot", "plan")
+        .first()
+    )
+
+
+# --- Pings -----------------------------------------------------------------
+
+
+def _flag(point: PingInput, previous: PingInput | None, now: dt.datetime) -> str:
+    if point.accuracy_m is not None and point.accuracy_m > MAX_ACCURACY_M:
+        return "poor_accuracy"
+    if point.speed_mps is not None and point.speed_mps > MAX_SPEED_MPS:
+        return "impossible_speed"
+    if point.recorded_at > now + MAX_CLOCK_AHEAD:
+        return "clock_ahead"
+    if previous is not None:
+        distance = haversine_m(previous.lat, previous.lng, point.lat, point.lng)
+        seconds = abs((point.recorded_at - previous.recorded_at).total_seconds())
+        if distance > MIN_JUMP_M and distance / max(seconds, 1.0) > MAX_SPEED_MPS:
+            return "impossible_jump"
+    return ""
+
+
+def ping_record_batch(
+    *, vehicle: Vehicle, points: Sequence[PingInput], now: dt.datetime | None = None, refresh: bool = True
+) -> PingBatchResult:
+    """Store a batch of GPS points once each, flag the implausible ones, and move the vehicle.
+
+    1. Points are handled in `recorded_at` order, whatever order they came in.
+    2. A point is flagged (kept, not trusted) when its accuracy is too poor, its
+       speed or its jump from the previous trusted point is beyond any van, or
+       it is dated in the future.
+    3. Rows are inserted with the (vehicle, client_id) constraint ignoring replays.
+    4. The vehicle's last position moves only forward in time.
+    5. The geofence and the route's ETAs are brought up to date.
+    """
+    now = now or clock.now()
+    ordered = sorted(points, key=lambda p: p.recorded_at)
+    result = PingBatchResult()
+    if not ordered:
+        return result
+    client_ids = [p.client_id for p in ordered]
+    known = set(Ping.objects.filter(vehicle=vehicle, client_id__in=client_ids).values_list("client_id", flat=True))
+    last_trusted = (
+        Ping.objects.filter(vehicle=vehicle, flagged="", recorded_at__lte=ordered[0].recorded_at)
+        .order_by("-recorded_at")
+        .first()
+    )
+    previous = (
+        PingInput(client_id=last_trusted.client_id, recorded_at=last_trusted.recorded_at, lat=last_trusted.lat,
+                  lng=last_trusted.lng)
+        if last_trusted is not None else None
+    )
+    rows: list[Ping] = []
+    newest: PingInput | None = None
+    seen: set[str] = set()
+    for point in ordered:
+        if point.client_id in known or point.client_id in seen:
+            result.duplicates += 1
+            continue
+        seen.add(point.client_id)
+        reason = _flag(point, previous, now)
+        if reason:
+            result.flagged[point.client_id] = reason
+        else:
+            previous = point
+            newest = point
+        rows.append(Ping(
+            vehicle=vehicle, client_id=point.client_id, recorded_at=point.recorded_at, lat=point.lat, lng=point.lng,
+            speed_mps=point.speed_mps, heading=point.heading, accuracy_m=point.accuracy_m, flagged=reason,
+        ))
+    Ping.objects.bulk_create(rows, ignore_conflicts=True)
+    result.accepted = len(rows)
+    if newest is not None:
+        Vehicle.objects.filter(pk=vehicle.pk).filter(
+            Q(last_seen_at__isnull=True) | Q(last_seen_at__lt=newest.recorded_at)
+        ).update(last_lat=newest.lat, last_lng=newest.lng, last_seen_at=newest.recorded_at)
+    if refresh and rows:
+        route = route_for_vehicle(vehicle=vehicle, now=now)
+        if route is not None:
+            route_geofence_update(route=route, now=now)
+            eta_refresh_route(route=route, now=now)
+    return result
+
+
+# --- Geofence ----------------------------------------------------------------
+
+
+def _fixes(vehicle_id: int, since: dt.datetime, until: dt.datetime) -> list[geofence.Fix]:
+    rows = Ping.objects.filter(
+        vehicle_id=vehicle_id, flagged="", recorded_at__gte=since, recorded_at__lte=until + MAX_CLOCK_AHEAD
+    ).order_by("recorded_at").values_list("recorded_at", "lat", "lng", "speed_mps")
+    return [geofence.Fix(at=r[0], lat=r[1], lng=r[2], speed_mps=r[3]) for r in rows]
+
+
+def _route_stops(route: Route) -> list[Stop]:
+    return list(route.stops.select_related("job__zone", "job__delivery__merchant").order_by("sequence"))
+
+
+def route_geofence_update(*, route: Route, now: dt.datetime) -> None:
+    """Record departures from and arrivals at this route's stops that the trusted fixes show.
+
+    1. The stop the vehicle is at (arrived, not yet left): a departure closes it
+       and teaches its zone the dwell.
+    2. Then the next stop not yet reached: an arrival records the `arrived`
+       milestone (source geofence), which moves the stop and the job.
+    """
+    radius = float(settings.GEOFENCE_RADIUS_M)
+    stops = _route_stops(route)
+    floor = now - GEOFENCE_LOOKBACK
+    since = max(route.starts_at - dt.timedelta(minutes=30), floor)
+    at_stop = [s for s in stops if s.actual_arrival is not None and s.actual_departure is None]
+    for stop in at_stop:
+        left = geofence.departure_at(
+            _fixes(route.vehicle_id, max(stop.actual_arrival, floor), now), lat=stop.job.lat, lng=stop.job.lng,
+            radius_m=radius,
+        )
+        if left is None:
+            return  # still there: the next stop cannot have been reached
+        stop_mark_departed(stop=stop, at=left)
+    reached = [s.actual_departure or s.actual_arrival for s in stops if s.actual_arrival is not None]
+    if reached:
+        since = max(max(reached), floor)
+    target = next((s for s in stops if s.status == Stop.Status.PENDING and s.actual_arrival is None), None)
+    if target is None:
+        return
+    arrived = geofence.arrival_at(_fixes(route.vehicle_id, since, now), lat=target.job.lat, lng=target.job.lng,
+                                  radius_m=radius)
+    if arrived is None:
+        return
+    delivery = getattr(target.job, "delivery", None)
+    if delivery is not None:
+        event_record(
+            delivery=delivery, milestone=Milestone.ARRIVED, source=Event.Source.GEOFENCE,
+            recorded_at=arrived, client_id=f"geofence-arrived:{target.job_id}",
+            lat=target.job.lat, lng=target.job.lng,
+        )
+    else:
+        from tracking.services.journey import stop_mark_arrived
+
+        stop_mark_arrived(job_id=target.job_id, at=arrived)
+
+
+# --- Scans -------------------------------------------------------------------
+
+
+def _random_name(upload: UploadedFile) -> UploadedFile:
+    # Proof files are served from media: their names must not be guessable.
+    extension = os.path.splitext(upload.name or "")[1].lower()[:8]
+    upload.name = f"{secrets.token_urlsafe(24)}{extension}"
+    return upload
+
+
+def scan_record(
+    *,
+    driver: Driver,
+    kind: str,
+    client_id: str,
+    recorded_at: dt.datetime,
+    job_id: int | None = None,
+    reason: str = "",
+    recipient_name: str = "",
+    photo: UploadedFile | None = None,
+    signature: UploadedFile | None = None,
+    lat: float | None = None,
+    lng: float | None = None,
+    now: dt.datetime | None = None,
+) -> ScanResult:
+    """A driver's scan, turned into canonical milestones on the deliveries it concerns.
+
+    Scan-out and return may concern the whole route (no job) or one job; arrived,
+    attempted and delivered concern one job on the driver's route today.
+    Replaying the same `client_id` changes nothing and returns the first events.
+    """
+    now = now or clock.now()
+    kind = ScanKind(kind)
+    vehicle = driver_shift_vehicle(driver=driver, now=now)
+    route = route_for_vehicle(vehicle=vehicle, now=now)
+    if route is None:
+        raise TrackingError(TrackingErrorCode.NO_ROUTE_TODAY, "This vehicle has no route in today's plan.",
+                            status_code=409)
+    stops = _route_stops(route)
+    if job_id is None:
+        if kind not in (ScanKind.SCANNED_OUT, ScanKind.RETURNED):
+            raise TrackingError(TrackingErrorCode.UNKNOWN_JOB, f"A {kind} scan needs a job.",
+                                fields={"job": ["This field is required for this kind of scan."]})
+        targets = stops
+    else:
+        targets = [s for s in stops if s.job_id == job_id]
+        if not targets:
+            raise TrackingError(TrackingErrorCode.JOB_NOT_ON_ROUTE, "This job is not on your route today.",
+                                status_code=404, fields={"job": ["Not on your route today."]})
+    if kind == ScanKind.ATTEMPTED and reason not in set(AttemptReason):
+        raise TrackingError(
+            TrackingErrorCode.REASON_REQUIRED, "An attempted delivery needs a reason code.",
+            fields={"reason": [f"One of: {', '.join(AttemptReason)}."]},
+        )
+    if kind == ScanKind.RETURNED and job_id is None:
+        targets = [s for s in stops if s.status == Stop.Status.FAILED]
+
+    events: list[Event] = []
+    created = False
+    with transaction.atomic():
+        for stop in targets:
+            delivery: Delivery | None = getattr(stop.job, "delivery", None)
+            if delivery is None:
+                continue
+            suffix = f":{delivery.pk.hex}" if job_id is None else ""
+            milestones = [Milestone(kind)]
+            if kind == ScanKind.SCANNED_OUT:
+                milestones.append(Milestone.OUT_FOR_DELIVERY)
+            for milestone in milestones:
+                recorded = event_record(
+                    delivery=delivery, milestone=milestone, source=Event.Source.DRIVER, recorded_at=recorded_at,
+                    client_id=f"{client_id}{suffix}" + ("" if milestone == kind else f":{milestone}"),
+                    reason=reason if kind == ScanKind.ATTEMPTED else "", lat=lat, lng=lng,
+                )
+                events.append(recorded.event)
+                created = created or recorded.created
+            if kind == ScanKind.DELIVERED and created:
+                _proof_save(delivery=delivery, recipient_name=recipient_name, photo=photo, signature=signature,
+                            lat=lat, lng=lng, at=recorded_at)
+    if created:
+        eta_refresh_route(route=route, now=now)
+    return ScanResult(events=events, created=created)
+
+
+def _proof_save(*, delivery: Delivery, recipient_name: str, photo, signature, lat, lng, at: dt.datetime) -> None:
+    proof = ProofOfDelivery(delivery=delivery, recipient_name=recipient_name[:120], lat=lat, lng=lng, captured_at=at)
+    if photo is not None:
+        proof.photo = _random_name(photo)
+    if signature is not None:
+        proof.signature = _random_name(signature)
+    try:
+        with transaction.atomic():
+            proof.save()
+    except IntegrityError:
+        logger.info("proof of delivery for %s already stored", delivery.pk)
+
+
+# --- ETAs ----------------------------------------------------------------------
+
+
+def leg_seconds_from_provider(*, time_zone: str = "Europe/Paris") -> engine.LegSeconds:
+    """Driving seconds between two points leaving at a given moment, from the configured travel-time provider.
+
+    The provider's time-of-day profile works in seconds since local midnight, in the depot's time zone.
+    """
+    from dispatch import travel
+
+    provider = travel.provider_from_settings()
+    tz = ZoneInfo(time_zone)
+    cache: dict[tuple, float] = {}
+
+    def leg_seconds(origin: tuple[float, float], destination: tuple[float, float], departure: dt.datetime) -> float:
+        local = departure.astimezone(tz)
+        since_midnight = local.hour * 3600 + local.minute * 60 + local.second
+        key = (origin, destination, since_midnight // 900)
+        if key not in cache:
+            _distances, durations = provider.matrices([origin, destination], departure_s=since_midnight)
+            cache[key] = float(durations[0][1])
+        return cache[key]
+
+    return leg_seconds
+
+
+def _service_seconds(job: Job) -> float:
+    return float(job.zone.learned_service_seconds or job.service_seconds or job.zone.default_service_seconds)
+
+
+def _completed_legs(stops: Sequence[Stop], leg_seconds) -> list[tuple[Stop, engine.CompletedLeg]]:
+    """Legs of one route driven so far: observed against predicted driving time, with the stop they led to."""
+    legs = []
+    for before, after in zip(stops, stops[1:], strict=False):
+        if before.actual_departure is None or after.actual_arrival is None:
+            continue
+        actual = (after.actual_arrival - before.actual_departure).total_seconds()
+        predicted = leg_seconds((before.job.lat, before.job.lng), (after.job.lat, after.job.lng),
+                                before.actual_departure) * after.job.zone.speed_factor
+        # A leg that ends exactly at its window's opening may include waiting; it says nothing about traffic.
+        if after.actual_arrival <= after.job.window_start + dt.timedelta(seconds=60) and actual > predicted:
+            continue
+        legs.append((after, engine.CompletedLeg(actual_s=actual, predicted_s=predicted)))
+    return legs
+
+
+def plan_zone_traffic(*, plan_id: int, now: dt.datetime, leg_seconds) -> dict[int, float]:
+    """Live traffic per zone: how much slower than predicted the whole fleet drove into each zone lately."""
+    recent = now - ZONE_TRAFFIC_LOOKBACK
+    stops = list(
+        Stop.objects.filter(route__plan_id=plan_id, actual_arrival__isnull=False, actual_arrival__lte=now)
+        .filter(Q(actual_arrival__gte=recent) | Q(actual_departure__gte=recent) | Q(actual_departure__isnull=True))
+        .select_related("job__zone").order_by("route_id", "sequence")
+    )
+    by_zone: dict[int, list[engine.CompletedLeg]] = {}
+    for _route_id, group in groupby(stops, key=lambda s: s.route_id):
+        for after, leg in _completed_legs(list(group), leg_seconds):
+            if after.actual_arrival >= recent:
+                by_zone.setdefault(after.job.zone_id, []).append(leg)
+    return {zone: engine.delay_factor(legs, prior_s=ZONE_TRAFFIC_PRIOR_S, last=None) for zone, legs in by_zone.items()}
+
+
+def route_delay_factor(*, stops: Sequence[Stop], leg_seconds, zone_traffic: dict[int, float] | None = None) -> float:
+    """The van's own pace on its completed legs, once each zone's live traffic is accounted for."""
+    zone_traffic = zone_traffic or {}
+    legs = [
+        engine.CompletedLeg(actual_s=leg.actual_s, predicted_s=leg.predicted_s * zone_traffic.get(after.job.zone_id, 1.0))
+        for after, leg in _completed_legs(stops, leg_seconds)
+    ]
+    return engine.delay_factor(legs)
+
+
+def route_etas_compute(*, route: Route, now: dt.datetime, leg_seconds=None) -> tuple[list[engine.StopEta], dict]:
+    """The micro-ETAs of a route's remaining stops at `now`, with the stops they belong to (by stop id)."""
+    leg_seconds = leg_seconds or leg_seconds_from_provider(time_zone=route.vehicle.depot.time_zone)
+    stops = _route_stops(route)
+    by_id = {s.pk: s for s in stops}
+    vehicle = route.vehicle
+    depot = vehicle.depot
+    at_stop = next((s for s in reversed(stops) if s.actual_arrival is not None and s.actual_departure is None), None)
+    free_at: dt.datetime | None = None
+    busy = 0
+    if at_stop is not None:
+        position = (at_stop.job.lat, at_stop.job.lng)
+        if at_stop.status == Stop.Status.ARRIVED:
+            busy = 1
+            free_at = now + dt.timedelta(seconds=engine.remaining_dwell_seconds(
+                service_s=_service_seconds(at_stop.job), arrived_at=at_stop.actual_arrival, now=now))
+        else:
+            free_at = now + dt.timedelta(seconds=engine.MIN_REMAINING_DWELL_S)
+    elif vehicle.last_seen_at is not None and vehicle.last_lat is not None and vehicle.last_seen_at >= route.starts_at - dt.timedelta(hours=1):
+        position = (vehicle.last_lat, vehicle.last_lng)
+    else:
+        position = (depot.lat, depot.lng)
+        free_at = route.starts_at
+    if now < route.starts_at:
+        # The van has not left yet, wherever its handheld is: it leaves when its route starts.
+        free_at = max(free_at or route.starts_at, route.starts_at)
+    zone_traffic = plan_zone_traffic(plan_id=route.plan_id, now=now, leg_seconds=leg_seconds)
+    remaining = [
+        engine.RemainingStop(
+            key=s.pk, lat=s.job.lat, lng=s.job.lng, window_start=s.job.window_start,
+            service_s=_service_seconds(s.job),
+            speed_factor=s.job.zone.speed_factor * zone_traffic.get(s.job.zone_id, 1.0),
+        )
+        for s in stops if s.status == Stop.Status.PENDING and s.actual_arrival is None
+    ]
+    delay = route_delay_factor(stops=stops, leg_seconds=leg_seconds, zone_traffic=zone_traffic)
+    etas = engine.route_etas(
+        now=now, position=position, remaining=remaining, leg_seconds=leg_seconds, delay=delay, free_at=free_at,
+        busy_stops=busy,
+    )
+    return etas, by_id
+
+
+def eta_refresh_route(*, route: Route, now: dt.datetime | None = None, publish: bool = True, leg_seconds=None) -> list[EtaSnapshot]:
+    """Recompute a route's ETAs; store and push those that moved (or have not been stored for a while).
+
+    Also records the `arriving` milestone for the stop the vehicle is now driving to.
+    Returns the snapshots stored.
+    """
+    now = now or clock.now()
+    etas, stops = route_etas_compute(route=route, now=now, leg_seconds=leg_seconds)
+    if not etas:
+        return []
+    delivery_ids = {stops[e.key].job.delivery.pk: e for e in etas if getattr(stops[e.key].job, "delivery", None)}
+    latest: dict = {}
+    for snap in EtaSnapshot.objects.filter(
+        delivery_id__in=list(delivery_ids), computed_at__gte=now - SNAPSHOT_HEARTBEAT, computed_at__lte=now
+    ).order_by("computed_at", "id"):
+        latest[snap.delivery_id] = snap
+    stored: list[EtaSnapshot] = []
+    for delivery_id, eta in delivery_ids.items():
+        last = latest.get(delivery_id)
+        if last is not None and last.stops_away == eta.stops_away and all(
+            abs((a - b).total_seconds()) < SNAPSHOT_MIN_CHANGE_S
+            for a, b in ((last.eta, eta.eta), (last.band_start, eta.band_start), (last.band_end, eta.band_end))
+        ):
+            continue
+        stored.append(EtaSnapshot(
+            delivery_id=delivery_id, stop_id=eta.key, computed_at=now, eta=eta.eta, band_start=eta.band_start,
+            band_end=eta.band_end, stops_away=eta.stops_away,
+        ))
+    EtaSnapshot.objects.bulk_create(stored)
+    _arriving_record(route=route, etas=etas, stops=stops, now=now)
+    if publish and stored:
+        vehicle = route.vehicle
+        position = (vehicle.last_lat, vehicle.last_lng) if vehicle.last_lat is not None else None
+        for snap in stored:
+            stop = stops[snap.stop_id]
+            payload = selectors.eta_payload(snapshot=snap, merchant=stop.job.delivery.merchant, position=position)
+            transaction.on_commit(lambda d=snap.delivery_id, p=payload: eta_publish(delivery_id=d, payload=p))
+    return stored
+
+
+def _arriving_record(*, route: Route, etas: list[engine.StopEta], stops: dict, now: dt.datetime) -> None:
+    first = etas[0]
+    if first.stops_away != 0:
+        return
+    stop = stops[first.key]
+    delivery = getattr(stop.job, "delivery", None)
+    if delivery is None or route.starts_at > now:
+        return
+    client_id = f"arriving:{stop.job_id}"
+    if Event.objects.filter(source=Event.Source.SYSTEM, client_id=client_id).exists():
+        return
+    scanned = Event.objects.filter(delivery=delivery, milestone__in=[Milestone.SCANNED_OUT, Milestone.OUT_FOR_DELIVERY]).exists()
+    if scanned:
+        event_record(delivery=delivery, milestone=Milestone.ARRIVING, source=Event.Source.SYSTEM, recorded_at=now,
+                     client_id=client_id)
+
+
+def eta_refresh_plan(*, plan: Plan, now: dt.datetime | None = None) -> int:
+    """Fresh ETAs for every route of a plan (after a solve or re-plan); returns how many snapshots were stored."""
+    now = now or clock.now()
+    leg_seconds = leg_seconds_from_provider(time_zone=plan.depot.time_zone)
+    stored = 0
+    for route in plan.routes.select_related("vehicle__depot", "plan", "plan__depot"):
+        stored += len(eta_refresh_route(route=route, now=now, leg_seconds=leg_seconds))
+    return stored

@@ -1,0 +1,219 @@
+"""Recording canonical milestones: idempotent, ordered by when they happened, and applied to the plan's rows."""
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.db.models import Case, F, IntegerField, Value, When
+from django.db.models.functions import Cast
+
+from dispatch.models import Job, Plan, Stop, Zone
+from scheduling.models import Delivery
+from tracking.models import Event, JourneyException, Milestone, RawCarrierEvent
+from tracking.signals import milestone_recorded
+
+logger = logging.getLogger(__name__)
+
+# What the customer's delivery status becomes when a milestone is the latest one (by recorded_at).
+STATUS_FOR_MILESTONE = {
+    Milestone.CREATED: Delivery.Status.BOOKED,
+    Milestone.SCHEDULED: Delivery.Status.SCHEDULED,
+    Milestone.SCANNED_OUT: Delivery.Status.OUT_FOR_DELIVERY,
+    Milestone.OUT_FOR_DELIVERY: Delivery.Status.OUT_FOR_DELIVERY,
+    Milestone.ARRIVING: Delivery.Status.OUT_FOR_DELIVERY,
+    Milestone.ARRIVED: Delivery.Status.OUT_FOR_DELIVERY,
+    Milestone.ATTEMPTED: Delivery.Status.ATTEMPTED,
+    Milestone.DELIVERED: Delivery.Status.DELIVERED,
+    Milestone.RETURNED: Delivery.Status.RETURNED,
+}
+# Deliveries that no milestone moves any more (cancelled is the scheduling app's decision).
+FROZEN_STATUSES = (Delivery.Status.CANCELLED,)
+EXCEPTION_DUE = dt.timedelta(hours=2)
+# Dwell samples outside these bounds are clipped before they teach the zone (a lunch break is not a delivery).
+DWELL_BOUNDS_S = (30, 1800)
+# The zone's default counts as this many dwells; later dwells keep at least this weight.
+DWELL_PRIOR_WEIGHT = 3
+DWELL_MIN_WEIGHT = 0.04
+
+
+@dataclass(frozen=True)
+class Recorded:
+    event: Event
+    created: bool
+
+
+def event_record(
+    *,
+    delivery: Delivery,
+    milestone: str,
+    source: str,
+    recorded_at: dt.datetime,
+    client_id: str = "",
+    reason: str = "",
+    raw: RawCarrierEvent | None = None,
+    lat: float | None = None,
+    lng: float | None = None,
+    note: str = "",
+) -> Recorded:
+    """Record a milestone once per (source, client_id) and apply it.
+
+    1. Insert the event in a savepoint; the unique (source, client_id) constraint
+       turns a replay into a lookup of the first copy, which is returned unchanged.
+    2. The delivery's status follows its journey (`delivery_status_sync`), so an
+       event that arrives late never moves it backwards.
+    3. Arrived, attempted and delivered move the job and its stop in the active
+       plan forward, never back.
+    4. After commit: `milestone_recorded` is sent and the page is pushed the new status.
+    """
+    milestone = Milestone(milestone)
+    try:
+        with transaction.atomic():
+            event = Event.objects.create(
+                delivery=delivery, milestone=milestone, reason=reason[:40], source=source, client_id=client_id[:80],
+                recorded_at=recorded_at, raw=raw, lat=lat, lng=lng, note=note[:300],
+            )
+    except IntegrityError:
+        if not client_id:
+            raise
+        return Recorded(Event.objects.get(source=source, client_id=client_id[:80]), False)
+
+    with transaction.atomic():
+        delivery_status_sync(delivery_id=delivery.pk)
+        if delivery.job_id is not None:
+            _apply_to_job(job_id=delivery.job_id, milestone=milestone, at=recorded_at)
+        if milestone in (Milestone.ATTEMPTED,):
+            journey_exception_open(
+                delivery=delivery, code="failed_attempt", message=f"Delivery attempted: {reason or 'no reason given'}.",
+                now=recorded_at,
+            )
+    transaction.on_commit(lambda: _announce(event))
+    return Recorded(event, True)
+
+
+def _announce(event: Event) -> None:
+    from tracking import selectors
+    from tracking.services.publish import milestone_publish
+
+    milestone_recorded.send(sender=Event, event=event)
+    delivery = Delivery.objects.select_related("merchant", "window").get(pk=event.delivery_id)
+    milestone_publish(delivery_id=delivery.pk, payload=selectors.public_status(delivery=delivery, now=event.recorded_at))
+
+
+# How far along one delivery attempt a milestone is. Within an attempt the furthest milestone wins, so a
+# scan that reaches us late (a phone back online) still counts; a new `scheduled` starts a new attempt.
+PROGRESS = {
+    Milestone.CREATED: 0, Milestone.SCHEDULED: 1, Milestone.SCANNED_OUT: 2, Milestone.OUT_FOR_DELIVERY: 2,
+    Milestone.ARRIVING: 3, Milestone.ARRIVED: 4, Milestone.ATTEMPTED: 5, Milestone.DELIVERED: 6,
+    Milestone.RETURNED: 7,
+}
+
+
+def delivery_status_sync(*, delivery_id) -> str | None:
+    """Set the delivery's status from its journey; returns the new status if it changed.
+
+    1. The current attempt starts at the latest `created`/`scheduled` milestone (by `recorded_at`).
+    2. Of the milestones recorded since, the furthest along wins (ties: the later one).
+    """
+    rows = list(
+        Event.objects.filter(delivery_id=delivery_id, milestone__in=list(STATUS_FOR_MILESTONE))
+        .values_list("milestone", "recorded_at", "id")
+    )
+    if not rows:
+        return None
+    starts = [at for milestone, at, _id in rows if milestone in (Milestone.CREATED, Milestone.SCHEDULED)]
+    cycle_start = max(starts) if starts else min(at for _m, at, _id in rows)
+    current = [row for row in rows if row[1] >= cycle_start]
+    latest = max(current, key=lambda row: (PROGRESS[Milestone(row[0])], row[1], row[2]))[0]
+    status = STATUS_FOR_MILESTONE[Milestone(latest)]
+    changed = (
+        Delivery.objects.filter(pk=delivery_id).exclude(status__in=(*FROZEN_STATUSES, status)).update(status=status)
+    )
+    return status if changed else None
+
+
+def _active_stop(job_id: int) -> Stop | None:
+    return (
+        Stop.objects.filter(job_id=job_id, route__plan__status=Plan.Status.ACTIVE)
+        .select_related("job__zone")
+        .first()
+    )
+
+
+def _apply_to_job(*, job_id: int, milestone: Milestone, at: dt.datetime) -> None:
+    if milestone == Milestone.ARRIVED:
+        stop_mark_arrived(job_id=job_id, at=at)
+    elif milestone in (Milestone.DELIVERED, Milestone.ATTEMPTED):
+        done = milestone == Milestone.DELIVERED
+        stop_mark_arrived(job_id=job_id, at=at)
+        Stop.objects.filter(
+            job_id=job_id, route__plan__status=Plan.Status.ACTIVE, status__in=(Stop.Status.PENDING, Stop.Status.ARRIVED)
+        ).update(status=Stop.Status.DONE if done else Stop.Status.FAILED)
+        Job.objects.filter(
+            pk=job_id, status__in=(Job.Status.PENDING, Job.Status.PLANNED, Job.Status.IN_PROGRESS)
+        ).update(status=Job.Status.DONE if done else Job.Status.FAILED)
+
+
+def stop_mark_arrived(*, job_id: int, at: dt.datetime) -> bool:
+    """The vehicle reached this job's stop at `at`; true when this is news."""
+    updated = Stop.objects.filter(
+        job_id=job_id, route__plan__status=Plan.Status.ACTIVE, actual_arrival__isnull=True
+    ).update(actual_arrival=at)
+    Stop.objects.filter(job_id=job_id, route__plan__status=Plan.Status.ACTIVE, status=Stop.Status.PENDING).update(
+        status=Stop.Status.ARRIVED
+    )
+    Job.objects.filter(pk=job_id, status__in=(Job.Status.PENDING, Job.Status.PLANNED)).update(
+        status=Job.Status.IN_PROGRESS
+    )
+    return bool(updated)
+
+
+def stop_mark_departed(*, stop: Stop, at: dt.datetime) -> bool:
+    """The vehicle left the stop at `at`: record it once and teach the zone the dwell."""
+    updated = Stop.objects.filter(pk=stop.pk, actual_departure__isnull=True).update(actual_departure=at)
+    if not updated:
+        return False
+    stop.actual_departure = at
+    if stop.actual_arrival is not None:
+        zone_learn_service(zone_id=stop.job.zone_id, dwell_s=(at - stop.actual_arrival).total_seconds())
+    return True
+
+
+def zone_learn_service(*, zone_id: int, dwell_s: float) -> None:
+    """Fold one observed dwell into the zone's learned service time.
+
+    A robust running mean that starts from the zone's default service time:
+    1. the sample is clipped to sane bounds, then to half / twice the current estimate;
+    2. its weight is 1/(n + PRIOR) for the n-th dwell seen in the zone, so the
+       first dwells move the estimate quickly, and never less than the floor, so
+       it keeps following the zone as it changes;
+    3. the update is one UPDATE on the current value, so concurrent departures
+       do not lose each other's samples.
+    """
+    low, high = DWELL_BOUNDS_S
+    sample = min(max(dwell_s, low), high)
+    zone = Zone.objects.filter(pk=zone_id).values("learned_service_seconds", "default_service_seconds").first()
+    if zone is None:
+        return
+    current = zone["learned_service_seconds"] or zone["default_service_seconds"]
+    sample = min(max(sample, current / 2), current * 2)
+    seen = Stop.objects.filter(
+        job__zone_id=zone_id, actual_arrival__isnull=False, actual_departure__isnull=False,
+        route__plan__status=Plan.Status.ACTIVE,
+    ).count()
+    alpha = max(1.0 / (seen + DWELL_PRIOR_WEIGHT), DWELL_MIN_WEIGHT)
+    Zone.objects.filter(pk=zone_id).update(
+        learned_service_seconds=Case(
+            When(learned_service_seconds__isnull=True, then=Value(int(round(current * (1 - alpha) + sample * alpha)))),
+            default=Cast(
+                F("learned_service_seconds") * (1 - alpha) + Value(sample * alpha) + Value(0.5),
+                IntegerField(),
+            ),
+        )
+    )
+
+
+def journey_exception_open(*, delivery: Delivery, code: str, message: str, now: dt.datetime) -> JourneyException:
+    return JourneyException.objects.create(
+        delivery=delivery, code=code[:40], message=message[:300], opened_at=now, due_at=now + EXCEPTION_DUE
+    )

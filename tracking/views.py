@@ -1,0 +1,104 @@
+"""The customer's tracking page, its JSON twin, and the two forms on it."""
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from portal import clock
+from portal.errors import DomainError
+from scheduling.models import Delivery
+from tracking import selectors, services
+
+
+def _language(request: HttpRequest, delivery: Delivery) -> str:
+    offered = {code for code, _name in settings.LANGUAGES}
+    wanted = request.GET.get("lang") or request.POST.get("lang") or delivery.language or delivery.merchant.default_language
+    return wanted if wanted in offered else "en"
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    # The token in the URL is the only key: keep it out of referrers, caches and search engines.
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _not_found(request: HttpRequest) -> HttpResponse:
+    # Unknown and expired links answer exactly alike.
+    return _private(render(request, "tracking/not_found.html", status=404))
+
+
+@require_GET
+@never_cache
+def tracking_page(request: HttpRequest, token: str) -> HttpResponse:
+    delivery = selectors.delivery_for_token(token=token, now=clock.now())
+    if delivery is None:
+        return _not_found(request)
+    language = _language(request, delivery)
+    with translation.override(language):
+        status = selectors.public_status(delivery=delivery, now=clock.now())
+        context = {
+            "delivery": delivery, "status": status, "token": token, "language": language,
+            "languages": [(code, name) for code, name in settings.LANGUAGES],
+            "safe_drop_offered": delivery.merchant.safe_drop_allowed,
+            "saved": request.GET.get("saved", ""), "error": request.GET.get("error", ""),
+            "map_tile_url": settings.MAP_TILE_URL, "map_attribution": settings.MAP_TILE_ATTRIBUTION,
+            "status_url": reverse("tracking:status", args=[token]),
+            "ws_path": f"/ws/t/{token}/",
+        }
+        response = render(request, "tracking/page.html", context)
+    return _private(response)
+
+
+@require_GET
+@never_cache
+def tracking_status(request: HttpRequest, token: str) -> HttpResponse:
+    delivery = selectors.delivery_for_token(token=token, now=clock.now())
+    if delivery is None:
+        return _private(JsonResponse({"error": {"code": "not_found", "message": "Not found."}}, status=404))
+    with translation.override(_language(request, delivery)):
+        return _private(JsonResponse(selectors.public_status(delivery=delivery, now=clock.now())))
+
+
+def _back(token: str, language: str, **flags: str) -> HttpResponse:
+    query = "&".join(f"{k}={v}" for k, v in {"lang": language, **flags}.items())
+    return redirect(f"{reverse('tracking:page', args=[token])}?{query}")
+
+
+@require_POST
+def tracking_instructions(request: HttpRequest, token: str) -> HttpResponse:
+    delivery = selectors.delivery_for_token(token=token, now=clock.now())
+    if delivery is None:
+        return _not_found(request)
+    language = _language(request, delivery)
+    try:
+        services.delivery_instructions_edit(
+            delivery=delivery, access_notes=request.POST.get("access_notes", "")[:500],
+            safe_drop=request.POST.get("safe_drop") == "on",
+            leave_with_neighbour=request.POST.get("leave_with_neighbour") == "on",
+        )
+    except DomainError as error:
+        return _back(token, language, error=error.code)
+    return _back(token, language, saved="instructions")
+
+
+@require_POST
+def tracking_rating(request: HttpRequest, token: str) -> HttpResponse:
+    delivery = selectors.delivery_for_token(token=token, now=clock.now())
+    if delivery is None:
+        return _not_found(request)
+    language = _language(request, delivery)
+    try:
+        stars = int(request.POST.get("stars", "0"))
+    except ValueError:
+        stars = 0
+    try:
+        services.rating_create(delivery=delivery, stars=stars, comment=request.POST.get("comment", ""))
+    except DomainError as error:
+        return _back(token, language, error=error.code)
+    return _back(token, language, saved="rating")

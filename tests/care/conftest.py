@@ -1,0 +1,78 @@
+import datetime as dt
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from dispatch.capacity import capacity_cache_clear
+from portal import clock
+from tests.factories import PARIS, DepotFactory, ShiftFactory, VehicleFactory, ZoneFactory, local
+
+# A fixed "now": Tuesday 2026-06-02 18:00 in Paris.
+NOW = dt.datetime(2026, 6, 2, 18, 0, tzinfo=PARIS)
+TODAY = NOW.date()
+TOMORROW = TODAY + dt.timedelta(days=1)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_capacity_cache():
+    capacity_cache_clear()
+    yield
+    capacity_cache_clear()
+
+
+@pytest.fixture
+def frozen_now(monkeypatch):
+    current = {"now": NOW}
+    monkeypatch.setattr(clock, "now", lambda: current["now"])
+
+    def move(to: dt.datetime) -> dt.datetime:
+        current["now"] = to
+        return to
+
+    return move
+
+
+def make_agent(username: str, first_name: str = "", last_name: str = ""):
+    return get_user_model().objects.create_user(username, f"{username}@example.com", "pw", is_staff=True,
+                                                first_name=first_name, last_name=last_name)
+
+
+@pytest.fixture
+def agent(db):
+    return make_agent("alice", "Alice", "Moreau")
+
+
+@pytest.fixture
+def teammate(db):
+    return make_agent("bruno", "Bruno", "Petit")
+
+
+@pytest.fixture
+def outsider(db):
+    return get_user_model().objects.create_user("mallory", "m@example.com", "pw", is_staff=False)
+
+
+@pytest.fixture
+def console(agent) -> Client:
+    """A browser signed in as the care agent."""
+    client = Client()
+    client.force_login(agent)
+    return client
+
+
+@pytest.fixture
+def depot(db):
+    return DepotFactory(code="paris-east", name="Paris East", lat=48.85, lng=2.37)
+
+
+@pytest.fixture
+def zone(depot):
+    return ZoneFactory(code="paris-centre", name="Paris centre", depot=depot)
+
+
+def add_shifts(depot, days, vehicles=2):
+    for _ in range(vehicles):
+        vehicle = VehicleFactory(depot=depot)
+        for day in days:
+            ShiftFactory(vehicle=vehicle, depot=depot, date=day, starts_at=local(day, 8), ends_at=local(day, 20))

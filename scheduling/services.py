@@ -342,7 +342,8 @@ def delivery_create_for_seed(
     return delivery
 
 
-RESCHEDULABLE = (Delivery.Status.BOOKED, Delivery.Status.SCHEDULED)
+# A failed attempt is the main reason to move a delivery (the customer's link after "we missed you").
+RESCHEDULABLE = (Delivery.Status.BOOKED, Delivery.Status.SCHEDULED, Delivery.Status.ATTEMPTED)
 
 
 def delivery_reschedule(*, delivery: Delivery, window: Window, now: dt.datetime | None = None,
@@ -377,7 +378,9 @@ def delivery_reschedule(*, delivery: Delivery, window: Window, now: dt.datetime 
             _give_back(window=locked[old.pk])
             old_job_id = current.job_id
             if old_job_id:
-                Job.objects.filter(pk=old_job_id).update(status=Job.Status.CANCELLED)
+                # A failed attempt stays failed in the fleet's history; a job not yet made is cancelled.
+                Job.objects.filter(pk=old_job_id).exclude(status__in=(Job.Status.FAILED, Job.Status.DONE)).update(
+                    status=Job.Status.CANCELLED)
             job = _job_for(window=window, lat=delivery.lat, lng=delivery.lng, size=size, skills=skills,
                            reference=delivery.order_ref, status=Job.Status.PENDING)
             Delivery.objects.filter(pk=delivery.pk).update(window=window, job=job, status=Delivery.Status.BOOKED,
@@ -406,7 +409,8 @@ def _check_reschedulable(*, delivery: Delivery, now: dt.datetime, closes_before_
         raise SchedulingError(SchedulingErrorCode.NOT_RESCHEDULABLE,
                               f"A delivery that is {delivery.get_status_display().lower()} cannot be moved.",
                               status_code=409)
-    if closes_before_minutes is not None:
+    # After a failed attempt the window is behind us: the online change stays open.
+    if closes_before_minutes is not None and delivery.status != Delivery.Status.ATTEMPTED:
         closes_at = delivery.window.starts_at - dt.timedelta(minutes=closes_before_minutes)
         if now >= closes_at:
             raise SchedulingError(SchedulingErrorCode.RESCHEDULE_CLOSED,
@@ -415,6 +419,13 @@ def _check_reschedulable(*, delivery: Delivery, now: dt.datetime, closes_before_
 
 def reschedule_closes_at(*, delivery: Delivery) -> dt.datetime:
     return delivery.window.starts_at - dt.timedelta(minutes=settings.RESCHEDULE_CLOSES_MINUTES)
+
+
+def reschedule_open(*, delivery: Delivery, now: dt.datetime) -> bool:
+    """Whether the customer may still move this delivery online."""
+    if delivery.status not in RESCHEDULABLE:
+        return False
+    return delivery.status == Delivery.Status.ATTEMPTED or now < reschedule_closes_at(delivery=delivery)
 
 
 def delivery_cancel(*, delivery: Delivery, now: dt.datetime | None = None) -> Delivery:

@@ -59,7 +59,7 @@ def reschedule(request, token: str):
     with translation.override(_language(request, delivery.language)):
         now = clock.now()
         closes_at = services.reschedule_closes_at(delivery=delivery)
-        closed = delivery.status not in services.RESCHEDULABLE or now >= closes_at
+        closed = not services.reschedule_open(delivery=delivery, now=now)
         safe_drop_offered = merchant.safe_drop_allowed and delivery.window.template.safe_drop_allowed
         error = None
         if request.method == "POST" and not closed:

@@ -56,6 +56,23 @@ def test_the_customer_moves_the_delivery_and_updates_instructions_in_one_step(cl
     assert b"Your delivery has been updated" in done.content
 
 
+def test_after_a_failed_attempt_the_customer_can_still_pick_a_new_window(client, delivery, windows):
+    from dispatch.models import Job
+
+    Delivery.objects.filter(pk=delivery.pk).update(status=Delivery.Status.ATTEMPTED)
+    Job.objects.filter(pk=delivery.job_id).update(status=Job.Status.FAILED)
+    failed_job_id = delivery.job_id
+    target = windows.get(date=TOMORROW + dt.timedelta(days=2), label="evening")
+
+    response = client.post(reverse("scheduling:reschedule", args=[delivery.tracking_token]), {"window_id": target.pk})
+
+    assert response.status_code == 302
+    delivery.refresh_from_db()
+    assert (delivery.window_id, delivery.status) == (target.pk, Delivery.Status.BOOKED)
+    assert delivery.job_id != failed_job_id
+    assert Job.objects.get(pk=failed_job_id).status == Job.Status.FAILED
+
+
 def test_safe_drop_is_not_offered_when_the_window_does_not_allow_it(client, delivery):
     delivery.window.template.safe_drop_allowed = False
     delivery.window.template.save()

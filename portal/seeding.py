@@ -13,6 +13,7 @@ from dispatch.zones import point_in_polygon
 from merchants.demo import demo_key
 from merchants.models import AllowedOrigin, ApiKey, Merchant
 from merchants.services import api_key_create, api_key_digest
+from portal import clock
 from portal import demo_city as city
 from scheduling.models import Delivery, WindowTemplate
 
@@ -242,7 +243,10 @@ def demo_seed(*, today: dt.date, days: int = 7, scale: float = 1.0, plan: bool =
     log(f"Merchants, fleet and templates ready ({Vehicle.objects.count()} vehicles, {Zone.objects.count()} zones).")
     for merchant, _spec in merchants:
         windows_materialize(merchant=merchant, start=today, days=days)
-    booked = seed_deliveries(merchants, today, days, scale)
+    # The week's orders were placed before the first day starts, as real ones would have been: their
+    # journeys then begin before the simulated fleet's first scan of the day.
+    with clock.frozen_at(city.local_dt(today - dt.timedelta(days=1), dt.time(19, 30))):
+        booked = seed_deliveries(merchants, today, days, scale)
     log(f"{booked} new deliveries booked ({Delivery.objects.count()} in all).")
     if plan:
         for depot, day in plans_missing(today, days):

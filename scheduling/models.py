@@ -8,6 +8,12 @@ from django.db.models import F, Q
 
 from dispatch.models import Job, Zone
 from merchants.models import ApiKey, Merchant
+from portal import clock
+
+
+def booking_time():
+    # Through the project clock, so a seeded or replayed booking carries the time it was made "as of".
+    return clock.now()
 
 
 def new_tracking_token() -> str:
@@ -154,7 +160,7 @@ class Delivery(models.Model):
     skills = models.JSONField(default=list, blank=True)
     tracking_token = models.CharField(max_length=64, unique=True, default=new_tracking_token, editable=False)
     tracking_expires_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=booking_time, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -162,3 +162,28 @@ def address_in(rng: random.Random, district: District) -> dict:
 
 def local_dt(day: dt.date, time: dt.time) -> dt.datetime:
     return dt.datetime.combine(day, time, tzinfo=PARIS)
+
+
+# Two third-party carriers with their own codes, mapped onto our canonical milestones.
+CARRIERS = (
+    ("swiftpost", "SwiftPost", "swiftpost", (
+        ("CRT", "created", ""), ("SCH", "scheduled", ""), ("DEP", "scanned_out", ""), ("OFD", "out_for_delivery", ""),
+        ("NEAR", "arriving", ""), ("ARR", "arrived", ""), ("NH", "attempted", "nobody_home"),
+        ("AR", "attempted", "access_refused"), ("DLV", "delivered", ""), ("RTS", "returned", ""),
+        ("DMG", "exception", "damaged"),
+    )),
+    ("parcelnet", "ParcelNet", "parcelnet", (
+        ("10", "created", ""), ("20", "scanned_out", ""), ("30", "out_for_delivery", ""), ("35", "arrived", ""),
+        ("40", "attempted", ""), ("40-NH", "attempted", "nobody_home"), ("40-ANF", "attempted", "address_not_found"),
+        ("50", "delivered", ""), ("60", "returned", ""), ("90", "exception", ""),
+    )),
+)
+
+
+def carrier_secret(code: str) -> str:
+    return f"cs_demo_{code}_0123456789abcdef"
+
+
+def driver_key(vehicle_code: str) -> str:
+    """The demo device key of the driver who drives this vehicle."""
+    return f"dk_demo_{vehicle_code.replace('-', '_')}"

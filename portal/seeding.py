@@ -1,7 +1,6 @@
 """Seeding the demo city. Every step upserts by a natural key, so a second run on the same day changes nothing."""
 
 import datetime as dt
-import hashlib
 import random
 from dataclasses import dataclass, field
 
@@ -9,13 +8,18 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from dispatch.models import Depot, Driver, Plan, Shift, Vehicle, Zone
+from dispatch.services import plan_day
 from dispatch.zones import point_in_polygon
 from merchants.demo import demo_key
 from merchants.models import AllowedOrigin, ApiKey, Merchant
 from merchants.services import api_key_create, api_key_digest
 from portal import clock
 from portal import demo_city as city
-from scheduling.models import Delivery, WindowTemplate
+from scheduling.errors import SchedulingError
+from scheduling.models import Delivery, Window, WindowTemplate
+from scheduling.services import delivery_create_for_seed, windows_materialize
+from tracking.models import Carrier, CarrierCodeMapping
+from tracking.services.carriers import carrier_create
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "demo"
@@ -89,7 +93,7 @@ def seed_fleet(days: list[dt.date]) -> None:
                 )
                 first = city.DRIVER_FIRST_NAMES[driver_index % len(city.DRIVER_FIRST_NAMES)]
                 last = city.DRIVER_LAST_NAMES[driver_index % len(city.DRIVER_LAST_NAMES)]
-                device_digest = hashlib.sha256(f"dk_demo_{vehicle_code.replace('-', '_')}".encode()).hexdigest()
+                device_digest = api_key_digest(city.driver_key(vehicle_code))
                 driver, _ = Driver.objects.update_or_create(
                     device_key_digest=device_digest,
                     defaults={"first_name": first, "last_name": last, "phone": f"+3361000{driver_index:04d}"},
@@ -124,6 +128,15 @@ def seed_templates(merchants: list[tuple[Merchant, city.MerchantSpec]]) -> None:
                 )
 
 
+def seed_carriers() -> None:
+    for code, name, fmt, mappings in city.CARRIERS:
+        carrier = Carrier.objects.filter(code=code).first() or carrier_create(
+            code=code, name=name, format=fmt, raw_secret=city.carrier_secret(code))
+        for external_code, milestone, reason in mappings:
+            CarrierCodeMapping.objects.get_or_create(
+                carrier=carrier, external_code=external_code, defaults={"milestone": milestone, "reason": reason})
+
+
 def seed_demo_user() -> None:
     user, created = get_user_model().objects.get_or_create(
         username=DEMO_USERNAME, defaults={"is_staff": True, "is_superuser": True, "email": "demo@example.com"}
@@ -144,6 +157,7 @@ def seed_static(today: dt.date, days: int) -> list[tuple[Merchant, city.Merchant
     merchants = seed_merchants()
     seed_fleet(day_list)
     seed_templates(merchants)
+    seed_carriers()
     seed_demo_user()
     return merchants
 
@@ -191,10 +205,6 @@ def seed_deliveries(merchants: list[tuple[Merchant, city.MerchantSpec]], today: 
     Order references are natural keys (merchant, date, number): an existing one is left alone, so a second
     run books nothing new. A full window is skipped, exactly as a shopper would be turned away.
     """
-    from scheduling.errors import SchedulingError
-    from scheduling.models import Window
-    from scheduling.services import delivery_create_for_seed
-
     zones = {zone.code: zone for zone in Zone.objects.all()}
     created = 0
     for merchant, spec in merchants:
@@ -236,9 +246,6 @@ def seed_deliveries(merchants: list[tuple[Merchant, city.MerchantSpec]], today: 
 def demo_seed(*, today: dt.date, days: int = 7, scale: float = 1.0, plan: bool = True, plan_seconds: float = 2.0,
               log=print) -> SeedReport:
     """Seed the demo city for `days` days from `today`; returns the keys and links a newcomer needs."""
-    from dispatch.services import plan_day
-    from scheduling.services import windows_materialize
-
     merchants = seed_static(today, days)
     log(f"Merchants, fleet and templates ready ({Vehicle.objects.count()} vehicles, {Zone.objects.count()} zones).")
     for merchant, _spec in merchants:

@@ -8,12 +8,13 @@ from dispatch.models import Depot, Plan, Route, Shift, Stop, Vehicle, Zone
 from dispatch.zones import zone_for_point
 from merchants.models import ApiKey, Merchant
 from scheduling.models import Delivery, Window
+from tracking.models import Carrier, CarrierCodeMapping
 
 SMALL = {"days": 2, "scale": 0.15, "plan_seconds": 0.5}
 
 
 def counts() -> dict[str, int]:
-    models = (Merchant, ApiKey, Depot, Zone, Vehicle, Shift, Window, Delivery, Plan, Route, Stop)
+    models = (Merchant, ApiKey, Depot, Zone, Vehicle, Shift, Window, Delivery, Plan, Route, Stop, Carrier, CarrierCodeMapping)
     return {model.__name__: model.objects.count() for model in models}
 
 
@@ -58,3 +59,23 @@ def test_seed_json_gives_keys_that_work_and_addresses_inside_the_area(client):
     assert payload["tracking_urls"]
     token = payload["tracking_urls"][0].rstrip("/").rsplit("/", 1)[-1]
     assert Delivery.objects.filter(tracking_token=token).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_demo_drivers_and_carriers_can_post_with_their_demo_credentials(client):
+    from django.utils import timezone
+
+    from portal import demo_city
+
+    call_command("seed_demo", stdout=StringIO(), **SMALL)
+    vehicle = Vehicle.objects.order_by("code").first()
+    ping = {"points": [{"client_id": "demo-1", "vehicle": vehicle.code, "lat": 48.85, "lng": 2.35,
+                        "recorded_at": timezone.now().isoformat()}]}
+
+    response = client.post("/api/v1/pings/", ping, content_type="application/json",
+                           HTTP_AUTHORIZATION=f"Bearer {demo_city.driver_key(vehicle.code)}")
+
+    assert response.status_code == 200, response.content
+    assert response.json()["accepted"] == 1
+    assert Carrier.objects.count() == 2
+    assert CarrierCodeMapping.objects.filter(carrier__code="parcelnet", external_code="40-NH").exists()

@@ -2,16 +2,28 @@
 
 import contextlib
 import contextvars
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 
 from django.utils import timezone
 
 _fixed: contextvars.ContextVar[datetime | None] = contextvars.ContextVar("clock_fixed", default=None)
+# A process-wide source of time: the demo server follows its simulated fleet's virtual clock so
+# that pages, ETAs and cut-offs all agree with where the vans are.
+_source: Callable[[], datetime] | None = None
 
 
 def now() -> datetime:
-    return _fixed.get() or timezone.now()
+    fixed = _fixed.get()
+    if fixed is not None:
+        return fixed
+    return _source() if _source is not None else timezone.now()
+
+
+def follow(source: Callable[[], datetime] | None) -> None:
+    """Make every `now()` in this process read `source` (None returns to the real clock)."""
+    global _source
+    _source = source
 
 
 @contextlib.contextmanager

@@ -431,6 +431,9 @@ async def run_live(*, speed: float = 10.0, seed: int = 7, start_now: bool = True
             continue
         tick = dt.timedelta(seconds=simulator.config.ping_every_s)
         wall_start, virtual_start, virtual = loop.time(), simulator.now, simulator.now
+        # The whole server now lives on the simulation's clock, so the pages agree with the vans.
+        clock.follow(lambda origin=virtual_start, began=wall_start: origin + dt.timedelta(
+            seconds=(loop.time() - began) * speed))
         while not simulator.finished():
             virtual += tick
             await sync_to_async(simulator.advance, thread_sensitive=False)(virtual)

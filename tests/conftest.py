@@ -34,3 +34,6 @@ def api(secret_key) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret_key}")
     return client
+
+
+from tests.browser import chromium  # noqa: E402, F401  (the shared browser fixture)

@@ -1,8 +1,6 @@
 """The queue and a journey in Chromium at 1440×900, screenshotted for review."""
 
 import datetime as dt
-import os
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -10,34 +8,22 @@ from django.test import Client
 
 from dispatch.models import Plan, Route
 from scheduling.models import Delivery
+from tests.browser import BROWSER_MARKS
+from tests.browser import SCREENSHOTS as SHOTS
 from tests.care.conftest import TODAY, TOMORROW, make_agent
 from tests.care.factories import EtaSnapshotFactory, EventFactory, JourneyExceptionFactory
 from tests.factories import MerchantFactory, ShiftFactory, WindowFactory, WindowTemplateFactory, local
 from tests.tracking.factories import build_route
 from tracking.models import Event
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SHOTS = Path(settings.BASE_DIR) / "artifacts" / "screenshots"
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"Chromium is not installed at {CHROMIUM}"),
-]
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture
-def browser_context():
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        context = browser.new_context(viewport={"width": 1440, "height": 900})
-        yield context
-        context.close()
-        browser.close()
+def browser_context(chromium):
+    context = chromium.new_context(viewport={"width": 1440, "height": 900})
+    yield context
+    context.close()
 
 
 def _morning(agent, teammate):

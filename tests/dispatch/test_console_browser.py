@@ -1,5 +1,3 @@
-import os
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -8,31 +6,18 @@ from django.test import Client
 
 from dispatch.models import Plan, Vehicle
 from dispatch.services import plan_day
+from tests.browser import BROWSER_MARKS, SCREENSHOTS
 from tests.dispatch.conftest import PLAN_DAY, make_jobs
 from tests.factories import ShiftFactory, VehicleFactory, local
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SCREENSHOTS = Path(settings.BASE_DIR) / "artifacts" / "screenshots"
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"Chromium is not installed at {CHROMIUM}"),
-]
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture
-def browser_page():
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        context = browser.new_context(viewport={"width": 1440, "height": 900})
-        yield context
-        context.close()
-        browser.close()
+def browser_page(chromium):
+    context = chromium.new_context(viewport={"width": 1440, "height": 900})
+    yield context
+    context.close()
 
 
 @pytest.mark.django_db(transaction=True)

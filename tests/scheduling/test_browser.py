@@ -1,9 +1,7 @@
 """A keyboard-only shopper on the demo checkout, in Chromium."""
 
-import os
 import re
 import threading
-from pathlib import Path
 
 import pytest
 
@@ -11,28 +9,15 @@ from merchants.demo import demo_key
 from merchants.models import ApiKey
 from merchants.services import api_key_create
 from scheduling.models import Delivery
+from tests.browser import BROWSER_MARKS
+from tests.browser import SCREENSHOTS as SHOTS
 
-CHROMIUM = "/usr/bin/chromium"
-SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"Chromium is not installed at {CHROMIUM}"),
-]
+pytestmark = [*BROWSER_MARKS, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def browser():
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield browser
-        browser.close()
+def browser(chromium):
+    return chromium
 
 
 @pytest.fixture

@@ -214,9 +214,10 @@ class FleetSimulator:
     def _scan(self, van: _Van, kind: str, at: dt.datetime, **kwargs) -> None:
         self._flush(van, at)
         van.sequence += 1
+        # Short on purpose: the scan service appends a delivery id and a milestone (up to 50 characters) and an
+        # event's client id holds 80, so a long vehicle code here made a scan-out's two milestones one event.
         scan_record(driver=self._driver(van), kind=kind, recorded_at=at, now=at,
-                    client_id=f"sim-{van.vehicle.code}-{self.day.isoformat()}-{kind}-{van.sequence}-{at.timestamp():.0f}",
-                    **kwargs)
+                    client_id=f"sim-{van.vehicle.pk}-{van.sequence}-{at.timestamp():.0f}", **kwargs)
 
     # --- Motion ------------------------------------------------------------------
 

@@ -5,7 +5,8 @@ distance-only objective (no vehicle penalty). Coordinates are scaled to integers
 travel times are rounded up so that an integer-feasible plan stays feasible with exact
 Euclidean times. Distances reported are exact Euclidean, recomputed from the routes,
 and feasibility is re-checked here with floats from the raw file. PyVRP, run on the
-same scaled data and time limit, is the peer.
+same scaled data and time limit, is the peer. `--workers` is the planner's `Problem.workers`
+(searches in parallel processes); PyVRP always runs on one core.
 
     python benchmarks/vrptw.py --time-limit 10 C101 R101
 """
@@ -27,6 +28,7 @@ from dispatch.solver import Job, Problem, Vehicle, plan_solve_problem, solution_
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "vrptw"
 SCALE = 1000
+DEFAULT_WORKERS = 1
 EPSILON = 1e-6
 
 
@@ -80,7 +82,7 @@ def instance_read(path: Path) -> Instance:
     return Instance(path.stem.upper(), vehicles, capacity, tuple(nodes))
 
 
-def problem_build(instance: Instance, time_limit_s: float) -> Problem:
+def problem_build(instance: Instance, time_limit_s: float, workers: int = 1) -> Problem:
     count = len(instance.nodes)
     exact = [[instance.distance(a, b) * SCALE for b in range(count)] for a in range(count)]
     distances = tuple(tuple(round(d) for d in row) for row in exact)
@@ -109,7 +111,7 @@ def problem_build(instance: Instance, time_limit_s: float) -> Problem:
         )
         for k in range(instance.vehicles)
     )
-    return Problem(jobs, vehicles, durations, distances, time_limit_s=time_limit_s)
+    return Problem(jobs, vehicles, durations, distances, time_limit_s=time_limit_s, workers=workers)
 
 
 def routes_check(instance: Instance, routes: list[list[int]]) -> list[str]:
@@ -151,8 +153,8 @@ def routes_length(instance: Instance, routes: list[list[int]]) -> float:
     return total
 
 
-def solve_planner(instance: Instance, time_limit_s: float) -> Result:
-    problem = problem_build(instance, time_limit_s)
+def solve_planner(instance: Instance, time_limit_s: float, workers: int = 1) -> Result:
+    problem = problem_build(instance, time_limit_s, workers)
     started = time.perf_counter()
     solution = plan_solve_problem(problem)
     seconds = time.perf_counter() - started
@@ -164,7 +166,7 @@ def solve_planner(instance: Instance, time_limit_s: float) -> Result:
     )
 
 
-def solve_pyvrp(instance: Instance, time_limit_s: float) -> Result:
+def solve_pyvrp(instance: Instance, time_limit_s: float, workers: int = 1) -> Result:
     from pyvrp import Model
     from pyvrp.stop import MaxRuntime
 
@@ -240,18 +242,22 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
     parser.add_argument("--json", action="store_true", help="one JSON object per instance and solver")
     parser.add_argument("--no-peer", action="store_true", help="skip PyVRP")
+    parser.add_argument(
+        "--workers", type=int, default=DEFAULT_WORKERS, help="planner searches run in parallel processes (PyVRP: 1)"
+    )
     args = parser.parse_args(argv)
 
     references = references_read(args.data_dir / "bks.csv")
     solvers = [("planner", solve_planner)] + ([] if args.no_peer else [("pyvrp", solve_pyvrp)])
     results: dict[str, list[tuple[Result, float | None]]] = {name: [] for name, _ in solvers}
     if not args.json:
+        print(f"planner workers: {args.workers}, time limit {args.time_limit:g} s per instance and solver")
         print(f"{'instance':<10}{'solver':<9}{'veh':>4}{'distance':>11}{'ref':>10}{'gap %':>8}{'feasible':>9}{'s':>7}")
     for path in instance_paths(args.data_dir, args.instances):
         instance = instance_read(path)
         reference = references.get(instance.name)
         for name, solve in solvers:
-            result = solve(instance, args.time_limit)
+            result = solve(instance, args.time_limit, args.workers)
             gap = 100 * (result.distance / reference - 1) if reference else None
             results[name].append((result, gap))
             if args.json:

@@ -85,6 +85,9 @@ class Problem:
     objective: str = Objective.DISTANCE
     # Stop early once this many improving solutions were found (None: run to the time limit).
     solution_limit: int | None = None
+    # Independent searches run side by side in forked processes within the same time
+    # limit, each from a different start; the cheapest plan wins. 1 keeps it in-process.
+    workers: int = 1
 
     def job_by_id(self) -> dict[str, Job]:
         return {job.id: job for job in self.jobs}

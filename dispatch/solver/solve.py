@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import pickle
+import random
+import signal
+import time
+from dataclasses import dataclass
+
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from ortools.util import optional_boolean_pb2
 
@@ -19,17 +26,62 @@ from dispatch.solver.unassigned import unassigned_reason, vehicles_able_to_serve
 
 FIRST_SOLUTION = routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
 METAHEURISTIC = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
+ROUND_METAHEURISTIC = routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT
+# Iterated local search: after a first guided local search over FIRST_SEARCH_SHARE of
+# the time limit, the best plan is repeatedly ruined (a share between RUIN_SHARE_LOW and
+# RUIN_SHARE_HIGH of the served jobs, those nearest a random one, are taken out) and a
+# greedy descent, warm-started from what is left, re-inserts them and improves the plan
+# to a local optimum (at most ROUND_SHARE of the limit); a round's plan is kept when it
+# is cheaper. Many short rounds leave the basin that one long guided search stays in.
+# Solves under ROUNDS_MIN_TIME_S or ROUNDS_MIN_JOBS skip the rounds, and so do days over
+# FULL_INSERTION_MAX_JOBS, whose first solution alone may need most of the time limit.
+FIRST_SEARCH_SHARE = 0.2
+ROUND_SHARE = 0.025
+RUIN_SHARE_LOW = 0.08
+RUIN_SHARE_HIGH = 0.08
+RUIN_MIN_JOBS = 2
+RUIN_MAX_JOBS = 30
+ROUNDS_MIN_JOBS = 10
+ROUNDS_MIN_TIME_S = 1.0
+ROUND_MIN_TIME_S = 0.05
+ROUND_MIN_S = 0.1
+# A forked worker stops this much earlier than the parent so that collecting its plan
+# does not push the solve past its time limit.
+WORKER_MARGIN_S = 0.1
+
+
+@dataclass(frozen=True)
+class SearchVariant:
+    """One way to search: where to start and how strongly guided local search penalises.
+
+    The variant's number also seeds the choice of what the ruin-and-recreate rounds ruin.
+    """
+
+    first_solution: int
+    gls_lambda: float
+
+
+# Worker k (k < len) searches with SEARCH_VARIANTS[k]; the in-process search is variant 0.
+SEARCH_VARIANTS = (
+    SearchVariant(FIRST_SOLUTION, 0.1),
+    SearchVariant(routing_enums_pb2.FirstSolutionStrategy.LOCAL_CHEAPEST_INSERTION, 0.1),
+)
 # Above this many jobs, insertion only tries each job's nearest neighbours: a full
 # cheapest insertion over 1,000 jobs does not finish within a minute.
 FULL_INSERTION_MAX_JOBS = 200
 INSERTION_NEIGHBOURS = 50
 
 
-def search_parameters(problem: Problem) -> pywrapcp.DefaultRoutingSearchParameters:
+def search_parameters(
+    problem: Problem, variant: int = 0, time_limit_s: float | None = None
+) -> pywrapcp.DefaultRoutingSearchParameters:
+    search = SEARCH_VARIANTS[variant % len(SEARCH_VARIANTS)]
     params = pywrapcp.DefaultRoutingSearchParameters()
-    params.first_solution_strategy = FIRST_SOLUTION
+    params.first_solution_strategy = search.first_solution
     params.local_search_metaheuristic = METAHEURISTIC
-    params.time_limit.FromMilliseconds(max(1, int(problem.time_limit_s * 1000)))
+    params.guided_local_search_lambda_coefficient = search.gls_lambda
+    limit_s = problem.time_limit_s if time_limit_s is None else time_limit_s
+    params.time_limit.FromMilliseconds(max(1, int(limit_s * 1000)))
     if len(problem.jobs) > FULL_INSERTION_MAX_JOBS:
         insertion = params.global_cheapest_insertion_first_solution_parameters
         insertion.neighbors_ratio = INSERTION_NEIGHBOURS / len(problem.jobs)
@@ -48,7 +100,10 @@ def plan_solve_problem(problem: Problem) -> Solution:
        reported unassigned with its reason and kept out of the model.
     2. Build the routing model and, when `initial_routes` is given, warm-start from it
        (locked stops first); otherwise start from a cheapest-insertion solution.
-    3. Improve with guided local search until the time (or solution) limit.
+    3. Improve with guided local search, then (given a second or more and ten jobs or
+       more) with rounds of ruin and greedy re-insertion, until the time limit. With
+       `workers` > 1, that many searches (different starts and penalty strengths) run
+       at once in forked processes and the cheapest plan is kept.
     4. Read routes, times and breaks back; explain every dropped job.
     """
     _validate(problem)
@@ -70,8 +125,24 @@ def plan_solve_problem(problem: Problem) -> Solution:
     if not problem.vehicles:
         return Solution((), tuple(rejected), 0, 0, 0, SolveStatus.OPTIMAL_OR_FEASIBLE)
 
-    planned = model_build(problem, tuple(plannable), allowed)
-    params = search_parameters(problem)
+    if problem.workers > 1 and len(plannable) > 1 and hasattr(os, "fork"):
+        return _solve_in_workers(problem, tuple(plannable), allowed, rejected)
+    return _solve_variant(problem, tuple(plannable), allowed, rejected, 0, problem.time_limit_s)
+
+
+def _solve_variant(
+    problem: Problem,
+    plannable: tuple[Job, ...],
+    allowed: dict[str, list[int]],
+    rejected: list[Unassigned],
+    variant: int,
+    time_limit_s: float,
+) -> Solution:
+    deadline = time.monotonic() + time_limit_s
+    planned = model_build(problem, plannable, allowed)
+    rounds = _rounds_apply(problem, plannable, time_limit_s)
+    first_limit_s = time_limit_s * FIRST_SEARCH_SHARE if rounds else time_limit_s
+    params = search_parameters(problem, variant, first_limit_s)
     planned.routing.CloseModelWithParameters(params)
     assignment = None
     initial = _initial_assignment(planned)
@@ -79,10 +150,119 @@ def plan_solve_problem(problem: Problem) -> Solution:
         assignment = planned.routing.SolveFromAssignmentWithParameters(initial, params)
     if assignment is None:
         assignment = planned.routing.SolveWithParameters(params)
+    if assignment is None and rounds and (left := deadline - time.monotonic()) > ROUND_MIN_TIME_S:
+        # The first solution took longer than the first search's share: use the rest.
+        rounds = False
+        assignment = planned.routing.SolveWithParameters(search_parameters(problem, variant, left))
     if assignment is None:
         dropped = tuple(unassigned_reason(problem, job) for job in plannable)
         return Solution((), tuple(rejected) + dropped, 0, 0, 0, SolveStatus.NO_SOLUTION)
+    if rounds:
+        assignment = _ruin_and_recreate(planned, assignment, variant, time_limit_s, deadline)
     return _read_solution(planned, assignment, rejected)
+
+
+def _rounds_apply(problem: Problem, plannable: tuple[Job, ...], time_limit_s: float) -> bool:
+    return (
+        problem.solution_limit is None
+        and time_limit_s >= ROUNDS_MIN_TIME_S
+        and ROUNDS_MIN_JOBS <= len(plannable) <= FULL_INSERTION_MAX_JOBS
+    )
+
+
+def _ruin_and_recreate(planned: PlannedModel, best, variant: int, time_limit_s: float, deadline: float):
+    """Rounds of ruin (the jobs nearest a random served job) and greedy re-search; keeps the best."""
+    problem, routing, manager = planned.problem, planned.routing, planned.manager
+    solver = routing.solver()
+    rng = random.Random(variant)
+    locked_ids = {job_id for chain in problem.locked.values() for job_id in chain}
+    movable = {
+        manager.NodeToIndex(position) for position, job in enumerate(planned.jobs) if job.id not in locked_ids
+    }
+    best = solver.Assignment(best)
+    best_cost = best.ObjectiveValue()
+    round_s = max(ROUND_MIN_S, time_limit_s * ROUND_SHARE)
+    while (left := deadline - time.monotonic()) > ROUND_MIN_TIME_S:
+        routes = _routes_of(routing, best)
+        served = [index for route in routes for index in route if index in movable]
+        if not served:
+            break
+        count = min(len(served), RUIN_MAX_JOBS, max(RUIN_MIN_JOBS, round(rng.uniform(RUIN_SHARE_LOW, RUIN_SHARE_HIGH) * len(served))))
+        seed = planned.node_location[manager.IndexToNode(rng.choice(served))]
+        row = problem.distances[seed]
+        ruined = set(sorted(served, key=lambda index: row[planned.node_location[manager.IndexToNode(index)]])[:count])
+        start = solver.Assignment()
+        if not routing.RoutesToAssignment(
+            [[index for index in route if index not in ruined] for route in routes], True, True, start
+        ):
+            break
+        params = search_parameters(problem, variant, min(round_s, left))
+        params.local_search_metaheuristic = ROUND_METAHEURISTIC
+        candidate = routing.SolveFromAssignmentWithParameters(start, params)
+        if candidate is not None and candidate.ObjectiveValue() < best_cost:
+            # The model reuses its assignment between solves: keep a copy.
+            best = solver.Assignment(candidate)
+            best_cost = best.ObjectiveValue()
+    return best
+
+
+def _routes_of(routing, assignment) -> list[list[int]]:
+    routes = []
+    for v_index in range(routing.vehicles()):
+        route = []
+        index = assignment.Value(routing.NextVar(routing.Start(v_index)))
+        while not routing.IsEnd(index):
+            route.append(index)
+            index = assignment.Value(routing.NextVar(index))
+        routes.append(route)
+    return routes
+
+
+def _solve_in_workers(
+    problem: Problem, plannable: tuple[Job, ...], allowed: dict[str, list[int]], rejected: list[Unassigned]
+) -> Solution:
+    """Search with variant 0 here and variants 1..workers-1 in forked children; keep the best.
+
+    The children share nothing with the caller but the dataclasses (no database, no
+    sockets): each builds its own model, pickles its `Solution` into a pipe and leaves
+    with `os._exit`, so no inherited connection or exit handler is touched.
+    """
+    child_limit_s = max(0.001, problem.time_limit_s - WORKER_MARGIN_S)
+    children: list[tuple[int, int]] = []
+    for variant in range(1, problem.workers):
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - runs in the child, reported through the pipe
+            code = 1
+            try:
+                os.close(read_fd)
+                solution = _solve_variant(problem, plannable, allowed, rejected, variant, child_limit_s)
+                with os.fdopen(write_fd, "wb") as pipe:
+                    pipe.write(pickle.dumps(solution, protocol=pickle.HIGHEST_PROTOCOL))
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(write_fd)
+        children.append((pid, read_fd))
+    solutions: list[Solution] = []
+    failed = True
+    try:
+        solutions.append(_solve_variant(problem, plannable, allowed, rejected, 0, problem.time_limit_s))
+        failed = False
+    finally:
+        for pid, read_fd in children:
+            if failed:
+                os.kill(pid, signal.SIGKILL)
+            with os.fdopen(read_fd, "rb") as pipe:
+                data = pipe.read()
+            os.waitpid(pid, 0)
+            if data and not failed:
+                solutions.append(pickle.loads(data))
+    return min(solutions, key=_solution_rank)
+
+
+def _solution_rank(solution: Solution) -> tuple[bool, int, int]:
+    return (solution.status != SolveStatus.OPTIMAL_OR_FEASIBLE, len(solution.unassigned), solution.objective)
 
 
 def _validate(problem: Problem) -> None:

@@ -4,6 +4,8 @@ Locations are points on a straight road, `POSITIONS[i]` metres from the depot; v
 drive at 1 m/s, so seconds equal metres.
 """
 
+import dataclasses
+
 from dispatch.solver import Job, Problem, Vehicle, plan_diff, plan_solve_problem, solution_check
 
 POSITIONS = (0, 1000, 2000, 3000, -1000, -2000, -3000)
@@ -150,3 +152,19 @@ def test_the_diff_lists_moves_late_stops_and_newly_dropped_jobs():
     assert [(m.job_id, m.from_vehicle, m.to_vehicle) for m in diff.moved] == [("c", "two", "one")]
     assert diff.at_risk == ("b",)
     assert diff.newly_unassigned == ("d",)
+
+
+def test_rounds_of_ruin_and_repair_keep_locked_stops_first_and_every_job_served():
+    # Enough jobs and time for the ruin-and-repair rounds to run after the first search.
+    east = [a_job(f"east {i}", location, window_end=DAY - i) for i, location in enumerate((EAST_1K, EAST_2K, EAST_3K) * 3)]
+    west = [a_job(f"west {i}", location) for i, location in enumerate((WEST_1K, WEST_2K, WEST_3K) * 3)]
+    locked = {"van a": ("west 8", "east 0"), "van b": ("east 5",)}
+
+    problem = dataclasses.replace(a_problem(east + west, [a_van("van a"), a_van("van b")], locked=locked), time_limit_s=1.2)
+
+    solution = solved(problem)
+
+    routes = solution.job_ids_by_vehicle()
+    assert routes["van a"][:2] == ("west 8", "east 0")
+    assert routes["van b"][:1] == ("east 5",)
+    assert solution.unassigned == ()

@@ -5,6 +5,7 @@ drive at 1 m/s, so a duration in seconds equals the distance in metres.
 """
 
 import dataclasses
+import os
 
 from dispatch.solver import (
     Break,
@@ -294,3 +295,39 @@ def test_the_checker_reports_a_broken_window():
     violations = solution_check(problem, dataclasses.replace(solution, routes=(late,)))
 
     assert [v.code for v in violations] == ["window_late"]
+
+
+def test_parallel_workers_return_a_valid_plan_as_good_as_one_search():
+    jobs = [a_job(f"j{i}", location) for i, location in enumerate((EAST_1K, EAST_2K, EAST_3K, WEST_1K, WEST_2K, WEST_3K))]
+    vans = [a_van("east"), a_van("west")]
+
+    alone = solved(a_problem(jobs, vans))
+    together = solved(a_problem(jobs, vans, workers=2))
+
+    assert together.unassigned == ()
+    assert together.distance_m == alone.distance_m == 3000 * 2 * 2
+
+
+def test_parallel_workers_leave_no_child_process_behind():
+    jobs = [a_job("a", EAST_1K), a_job("b", WEST_1K)]
+
+    solved(a_problem(jobs, [a_van("van")], workers=3))
+
+    try:
+        finished = os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        finished = None
+    assert finished is None
+
+
+def test_parallel_workers_keep_the_same_rules_as_one_search():
+    jobs = [
+        a_job("early", EAST_2K, window_start=0, window_end=2100),
+        a_job("late", WEST_2K, window_start=5000, window_end=9000),
+        a_job("heavy", EAST_1K, demand=(8,)),
+    ]
+
+    solution = solved(a_problem(jobs, [a_van("small", capacity=(5,)), a_van("big")], workers=2))
+
+    assert vehicle_of(solution, "heavy") == "big"
+    assert reasons(solution) == {}

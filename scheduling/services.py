@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
-from dispatch.models import Job, Vehicle, Zone
+from dispatch.models import Depot, Job, Vehicle, Zone
 from merchants.models import Merchant
 from portal import clock
 from scheduling import signals
@@ -93,6 +93,18 @@ def _lock_windows(ids: list[int]) -> dict[int, Window]:
     """Lock window rows in primary-key order, so two movers between the same windows never deadlock."""
     locked = Window.objects.select_for_update().filter(pk__in=sorted(set(ids))).order_by("pk")
     return {w.pk: w for w in locked}
+
+
+def _claim_fleet(*, window: Window, lat: float, lng: float, skills: tuple[str, ...], size: str,
+                 now: dt.datetime) -> None:
+    """Lock the window's depot, then ask the fleet oracle again.
+
+    The oracle's first answer is read without a lock, so two shoppers could both be told the last
+    reachable slot of a van is theirs. Every write that adds a job to a depot's day takes this lock
+    first (before any window lock), so the second one sees the first one's job and is refused.
+    """
+    Depot.objects.select_for_update().filter(pk=window.zone.depot_id).values_list("pk", flat=True).first()
+    _check_offer(window=window, lat=lat, lng=lng, skills=skills, size=size, now=now)
 
 
 def _take_place(*, window: Window, now: dt.datetime, exclude_hold_id=None) -> None:
@@ -180,6 +192,7 @@ def hold_create(*, merchant: Merchant, window: Window, lat: float, lng: float, s
     expires_at = now + dt.timedelta(seconds=settings.HOLD_TTL_SECONDS)
     parcels, _kg = SIZE_PROFILES.get(size, SIZE_PROFILES["small"])
     with transaction.atomic():
+        _claim_fleet(window=window, lat=lat, lng=lng, skills=skills, size=size, now=now)
         locked = _lock_windows([window.pk])[window.pk]
         holds = window_live_holds(window=locked, now=now)
         if locked.booked + holds >= locked.capacity:
@@ -251,6 +264,8 @@ def delivery_book(
             )
     try:
         with transaction.atomic():
+            if not live_hold:
+                _claim_fleet(window=window, lat=lat, lng=lng, skills=skills, size=size, now=now)
             locked = _lock_windows([window.pk])[window.pk]
             job = None
             if live_hold:
@@ -373,6 +388,7 @@ def delivery_reschedule(*, delivery: Delivery, window: Window, now: dt.datetime 
             if current.status not in RESCHEDULABLE or current.window_id != old.pk:
                 raise SchedulingError(SchedulingErrorCode.NOT_RESCHEDULABLE,
                                       "This delivery changed meanwhile; reload and try again.", status_code=409)
+            _claim_fleet(window=window, lat=delivery.lat, lng=delivery.lng, skills=skills, size=size, now=now)
             locked = _lock_windows([old.pk, window.pk])
             _take_place(window=locked[window.pk], now=now)
             _give_back(window=locked[old.pk])

@@ -107,3 +107,32 @@ def test_concurrent_reschedules_between_two_windows_conserve_the_totals(merchant
     assert a.booked + b.booked == 40
     assert a.booked == Delivery.objects.filter(window=a).count()
     assert b.booked == Delivery.objects.filter(window=b).count()
+
+
+def test_concurrent_bookings_in_different_windows_never_take_more_van_space_than_there_is(
+        merchant, secret_key, tomorrow_window, windows, fleet):
+    from dispatch.models import Vehicle
+
+    # Two vans of 6 parcels each carry 12 small parcels a day: 10 are booked, so 2 more fit,
+    # whichever of tomorrow's windows the shoppers pick (the merchant caps leave room in both).
+    Vehicle.objects.filter(pk__in={shift.vehicle_id for shift in fleet}).update(capacity_parcels=6)
+    Window.objects.filter(pk=tomorrow_window.pk).update(capacity=40)
+    tomorrow_window.refresh_from_db()
+    seed(merchant, tomorrow_window, 10, "EARLY")
+    evening = windows.get(date=TOMORROW, label="evening")
+    targets = [tomorrow_window.pk, evening.pk]
+
+    def book(i):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret_key}")
+        response = client.post("/api/v1/deliveries/", booking_body(targets[i % 2], order_ref=f"VAN-{i}"),
+                               format="json", HTTP_IDEMPOTENCY_KEY=f"van-{i}")
+        return response.status_code
+
+    statuses = run_in_threads(30, book)
+
+    assert [s for s in statuses if not isinstance(s, int)] == []
+    assert statuses.count(201) == 2
+    assert statuses.count(409) == 28
+    live = Delivery.objects.filter(window__date=TOMORROW).exclude(status=Delivery.Status.CANCELLED).count()
+    assert live == 12

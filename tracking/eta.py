@@ -123,14 +123,43 @@ def route_etas(
     return etas
 
 
+def _normal_cdf(x: float) -> float:
+    return 0.5 * math.erfc(-x / math.sqrt(2.0))
+
+
+def expected_dwell_left_seconds(*, mean_s: float, elapsed_s: float, cv: float = CV_DWELL) -> float:
+    """E[D - elapsed | D > elapsed] for a dwell D that is log-normal with this mean and coefficient of variation.
+
+    Dwells are right-skewed: a stop that has lasted close to its mean is more
+    likely one of the long ones, so the expected rest stays well above
+    `mean - elapsed` (for CV 0.4, about 40 % of the mean when the mean is
+    reached, where `mean - elapsed` says nothing is left).
+    """
+    if mean_s <= 0:
+        return 0.0
+    if elapsed_s <= 0:
+        return mean_s
+    sigma = math.sqrt(math.log1p(cv**2))
+    mu = math.log(mean_s) - sigma**2 / 2
+    z = (mu - math.log(elapsed_s)) / sigma
+    survival = _normal_cdf(z)
+    if survival < 1e-12:
+        return 0.0  # far beyond anything the model expects; the caller's overrun rule takes over
+    return max(mean_s * _normal_cdf(z + sigma) / survival - elapsed_s, 0.0)
+
+
 def remaining_dwell_seconds(*, service_s: float, arrived_at: dt.datetime, now: dt.datetime) -> float:
     """How much longer a vehicle that arrived at `arrived_at` will likely stay at a stop.
 
-    Dwell times have a long tail: a stop that has already overrun its usual time
-    is likely a long one, so the expected rest grows with the overrun instead of
-    staying at "any second now".
+    1. `service_s` is the stop's expected (mean) dwell; the rest is the
+       expectation of a log-normal dwell with that mean and `CV_DWELL`, given
+       that it has lasted this long, not the mean minus the time spent.
+    2. Real dwells have a longer tail than that (the parcel for a neighbour,
+       the lift that does not come): once the stop has overrun its usual time,
+       the rest also grows at least with the overrun.
     """
-    elapsed = (now - arrived_at).total_seconds()
-    if elapsed < service_s:
-        return max(service_s - elapsed, MIN_REMAINING_DWELL_S)
-    return MIN_REMAINING_DWELL_S + OVERRUN_SHARE * (elapsed - service_s)
+    elapsed = max((now - arrived_at).total_seconds(), 0.0)
+    rest = expected_dwell_left_seconds(mean_s=service_s, elapsed_s=elapsed)
+    if elapsed > service_s:
+        rest = max(rest, MIN_REMAINING_DWELL_S + OVERRUN_SHARE * (elapsed - service_s))
+    return max(rest, MIN_REMAINING_DWELL_S)

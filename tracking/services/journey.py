@@ -101,29 +101,74 @@ def _announce(event: Event) -> None:
 
 
 # How far along one delivery attempt a milestone is. Within an attempt the furthest milestone wins, so a
-# scan that reaches us late (a phone back online) still counts; a new `scheduled` starts a new attempt.
+# scan that reaches us late (a phone back online) still counts.
 PROGRESS = {
     Milestone.CREATED: 0, Milestone.SCHEDULED: 1, Milestone.SCANNED_OUT: 2, Milestone.OUT_FOR_DELIVERY: 2,
     Milestone.ARRIVING: 3, Milestone.ARRIVED: 4, Milestone.ATTEMPTED: 5, Milestone.DELIVERED: 6,
     Milestone.RETURNED: 7,
 }
+# The milestones that close an attempt without delivering it: only after one of these can a reschedule start anew.
+ATTEMPT_CLOSERS = (Milestone.ATTEMPTED, Milestone.RETURNED)
+# Who can move a delivery to another window themselves (a reschedule they record is one by definition).
+RESCHEDULING_SOURCES = (Event.Source.CUSTOMER, Event.Source.AGENT)
+SCHEDULED_CLIENT_PREFIX = "scheduled:"
+
+
+def _scheduled_window(client_id: str) -> str | None:
+    """The window named by a `scheduled:<delivery>:<window>` client id (the booking and reschedule receivers')."""
+    if not client_id.startswith(SCHEDULED_CLIENT_PREFIX):
+        return None
+    parts = client_id.split(":")
+    return parts[2] if len(parts) == 3 and parts[2] else None
+
+
+def _current_attempt(rows: list[tuple]) -> list[tuple]:
+    """The events of the delivery's current attempt, from rows (milestone, recorded_at, id, source, client_id).
+
+    Event times come from many clocks (a booking stamped by the shop, scans by a handheld, a simulator's
+    virtual clock), so a `scheduled` event alone proves nothing. A new attempt starts only at a reschedule:
+    1. walk the events in recorded order (`recorded_at`, then arrival order);
+    2. the original booking's `created`/`scheduled` pair never starts one, wherever its time falls;
+    3. a `scheduled` starts one only once the current attempt has been closed by `attempted` or `returned`,
+       and only if it is a reschedule: recorded by the customer or an agent, or a `scheduled:` event for
+       another window than the attempt's.
+    """
+    ordered = sorted(rows, key=lambda row: (row[1], row[2]))
+    by_arrival = sorted(rows, key=lambda row: row[2])
+    booked_at = {at for milestone, at, *_rest in rows if milestone == Milestone.CREATED}
+    scheduled = [row for row in by_arrival if row[0] == Milestone.SCHEDULED]
+    # The booking's `scheduled` is recorded together with its `created`; without one, it is the first to arrive.
+    booking = next((row for row in scheduled if row[1] in booked_at), scheduled[0] if scheduled else None)
+    window = _scheduled_window(booking[4]) if booking is not None else None
+    start, closed = 0, False
+    for index, (milestone, _at, event_id, source, client_id) in enumerate(ordered):
+        if milestone in ATTEMPT_CLOSERS:
+            closed = True
+            continue
+        if milestone != Milestone.SCHEDULED or (booking is not None and event_id == booking[2]):
+            continue
+        moved_to = _scheduled_window(client_id)
+        if not closed:
+            window = moved_to or window  # moved before anyone tried: still the same attempt, in its new window
+        elif source in RESCHEDULING_SOURCES or (moved_to is not None and moved_to != window):
+            start, closed = index, False
+            window = moved_to or window
+    return ordered[start:]
 
 
 def delivery_status_sync(*, delivery_id) -> str | None:
     """Set the delivery's status from its journey; returns the new status if it changed.
 
-    1. The current attempt starts at the latest `created`/`scheduled` milestone (by `recorded_at`).
-    2. Of the milestones recorded since, the furthest along wins (ties: the later one).
+    1. The current attempt is found by `_current_attempt` (a reschedule after a failed attempt starts one).
+    2. Of its milestones, the furthest along wins (ties: the later one).
     """
     rows = list(
         Event.objects.filter(delivery_id=delivery_id, milestone__in=list(STATUS_FOR_MILESTONE))
-        .values_list("milestone", "recorded_at", "id")
+        .values_list("milestone", "recorded_at", "id", "source", "client_id")
     )
     if not rows:
         return None
-    starts = [at for milestone, at, _id in rows if milestone in (Milestone.CREATED, Milestone.SCHEDULED)]
-    cycle_start = max(starts) if starts else min(at for _m, at, _id in rows)
-    current = [row for row in rows if row[1] >= cycle_start]
+    current = _current_attempt(rows)
     latest = max(current, key=lambda row: (PROGRESS[Milestone(row[0])], row[1], row[2]))[0]
     status = STATUS_FOR_MILESTONE[Milestone(latest)]
     changed = (

@@ -1,0 +1,101 @@
+"""The delivery's status follows its journey, whatever clock stamped the booking."""
+
+import datetime as dt
+
+import pytest
+
+from scheduling import signals as scheduling_signals
+from tests.factories import WindowFactory, local
+from tests.tracking.factories import build_route
+from tracking.models import Event
+from tracking.selectors import public_status
+from tracking.services.journey import event_record
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world():
+    return build_route()
+
+
+def _booked_at(delivery, at: dt.datetime) -> None:
+    """The shop books the order; its booking is stamped `at` (the demo's bookings can postdate its scans)."""
+    delivery.created_at = at
+    scheduling_signals.delivery_booked.send(sender=type(delivery), delivery=delivery)
+
+
+def _scan(delivery, milestone: str, at: dt.datetime, source: str = Event.Source.DRIVER, **extra) -> None:
+    event_record(delivery=delivery, milestone=milestone, source=source, recorded_at=at,
+                 client_id=f"test-{milestone}-{at.timestamp():.0f}", **extra)
+
+
+def _fails_at(world, delivery, at: dt.datetime) -> None:
+    _scan(delivery, "scanned_out", at - dt.timedelta(minutes=40))
+    _scan(delivery, "attempted", at, reason="nobody_home")
+
+
+def test_a_booking_stamped_after_the_days_scans_does_not_undo_the_delivery(world):
+    delivery = world.deliveries[0]
+    _booked_at(delivery, local(world.day, 21, 40))
+    _scan(delivery, "scanned_out", local(world.day, 9, 0))
+    _scan(delivery, "arrived", local(world.day, 9, 30), source=Event.Source.GEOFENCE)
+    _scan(delivery, "delivered", local(world.day, 9, 35))
+
+    delivery.refresh_from_db()
+    assert delivery.status == "delivered"
+    assert list(delivery.events.values_list("milestone", flat=True)) == [
+        "scanned_out", "arrived", "delivered", "created", "scheduled"]  # recorded order, nothing re-timed
+    timeline = public_status(delivery=delivery, now=local(world.day, 21, 45))["timeline"]
+    assert [step["step"] for step in timeline if step["done"]] == [
+        "scheduled", "out_for_delivery", "arriving", "delivered"]
+    assert [step["at_label"] for step in timeline][1:] == ["09:00", "09:30", "09:35"]
+    assert [step["step"] for step in timeline if step["current"]] == ["delivered"]
+
+
+def test_a_booking_stamped_after_a_failed_attempt_leaves_it_attempted(world):
+    delivery = world.deliveries[0]
+    _fails_at(world, delivery, local(world.day, 9, 40))
+    _booked_at(delivery, local(world.day, 21, 40))
+
+    delivery.refresh_from_db()
+    assert delivery.status == "attempted"
+
+
+def test_a_reschedule_after_a_failed_attempt_starts_a_new_attempt(world):
+    delivery = world.deliveries[0]
+    _booked_at(delivery, local(world.day - dt.timedelta(days=1), 18, 0))
+    _fails_at(world, delivery, local(world.day, 9, 40))
+    tomorrow = WindowFactory(template=world.window.template, date=world.day + dt.timedelta(days=1))
+
+    scheduling_signals.delivery_rescheduled.send(sender=type(delivery), delivery=delivery, old_window=world.window,
+                                                 new_window=tomorrow)
+
+    delivery.refresh_from_db()
+    assert delivery.status == "scheduled"
+
+
+def test_the_next_attempts_scans_count_and_the_failed_one_stays_behind(world):
+    delivery = world.deliveries[0]
+    _booked_at(delivery, local(world.day - dt.timedelta(days=1), 18, 0))
+    _fails_at(world, delivery, local(world.day, 9, 40))
+    _scan(delivery, "scheduled", local(world.day, 10, 0), source=Event.Source.AGENT)
+    next_day = world.day + dt.timedelta(days=1)
+
+    _scan(delivery, "scanned_out", local(next_day, 8, 30))
+
+    delivery.refresh_from_db()
+    assert delivery.status == "out_for_delivery"
+
+
+def test_a_scheduled_event_for_the_same_window_after_a_failure_is_not_a_reschedule(world):
+    delivery = world.deliveries[0]
+    _booked_at(delivery, local(world.day - dt.timedelta(days=1), 18, 0))
+    _fails_at(world, delivery, local(world.day, 9, 40))
+
+    # A carrier echoes the booked window after the failure: the parcel has not been moved anywhere.
+    event_record(delivery=delivery, milestone="scheduled", source=Event.Source.CARRIER,
+                 recorded_at=local(world.day, 9, 50), client_id=f"scheduled:{delivery.pk.hex}:{world.window.pk}")
+
+    delivery.refresh_from_db()
+    assert delivery.status == "attempted"

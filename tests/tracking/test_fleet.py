@@ -170,6 +170,20 @@ def test_scan_out_puts_every_delivery_of_the_van_out_for_delivery(world, driver_
     assert etas == sorted(etas)
 
 
+def test_a_scan_out_with_the_longest_client_id_still_records_both_milestones(world, driver_api, morning):
+    scan = {"client_id": "handheld-7f3c9e2a-" + "4" * 42, "kind": "scanned_out",
+            "recorded_at": local(world.day, 8, 0).isoformat()}
+
+    first = driver_api.post("/api/v1/scans/", scan, format="json")
+    replay = driver_api.post("/api/v1/scans/", scan, format="json")
+
+    assert (first.status_code, replay.status_code) == (201, 200)
+    assert replay.json()["created"] is False
+    for delivery in world.deliveries:
+        milestones = delivery.events.filter(milestone__in=["scanned_out", "out_for_delivery"])
+        assert sorted(milestones.values_list("milestone", flat=True)) == ["out_for_delivery", "scanned_out"]
+
+
 def test_a_job_on_another_route_cannot_be_scanned(world, driver_api, morning):
     stranger = build_route()
 

@@ -1,6 +1,7 @@
 """Recording canonical milestones: idempotent, ordered by when they happened, and applied to the plan's rows."""
 
 import datetime as dt
+import hashlib
 import logging
 from dataclasses import dataclass
 
@@ -67,16 +68,17 @@ def event_record(
     4. After commit: `milestone_recorded` is sent and the page is pushed the new status.
     """
     milestone = Milestone(milestone)
+    client_id = _event_client_id(client_id)
     try:
         with transaction.atomic():
             event = Event.objects.create(
-                delivery=delivery, milestone=milestone, reason=reason[:40], source=source, client_id=client_id[:80],
+                delivery=delivery, milestone=milestone, reason=reason[:40], source=source, client_id=client_id,
                 recorded_at=recorded_at, raw=raw, lat=lat, lng=lng, note=note[:300],
             )
     except IntegrityError:
         if not client_id:
             raise
-        return Recorded(Event.objects.get(source=source, client_id=client_id[:80]), False)
+        return Recorded(Event.objects.get(source=source, client_id=client_id), False)
 
     with transaction.atomic():
         delivery_status_sync(delivery_id=delivery.pk)
@@ -89,6 +91,19 @@ def event_record(
             )
     transaction.on_commit(lambda: _announce(event))
     return Recorded(event, True)
+
+
+def _event_client_id(client_id: str) -> str:
+    """The id an event is stored under: the sender's own when it fits, else a prefix and a digest of all of it.
+
+    Cutting a long id would make ids that differ only past the cut one event: a scan-out's
+    `<id>:<delivery>:out_for_delivery` became a replay of its `<id>:<delivery>` scanned_out.
+    """
+    limit = Event._meta.get_field("client_id").max_length
+    if len(client_id) <= limit:
+        return client_id
+    digest = hashlib.sha256(client_id.encode()).hexdigest()[:40]
+    return f"{client_id[:limit - len(digest) - 1]}#{digest}"
 
 
 def _announce(event: Event) -> None:

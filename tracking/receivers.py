@@ -21,7 +21,8 @@ def on_delivery_booked(sender, delivery, **kwargs) -> None:
 def on_delivery_rescheduled(sender, delivery, new_window=None, **kwargs) -> None:
     window_id = new_window.pk if new_window is not None else delivery.window_id
     event_record(delivery=delivery, milestone=Milestone.SCHEDULED, source=Event.Source.SYSTEM,
-                 recorded_at=clock.now(), client_id=f"scheduled:{delivery.pk.hex}:{window_id}",
+                 # Each move books a new job, so moving back to a window the delivery once had is not a replay.
+                 recorded_at=clock.now(), client_id=f"scheduled:{delivery.pk.hex}:{window_id}:{delivery.job_id}",
                  note="rescheduled")
 
 

@@ -99,3 +99,22 @@ def test_a_scheduled_event_for_the_same_window_after_a_failure_is_not_a_reschedu
 
     delivery.refresh_from_db()
     assert delivery.status == "attempted"
+
+
+
+def test_moving_back_to_a_window_the_delivery_once_had_is_recorded_again(world):
+    from dispatch.models import Job
+
+    delivery = world.deliveries[0]
+    first = world.window
+    other = WindowFactory(template=first.template, date=world.day + dt.timedelta(days=1))
+    scheduling_signals.delivery_booked.send(sender=type(delivery), delivery=delivery)
+    for window in (other, first):
+        # Every move books a fresh job for the delivery, as delivery_reschedule does.
+        delivery.job = Job.objects.create(depot=delivery.job.depot, zone=delivery.job.zone, date=window.date,
+                                          lat=delivery.lat, lng=delivery.lng, window_start=window.starts_at,
+                                          window_end=window.ends_at)
+        delivery.window = window
+        scheduling_signals.delivery_rescheduled.send(sender=type(delivery), delivery=delivery, new_window=window)
+
+    assert delivery.events.filter(milestone="scheduled", note="rescheduled").count() == 2

@@ -130,11 +130,11 @@ SCHEDULED_CLIENT_PREFIX = "scheduled:"
 
 
 def _scheduled_window(client_id: str) -> str | None:
-    """The window named by a `scheduled:<delivery>:<window>` client id (the booking and reschedule receivers')."""
+    """The window named by a `scheduled:<delivery>:<window>[:<job>]` client id (the booking and reschedule receivers')."""
     if not client_id.startswith(SCHEDULED_CLIENT_PREFIX):
         return None
     parts = client_id.split(":")
-    return parts[2] if len(parts) == 3 and parts[2] else None
+    return parts[2] if len(parts) in (3, 4) and parts[2] else None
 
 
 def _current_attempt(rows: list[tuple]) -> list[tuple]:

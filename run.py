@@ -27,7 +27,7 @@ def _run(*args: str | Path, **kwargs) -> None:
 
 
 def ensure_installed() -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036  (this script may be started by an older python3)
         sys.exit(f"Python 3.11 or newer is needed; this is {sys.version.split()[0]}.")
     if not PYTHON.exists():
         print(f"Creating a virtual environment in {VENV.name}/", flush=True)

@@ -1,7 +1,6 @@
 import hashlib
 import secrets
 
-
 from merchants.models import AllowedOrigin, ApiKey, Merchant
 from portal import clock
 

@@ -12,14 +12,12 @@ from pathlib import Path
 import pytest
 import requests
 
-CHROMIUM = "/usr/bin/chromium"
-ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "artifacts" / "screenshots"
+from tests.browser import BROWSER_MARKS
+from tests.browser import SCREENSHOTS as SHOTS
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's Chromium is not installed at /usr/bin/chromium"),
-]
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = BROWSER_MARKS
 
 
 def _free_port() -> int:
@@ -62,18 +60,8 @@ def server(tmp_path_factory):
 
 
 @pytest.fixture
-def browser():
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"],
-        )
-        yield browser
-        browser.close()
+def browser(chromium):
+    return chromium
 
 
 def _post_ping(base: str, scenario: dict, client_id: str, lat: float, lng: float) -> None:

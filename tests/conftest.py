@@ -1,9 +1,31 @@
+import datetime as dt
+
 import pytest
 from rest_framework.test import APIClient
 
+from dispatch.capacity import capacity_cache_clear
 from merchants.models import ApiKey
 from merchants.services import api_key_create
 from tests.factories import MerchantFactory
+
+
+@pytest.fixture(autouse=True)
+def _fresh_capacity_cache():
+    """The oracle caches tentative routes per process; ids are reused after each test's rollback."""
+    capacity_cache_clear()
+    yield
+    capacity_cache_clear()
+
+
+@pytest.fixture
+def clock_at(monkeypatch):
+    """Move the services' clock: `clock_at(local(day, 11))` returns the moment and may be called again."""
+
+    def move(moment: dt.datetime) -> dt.datetime:
+        monkeypatch.setattr("portal.clock.now", lambda: moment)
+        return moment
+
+    return move
 
 
 @pytest.fixture

@@ -4,8 +4,6 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from dispatch.capacity import capacity_cache_clear
-from portal import clock
 from tests.factories import PARIS, DepotFactory, ShiftFactory, VehicleFactory, ZoneFactory, local
 
 # A fixed "now": Tuesday 2026-06-02 18:00 in Paris.
@@ -14,23 +12,11 @@ TODAY = NOW.date()
 TOMORROW = TODAY + dt.timedelta(days=1)
 
 
-@pytest.fixture(autouse=True)
-def _fresh_capacity_cache():
-    capacity_cache_clear()
-    yield
-    capacity_cache_clear()
-
-
 @pytest.fixture
-def frozen_now(monkeypatch):
-    current = {"now": NOW}
-    monkeypatch.setattr(clock, "now", lambda: current["now"])
-
-    def move(to: dt.datetime) -> dt.datetime:
-        current["now"] = to
-        return to
-
-    return move
+def frozen_now(clock_at):
+    """The clock services read stands at NOW; the fixture moves it again: `frozen_now(later)`."""
+    clock_at(NOW)
+    return clock_at
 
 
 def make_agent(username: str, first_name: str = "", last_name: str = ""):

@@ -71,17 +71,6 @@ def _quick_solves(settings):
 
 
 @pytest.fixture
-def clock_at(monkeypatch):
-    """Move the services' clock: `clock_at(local(PLAN_DAY, 11))`."""
-
-    def move(moment: dt.datetime) -> dt.datetime:
-        monkeypatch.setattr("portal.clock.now", lambda: moment)
-        return moment
-
-    return move
-
-
-@pytest.fixture
 def tasks_in_process():
     """Run enqueued Celery tasks in this process, as the no-services mode does, even when REDIS_URL is set."""
     from portal.celery import app

@@ -4,20 +4,13 @@ import datetime as dt
 
 import pytest
 
-from dispatch.capacity import CandidateWindow, JobSpec, capacity_cache_clear, capacity_check
+from dispatch.capacity import CandidateWindow, JobSpec, capacity_check
 from dispatch.models import Job, Plan, Route, Stop
 from tests.factories import PARIS, DepotFactory, JobFactory, ShiftFactory, VehicleFactory, ZoneFactory, local
 
 DAY = dt.date(2026, 6, 2)
 NOW = dt.datetime(2026, 6, 1, 9, 0, tzinfo=PARIS)
 HERE = (48.8556, 2.3600)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    capacity_cache_clear()
-    yield
-    capacity_cache_clear()
 
 
 @pytest.fixture

@@ -2,10 +2,8 @@ import datetime as dt
 
 import pytest
 
-from dispatch.capacity import capacity_cache_clear
 from merchants.models import ApiKey
 from merchants.services import api_key_create
-from portal import clock
 from tests.factories import (
     PARIS,
     AllowedOriginFactory,
@@ -24,24 +22,11 @@ TOMORROW = NOW.date() + dt.timedelta(days=1)
 ADDRESS = {"lat": 48.8556, "lng": 2.3600}
 
 
-@pytest.fixture(autouse=True)
-def _fresh_capacity_cache():
-    capacity_cache_clear()
-    yield
-    capacity_cache_clear()
-
-
 @pytest.fixture
-def frozen_now(monkeypatch):
-    """Move the clock services read; returns a setter to move it again."""
-    current = {"now": NOW}
-    monkeypatch.setattr(clock, "now", lambda: current["now"])
-
-    def move(to: dt.datetime) -> dt.datetime:
-        current["now"] = to
-        return to
-
-    return move
+def frozen_now(clock_at):
+    """The clock services read stands at NOW; the fixture moves it again: `frozen_now(later)`."""
+    clock_at(NOW)
+    return clock_at
 
 
 @pytest.fixture

@@ -21,8 +21,8 @@ from portal import clock
 from portal.errors import DomainError, flatten_field_errors
 from scheduling import services
 from scheduling.api import delivery_create_idempotent
-from scheduling.models import Delivery, Window, WindowTemplate
-from scheduling.windows import merchant_local_today, window_offers
+from scheduling.models import Delivery, Window
+from scheduling.windows import merchant_local_today, merchant_sample_address, window_offers
 
 LANGS = {code for code, _name in settings.LANGUAGES}
 
@@ -148,25 +148,6 @@ def _demo_merchant(slug: str | None) -> Merchant | None:
     return merchants.filter(slug=slug).first() if slug else merchants.first()
 
 
-def _sample_address(merchant: Merchant) -> dict | None:
-    """An address inside one of the merchant's zones: a demo-city street when one falls inside, else the zone centre."""
-    from dispatch.zones import point_in_polygon
-    from portal import demo_city
-    from scheduling.windows import zone_centre
-
-    template = WindowTemplate.objects.filter(merchant=merchant, active=True).select_related("zone__depot").first()
-    if template is None:
-        return None
-    zone = template.zone
-    for district in demo_city.DISTRICTS:
-        if zone.polygon and point_in_polygon(district.lat, district.lng, zone.polygon):
-            return {"line1": f"12 {district.streets[0]}", "city": "Paris", "postcode": district.postcode,
-                    "lat": round(district.lat, 5), "lng": round(district.lng, 5)}
-    lat, lng = zone_centre(zone)
-    return {"line1": "1 Place du Marché", "city": "Paris", "postcode": (zone.postcodes or ["75001"])[0],
-            "lat": round(lat, 5), "lng": round(lng, 5)}
-
-
 def demo_checkout(request, form: dict | None = None, errors: dict | None = None, error: str | None = None,
                   status: int = 200):
     """The demo shop's checkout: the picker (with the demo publishable key), recipient details, book."""
@@ -174,7 +155,7 @@ def demo_checkout(request, form: dict | None = None, errors: dict | None = None,
     if merchant is None:
         return render(request, "scheduling/demo_checkout.html", {"merchant": None}, status=404 if request.GET.get("merchant") else 200)
     lang = _language(request, merchant.default_language)
-    address = _sample_address(merchant)
+    address = merchant_sample_address(merchant=merchant)
     with translation.override(lang):
         return render(request, "scheduling/demo_checkout.html", {
             "merchant": merchant, "api_key": demo_key(kind="publishable", slug=merchant.slug), "address": address,

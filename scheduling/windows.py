@@ -13,7 +13,7 @@ from dispatch.models import Zone
 from dispatch.zones import zone_for_point, zone_for_postcode
 from merchants.models import Merchant
 from scheduling.errors import SchedulingError, SchedulingErrorCode
-from scheduling.models import BlackoutDate, Hold, Window
+from scheduling.models import BlackoutDate, Delivery, Hold, Window, WindowTemplate
 
 MAX_DAYS = 14
 # What a parcel size means for the fleet: (parcels, kilograms).
@@ -158,3 +158,27 @@ def window_alternatives(*, window: Window, lat: float, lng: float, skills: tuple
 
 def merchant_local_today(merchant: Merchant, now: dt.datetime) -> dt.date:
     return now.astimezone(merchant.zone_info).date()
+
+
+def merchant_sample_address(*, merchant: Merchant) -> dict | None:
+    """An address inside the merchant's delivery area for the demo checkout.
+
+    The merchant's latest delivery inside the zone of its first template when there is one (a real
+    street), else the centre of that zone.
+    """
+    template = WindowTemplate.objects.filter(merchant=merchant, active=True).select_related("zone").first()
+    if template is None:
+        return None
+    zone = template.zone
+    delivery = (
+        Delivery.objects.filter(merchant=merchant, window__zone=zone)
+        .order_by("-created_at")
+        .values("address_line1", "address_city", "address_postcode", "lat", "lng")
+        .first()
+    )
+    if delivery is not None:
+        return {"line1": delivery["address_line1"], "city": delivery["address_city"],
+                "postcode": delivery["address_postcode"], "lat": delivery["lat"], "lng": delivery["lng"]}
+    lat, lng = zone_centre(zone)
+    return {"line1": "1 Place du Marché", "city": zone.name, "postcode": (zone.postcodes or [""])[0],
+            "lat": round(lat, 5), "lng": round(lng, 5)}

@@ -165,3 +165,13 @@ def test_the_demo_checkout_shows_field_errors(client, merchant, windows, tomorro
         "city": "Paris", "postcode": "75004", **ADDRESS})
     assert response.status_code == 400
     assert b"E.164" in response.content
+
+
+def test_the_demo_checkout_delivers_to_a_real_street_of_the_merchants_area(merchant, delivery):
+    from dispatch.zones import zone_for_point
+    from scheduling.windows import merchant_sample_address
+
+    address = merchant_sample_address(merchant=merchant)
+
+    assert address["line1"] == "12 Rue de Rivoli"
+    assert zone_for_point(lat=address["lat"], lng=address["lng"]) == delivery.window.zone

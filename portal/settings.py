@@ -198,6 +198,10 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "deliveries@example.com")
 
 OSRM_URL = env_url("OSRM_URL", schemes=("http", "https"))
 ROAD_FACTOR = env_float("ROAD_FACTOR", 1.3, minimum=1.0)
+# The currency of the vehicles' cost per km and per hour (ISO 4217), shown with the cost per stop.
+FLEET_CURRENCY = env_str("FLEET_CURRENCY", "EUR").upper()
+if not (len(FLEET_CURRENCY) == 3 and FLEET_CURRENCY.isalpha()):
+    raise ImproperlyConfigured(f"FLEET_CURRENCY must be a three-letter ISO 4217 code such as EUR, not {FLEET_CURRENCY!r}")
 MAP_TILE_URL = env_str("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
 MAP_TILE_ATTRIBUTION = env_str("MAP_TILE_ATTRIBUTION", "© OpenStreetMap contributors")
 

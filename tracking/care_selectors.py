@@ -15,6 +15,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import phonenumbers
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import DateTimeField, ExpressionWrapper, F, Min, OuterRef, Q, Subquery, Sum, Value
 from django.urls import NoReverseMatch, reverse
@@ -341,6 +342,7 @@ class PeriodKpis:
     planned_stops: int
     km_per_stop: float | None
     cost_per_stop: Decimal | None
+    cost_currency: str = field(default_factory=lambda: settings.FLEET_CURRENCY)
 
 
 def fleet_time_zone() -> ZoneInfo:

@@ -102,5 +102,5 @@ def test_eta_accuracy_dwell_and_cost_per_stop_from_the_active_plan(console, froz
     assert [(z.zone, z.mean_seconds, z.stops) for z in today_kpis.dwell_by_zone] == [(route.zone.name, 300.0, 2)]
     body = console.get("/care/").content.decode()
     assert "8.0 <small>min</small>" in body and "50 % inside the band" in body
-    assert "5 min 00 s" in body and "16.25" in body
+    assert "5 min 00 s" in body and "16.25 <small>EUR</small>" in body
     assert old.pk

@@ -102,3 +102,9 @@ def test_production_passes_the_deploy_check_with_no_warnings():
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_a_fleet_currency_that_is_not_a_currency_code_stops_the_process():
+    result = load_settings(FLEET_CURRENCY="euros")
+    assert result.returncode != 0
+    assert "FLEET_CURRENCY must be a three-letter ISO 4217 code" in result.stderr

@@ -62,11 +62,12 @@ def test_a_booking_stamped_after_a_failed_attempt_leaves_it_attempted(world):
     assert delivery.status == "attempted"
 
 
-def test_a_reschedule_after_a_failed_attempt_starts_a_new_attempt(world):
+def test_a_reschedule_after_a_failed_attempt_starts_a_new_attempt(world, clock_at):
     delivery = world.deliveries[0]
     _booked_at(delivery, local(world.day - dt.timedelta(days=1), 18, 0))
     _fails_at(world, delivery, local(world.day, 9, 40))
     tomorrow = WindowFactory(template=world.window.template, date=world.day + dt.timedelta(days=1))
+    clock_at(local(world.day, 10, 0))  # the customer moves it after the failure, whatever the wall clock says
 
     scheduling_signals.delivery_rescheduled.send(sender=type(delivery), delivery=delivery, old_window=world.window,
                                                  new_window=tomorrow)

@@ -1,6 +1,6 @@
 """How good is the micro-ETA? Simulate a day and compare it with the naive baseline (the planned arrival).
 
-    python benchmarks/eta_accuracy.py [--vans 15] [--stops 18] [--seed 7]
+    python benchmarks/eta_accuracy.py [--vans 15] [--stops 18] [--seed 7] [--diagnose]
 
 The scenario lives in a throwaway SQLite database: one depot in Paris, `--vans`
 vans with `--stops` deliveries each, routed greedily (nearest neighbour) and
@@ -10,6 +10,11 @@ through the driver services, so the ETAs measured are the product's own, stored
 as `EtaSnapshot`s. For each stop reached and each horizon (60, 30, 10 minutes
 before the true arrival) we take the ETA the customer was shown at that moment
 (the latest snapshot computed no later) and the stop's planned arrival.
+
+`--diagnose` also prints where the error comes from, without changing what is
+measured: the signed error at each horizon (by stops away), the geofence's
+arrival and departure stamps against the truth, driven legs against the
+provider's times, and each zone's dwell against what it learned.
 """
 
 import argparse
@@ -141,11 +146,76 @@ def measure(truths) -> dict:
     return results
 
 
+def diagnose(truths, *, slow_zone) -> None:
+    """Where the error comes from (see the module docstring); reads the same snapshots as `measure`."""
+    from dispatch.models import Stop, Zone
+    from tracking.models import EtaSnapshot
+    from tracking.services import leg_seconds_from_provider
+
+    def mean(values) -> float:
+        return statistics.fmean(values) if values else float("nan")
+
+    snaps: dict[int, list] = {}
+    for snap in EtaSnapshot.objects.filter(stop_id__in=list(truths)).order_by("computed_at", "id"):
+        snaps.setdefault(snap.stop_id, []).append(snap)
+    print("Signed error, ETA shown minus true arrival (negative: the van came later than shown), by stops away:")
+    for horizon in HORIZONS_MIN:
+        errors: dict[int, list[float]] = {}
+        for stop_id, truth in truths.items():
+            shown = [s for s in snaps.get(stop_id, []) if s.computed_at <= truth.arrival - dt.timedelta(minutes=horizon)]
+            if shown:
+                error = (shown[-1].eta - truth.arrival).total_seconds() / 60
+                errors.setdefault(min(shown[-1].stops_away, 5), []).append(error)
+        every = [e for group in errors.values() for e in group]
+        detail = "  ".join(f"{'5+' if away == 5 else away}: {mean(group):+.2f} ({len(group)})"
+                           for away, group in sorted(errors.items()))
+        print(f"  {horizon:>3} min: {mean(every):+.2f} min   {detail}")
+
+    stops = list(Stop.objects.filter(pk__in=list(truths)).select_related("job__zone").order_by("route_id", "sequence"))
+    arrived = [(s.actual_arrival - truths[s.pk].arrival).total_seconds() for s in stops if s.actual_arrival]
+    left = [(s.actual_departure - truths[s.pk].departure).total_seconds()
+            for s in stops if s.actual_departure and truths[s.pk].departure]
+    print(f"Geofence stamps minus truth: arrival {mean(arrived):+.1f} s (mean), departure {mean(left):+.1f} s "
+          "(a van waiting for a window leaves after its last scan, which is the truth's departure)")
+
+    leg = leg_seconds_from_provider(time_zone="Europe/Paris")
+    sums: dict[str, list[float]] = {}
+    for before, after in zip(stops, stops[1:], strict=False):
+        t_before, t_after = truths[before.pk], truths[after.pk]
+        if before.route_id != after.route_id or t_before.departure is None:
+            continue
+        predicted = leg((before.job.lat, before.job.lng), (after.job.lat, after.job.lng), t_before.departure) \
+            * after.job.zone.speed_factor
+        slow = slow_zone is not None and after.job.zone_id == slow_zone[0] \
+            and slow_zone[1] <= t_before.departure < slow_zone[2]
+        kind = "in the slowed zone" if slow else "elsewhere"
+        row = sums.setdefault(kind, [0, 0.0, 0.0, 0.0, 0.0])
+        row[0] += 1
+        row[1] += predicted
+        row[2] += (t_after.arrival - t_before.departure).total_seconds()
+        if after.actual_arrival and before.actual_departure:
+            row[3] += predicted
+            row[4] += (after.actual_arrival - before.actual_departure).total_seconds()
+    print("Driven legs against the provider's times (x the zone's speed factor):")
+    for kind, (n, predicted, true, measured_predicted, measured) in sums.items():
+        print(f"  {kind:>18}: {n:>3} legs, true/predicted {true / predicted:.3f}, "
+              f"geofence-measured/predicted {measured / max(measured_predicted, 1):.3f}")
+
+    print("Dwell by zone (s): true mean, geofence-measured mean, learned by the zone")
+    for zone in Zone.objects.filter(pk__in={s.job.zone_id for s in stops}).order_by("pk"):
+        mine = [s for s in stops if s.job.zone_id == zone.pk]
+        true = [(truths[s.pk].departure - truths[s.pk].arrival).total_seconds() for s in mine if truths[s.pk].departure]
+        measured = [(s.actual_departure - s.actual_arrival).total_seconds()
+                    for s in mine if s.actual_departure and s.actual_arrival]
+        print(f"  {zone.code:>10}: {mean(true):.0f}  {mean(measured):.0f}  {zone.learned_service_seconds}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--vans", type=int, default=15)
     parser.add_argument("--stops", type=int, default=18)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--diagnose", action="store_true", help="also print where the error comes from")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as folder:
@@ -159,6 +229,8 @@ def main() -> int:
         simulator.run(start=dt.datetime.combine(day, dt.time(7, 55), tzinfo=PARIS))
         elapsed = time.perf_counter() - started
         results = measure(simulator.truths)
+        if args.diagnose:
+            diagnose(simulator.truths, slow_zone=simulator.slow_zone)
 
     print(f"Simulated {args.vans} vans x {args.stops} stops ({len(simulator.truths)} arrivals) in {elapsed:.0f} s")
     print(f"{'before arrival':>15} {'n':>5} {'micro-ETA MAE':>14} {'baseline MAE':>13} {'inside band':>12} {'band width':>11}")

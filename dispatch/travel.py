@@ -32,6 +32,14 @@ class TravelTimeError(Exception):
 
 
 class TravelTimeProvider(Protocol):
+    # Whether durations change with `departure_s`. A provider blind to it can answer a whole
+    # route's legs from one table, asked once; one with a time-of-day profile is asked per departure.
+    depends_on_departure: bool
+    # The most points one `matrices` call may hold.
+    max_table_points: int
+    # Names the provider and its settings, for keys of cached answers.
+    identity: str
+
     def matrices(self, points: list[Point], departure_s: int = 0) -> tuple[Matrix, Matrix]:
         """(distance_m, duration_s) matrices; `departure_s` is seconds since local midnight."""
         ...
@@ -75,12 +83,19 @@ class _MatrixCache:
 
 
 class HaversineProvider:
+    depends_on_departure = True
+    max_table_points = 10_000  # local arithmetic: only memory bounds it
+
     def __init__(self, road_factor: float = 1.3, speed_profile: SpeedProfile | None = None) -> None:
         if road_factor < 1.0:
             raise ValueError("road_factor must be at least 1.0")
         self.road_factor = road_factor
         self.speed_profile = speed_profile or SpeedProfile()
         self._cache = _MatrixCache()
+
+    @property
+    def identity(self) -> str:
+        return f"haversine:{self.road_factor}:{self.speed_profile}"
 
     def matrices(self, points: list[Point], departure_s: int = 12 * 3600) -> tuple[Matrix, Matrix]:
         speed_ms = self.speed_profile.speed_kmh(departure_s) / 3.6
@@ -100,11 +115,20 @@ class HaversineProvider:
 class OsrmProvider:
     """An OSRM-compatible `table` service (OSRM has no time of day: `departure_s` is ignored)."""
 
-    def __init__(self, base_url: str, *, timeout_s: float = 10.0, session: requests.Session | None = None) -> None:
+    depends_on_departure = False
+
+    def __init__(self, base_url: str, *, timeout_s: float = 10.0, session: requests.Session | None = None,
+                 max_table_points: int = 100) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout_s = timeout_s
         self.session = session or requests.Session()
+        # osrm-routed refuses bigger tables unless started with a larger --max-table-size (default 100).
+        self.max_table_points = max_table_points
         self._cache = _MatrixCache()
+
+    @property
+    def identity(self) -> str:
+        return f"osrm:{self.base_url}"
 
     def matrices(self, points: list[Point], departure_s: int = 0) -> tuple[Matrix, Matrix]:
         key = (tuple(points),)

@@ -7,6 +7,11 @@ The band is the ETA plus or minus `Z` standard deviations of an error model in
 which every remaining leg and every dwell before the stop adds independent
 noise, and the whole horizon adds a drift term. It is wide hours ahead and
 narrows to a quarter of an hour when the stop is a few stops away.
+
+Driving times are the provider's, bent by what the fleet shows today, from the
+widest evidence to the narrowest: the whole fleet's pace, then each zone's live
+traffic against that pace, then the van's own pace against both. Each level is
+shrunk towards the one above it while its own evidence is thin (`delay_factor`).
 """
 
 import datetime as dt
@@ -26,6 +31,8 @@ MAX_HALF_BAND_S = 60 * 60
 DELAY_FACTOR_BOUNDS = (0.6, 2.5)
 DELAY_PRIOR_S = 300.0
 DELAY_LEGS = 10
+# Below this share of the leg in progress driven, its own pace says too little (GPS noise near the start).
+MIN_PROGRESS_SHARE = 0.1
 MIN_REMAINING_DWELL_S = 30.0
 OVERRUN_SHARE = 0.5
 
@@ -58,7 +65,12 @@ class CompletedLeg:
 
 
 def delay_factor(legs: Sequence[CompletedLeg], *, prior_s: float = DELAY_PRIOR_S, last: int | None = DELAY_LEGS) -> float:
-    """Observed against predicted driving time over the last legs, shrunk towards 1 while evidence is thin."""
+    """Observed against predicted driving time over the last legs, shrunk towards 1 while evidence is thin.
+
+    1 means "as predicted": pass predictions that already carry the level above
+    (the fleet's pace, a zone's traffic), so thin evidence falls back to it and
+    not to the bare provider.
+    """
     recent = [leg for leg in legs if leg.predicted_s > 0 and leg.actual_s >= 0]
     if last is not None:
         recent = recent[-last:]
@@ -67,6 +79,27 @@ def delay_factor(legs: Sequence[CompletedLeg], *, prior_s: float = DELAY_PRIOR_S
     factor = (actual + prior_s) / (predicted + prior_s)
     low, high = DELAY_FACTOR_BOUNDS
     return min(max(factor, low), high)
+
+
+def leg_in_progress_seconds(*, expected_s: float, elapsed_s: float, covered_m: float, left_m: float) -> float:
+    """The rest of the leg being driven: the forecast, corrected by the pace the van has shown on this leg.
+
+    1. The share of the leg done is the straight-line distance covered over
+       covered plus left (`covered_m` from the stop the van left, `left_m` to the
+       next one).
+    2. At the pace shown so far, the rest takes `elapsed_s * left_m / covered_m`.
+    3. The two are blended by that share: just after leaving the forecast
+       (`expected_s`, for the rest of the way) wins; near the stop, the leg's own
+       pace does. A leg's traffic is its own, so the blend does not touch later legs.
+    """
+    total = covered_m + left_m
+    if total <= 0 or covered_m <= 0 or elapsed_s <= 0:
+        return expected_s
+    share = covered_m / total
+    if share < MIN_PROGRESS_SHARE:
+        return expected_s
+    shown = elapsed_s * left_m / covered_m
+    return (1 - share) * expected_s + share * shown
 
 
 def half_band_seconds(*, horizon_s: float, variance: float) -> float:
@@ -83,14 +116,16 @@ def route_etas(
     delay: float = 1.0,
     free_at: dt.datetime | None = None,
     busy_stops: int = 0,
+    first_leg_s: float | None = None,
 ) -> list[StopEta]:
     """ETAs for every remaining stop, in route order.
 
     1. The vehicle is free to drive at `free_at` (the end of the dwell at the stop
        it is at, or the route's start) or now, whichever is later.
-    2. Each leg takes the provider's time for that departure, times the zone's
-       speed factor and the live delay factor; a vehicle early for a window waits
-       for it to open.
+    2. Each leg takes the provider's time for that departure, times the stop's
+       speed factor (zone and live traffic) and the van's delay factor; the leg
+       being driven may instead be given whole (`first_leg_s`, see
+       `leg_in_progress_seconds`). A vehicle early for a window waits for it to open.
     3. Each stop then takes its learned dwell before the next leg.
     4. Legs and dwells before a stop add variance; waiting for a window absorbs
        most of what came before it.
@@ -103,7 +138,10 @@ def route_etas(
     etas: list[StopEta] = []
     for index, stop in enumerate(remaining):
         destination = (stop.lat, stop.lng)
-        travel = max(leg_seconds(origin, destination, t), 0.0) * stop.speed_factor * delay
+        if index == 0 and first_leg_s is not None:
+            travel = max(first_leg_s, 0.0)
+        else:
+            travel = max(leg_seconds(origin, destination, t), 0.0) * stop.speed_factor * delay
         arrival = t + dt.timedelta(seconds=travel)
         variance += (CV_TRAVEL * travel) ** 2
         if arrival < stop.window_start:

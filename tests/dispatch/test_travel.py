@@ -1,10 +1,7 @@
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
-
 import pytest
 
 from dispatch.travel import HaversineProvider, OsrmProvider, TravelTimeError, provider_from_settings
+from tests.dispatch.fake_osrm import fake_osrm_server
 
 # Two points about 1.1 km apart in central Lyon.
 BELLECOUR = (45.7578, 4.8320)
@@ -38,33 +35,10 @@ def test_the_same_points_are_not_recomputed_within_a_plan():
     assert first is second
 
 
-class _FakeOsrm(BaseHTTPRequestHandler):
-    requests_seen: list[str] = []
-    status = 200
-    body: dict = {}
-
-    def do_GET(self):  # noqa: N802 (http.server's naming)
-        type(self).requests_seen.append(self.path)
-        payload = json.dumps(type(self).body).encode()
-        self.send_response(type(self).status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def osrm():
-    handler = type("Handler", (_FakeOsrm,), {"requests_seen": [], "status": 200, "body": {}})
-    server = HTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield handler, f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with fake_osrm_server() as server:
+        yield server
 
 
 def test_osrm_provider_reads_the_table_service(osrm):

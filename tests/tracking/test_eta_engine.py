@@ -5,6 +5,8 @@ import math
 import random
 import statistics
 
+import pytest
+
 from tracking import eta as engine
 
 MOMENT = dt.datetime(2026, 6, 2, 10, 0, tzinfo=dt.UTC)
@@ -37,3 +39,17 @@ def test_the_expected_rest_of_a_dwell_matches_the_log_normal_it_assumes():
 def test_a_long_overrun_keeps_growing_the_expected_rest():
     assert _rest(240, 900) >= engine.MIN_REMAINING_DWELL_S + engine.OVERRUN_SHARE * (900 - 240)
     assert _rest(240, 1800) > _rest(240, 900)
+
+
+def test_just_after_leaving_the_rest_of_the_leg_is_the_forecast():
+    # 20 m covered in 30 s is mostly GPS noise and a traffic light: it says nothing about the leg yet.
+    assert engine.leg_in_progress_seconds(expected_s=300, elapsed_s=30, covered_m=20, left_m=1500) == 300
+
+
+def test_the_further_along_a_slow_leg_the_more_its_own_pace_counts():
+    # Forecast 300 s for the rest; at the pace shown, the rest takes as long as what was driven.
+    halfway = engine.leg_in_progress_seconds(expected_s=300, elapsed_s=600, covered_m=1000, left_m=1000)
+    nearly_there = engine.leg_in_progress_seconds(expected_s=60, elapsed_s=900, covered_m=1800, left_m=200)
+
+    assert halfway == pytest.approx(0.5 * 300 + 0.5 * 600)
+    assert nearly_there == pytest.approx(0.1 * 60 + 0.9 * 100)

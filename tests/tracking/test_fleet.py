@@ -213,8 +213,14 @@ def test_one_stray_point_inside_does_not_arrive():
     assert geofence.arrival_at(track, lat=STOP[0], lng=STOP[1], radius_m=75) is None
 
 
-def test_staying_inside_arrives_at_the_first_point_inside():
+def test_staying_inside_arrives_between_the_last_point_moving_and_the_first_at_rest():
     track = fixes((400, 0, 8), (200, 0, 8), (40, 0, 2), (10, 0, 0), (12, 3, 0))
+
+    assert geofence.arrival_at(track, lat=STOP[0], lng=STOP[1], radius_m=75) == track[2].at + dt.timedelta(seconds=7.5)
+
+
+def test_without_speeds_the_arrival_is_the_first_point_inside():
+    track = fixes((400, 0, None), (200, 0, None), (40, 0, None), (10, 0, None), (12, 3, None))
 
     assert geofence.arrival_at(track, lat=STOP[0], lng=STOP[1], radius_m=75) == track[2].at
 
@@ -222,14 +228,59 @@ def test_staying_inside_arrives_at_the_first_point_inside():
 def test_one_jittery_point_outside_neither_departs_nor_delays_arrival():
     track = fixes((50, 0, 3), (300, 200, 0), (10, 0, 0), (8, 2, 0))
 
-    assert geofence.arrival_at(track, lat=STOP[0], lng=STOP[1], radius_m=75) == track[0].at
+    # Still moving at the first point, at rest from the (smoothed) second one on.
+    assert geofence.arrival_at(track, lat=STOP[0], lng=STOP[1], radius_m=75) == track[0].at + dt.timedelta(seconds=7.5)
     assert geofence.departure_at(track, lat=STOP[0], lng=STOP[1], radius_m=75) is None
 
 
-def test_leaving_is_dated_at_the_last_point_at_the_stop():
+def test_leaving_is_dated_between_the_last_point_at_rest_and_the_first_moving():
     track = fixes((5, 0, 0), (8, 0, 0), (100, 0, 6), (200, 0, 8), (350, 0, 8))
 
+    assert geofence.departure_at(track, lat=STOP[0], lng=STOP[1], radius_m=75) == track[1].at + dt.timedelta(seconds=7.5)
+
+
+def test_without_speeds_leaving_is_dated_at_the_last_point_at_the_stop():
+    track = fixes((5, 0, None), (8, 0, None), (100, 0, None), (200, 0, None), (350, 0, None))
+
     assert geofence.departure_at(track, lat=STOP[0], lng=STOP[1], radius_m=75) == track[1].at
+
+
+def _drive_through_stop(*, phase_s: float, dwell_s: float, speed_mps: float = 6.0, every_s: float = 15.0):
+    """A van driving straight at 6 m/s to the stop, staying `dwell_s`, driving on; fixes every 15 s from `phase_s`."""
+    start = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
+    arrive, leave = 120.0, 120.0 + dwell_s
+
+    def where(t):
+        if t < arrive:
+            return -(arrive - t) * speed_mps, speed_mps
+        if t < leave:
+            return 0.0, 0.0
+        return (t - leave) * speed_mps, speed_mps
+
+    track = []
+    t = phase_s
+    while t < leave + 120:
+        north, speed = where(t)
+        lat, lng = offset(*STOP, north, 0)
+        track.append(geofence.Fix(at=start + dt.timedelta(seconds=t), lat=lat, lng=lng, speed_mps=speed))
+        t += every_s
+    return track, start + dt.timedelta(seconds=arrive), start + dt.timedelta(seconds=leave)
+
+
+def test_the_geofence_measures_the_time_spent_at_the_stop_not_inside_the_circle():
+    # Crossing the 75 m circle takes about 12 s each way at 6 m/s: counting it would make every dwell
+    # about 10 s too long and every leg as much too short.
+    errors, dwells = [], []
+    for phase in range(15):
+        track, arrived, left = _drive_through_stop(phase_s=phase, dwell_s=240)
+        at = geofence.arrival_at(track, lat=STOP[0], lng=STOP[1], radius_m=75)
+        gone = geofence.departure_at([f for f in track if f.at >= at], lat=STOP[0], lng=STOP[1], radius_m=75)
+        errors += [(at - arrived).total_seconds(), (gone - left).total_seconds()]
+        dwells.append((gone - at).total_seconds())
+
+    assert max(abs(e) for e in errors) <= 7.5
+    assert abs(sum(errors) / len(errors)) < 1.5
+    assert abs(sum(dwells) / len(dwells) - 240) < 1.5
 
 
 def test_jittery_pings_at_a_stop_record_one_arrival_and_a_dwell_that_teaches_the_zone(world, driver_api, morning):
@@ -245,8 +296,8 @@ def test_jittery_pings_at_a_stop_record_one_arrival_and_a_dwell_that_teaches_the
         driver_api.post("/api/v1/pings/", {"points": points[index:index + 4]}, format="json")
 
     stop = Stop.objects.get(pk=stop.pk)
-    assert stop.actual_arrival == start + dt.timedelta(seconds=30)
-    assert stop.actual_departure == start + dt.timedelta(seconds=15 * 21)
+    assert stop.actual_arrival == start + dt.timedelta(seconds=37.5)  # moving at 30 s, at rest at 45 s
+    assert stop.actual_departure == start + dt.timedelta(seconds=15 * 21.5)  # at rest at 315 s, moving at 330 s
     assert Event.objects.filter(delivery=world.deliveries[0], milestone="arrived").count() == 1
     assert Zone.objects.get(pk=world.zone.pk).learned_service_seconds == 251  # the default 240 s weighs 3, one dwell of 285 s weighs 1
     assert Stop.objects.get(pk=world.stops[1].pk).actual_arrival is None

@@ -4,17 +4,19 @@ import datetime as dt
 import logging
 import os
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from itertools import groupby
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
+from dispatch import travel
 from dispatch.models import Driver, Job, Plan, Route, Shift, Stop, Vehicle
 from portal import clock
 from scheduling.models import Delivery
@@ -28,6 +30,8 @@ from tracking.services.publish import eta_publish
 
 logger = logging.getLogger(__name__)
 
+Point = tuple[float, float]
+
 # Points a handheld cannot have measured: too vague to place a van on a street, or faster than any van.
 MAX_ACCURACY_M = 100.0
 MAX_SPEED_MPS = 45.0  # 162 km/h
@@ -38,9 +42,16 @@ GEOFENCE_LOOKBACK = dt.timedelta(hours=2)
 # A stored ETA snapshot (and a websocket push) happens when the prediction moves this much, or this often.
 SNAPSHOT_MIN_CHANGE_S = 45
 SNAPSHOT_HEARTBEAT = dt.timedelta(minutes=5)
-# Live traffic per zone is read from the whole fleet's legs into it over this long.
+# The fleet's pace today is read from its legs over this long; live traffic per zone, from the legs into it
+# over the shorter lookback. Each is pulled towards the level above by a prior worth this many seconds of driving.
+FLEET_PACE_LOOKBACK = dt.timedelta(hours=2)
+FLEET_PACE_PRIOR_S = 600.0
 ZONE_TRAFFIC_LOOKBACK = dt.timedelta(minutes=45)
 ZONE_TRAFFIC_PRIOR_S = 600.0
+# A leg ending this soon after its window opened may include waiting for it.
+WINDOW_WAIT_MARGIN = dt.timedelta(seconds=60)
+# Stop-to-stop driving times from a provider blind to the time of day, shared by the workers for the day.
+LEG_CACHE_SECONDS = 24 * 3600
 
 
 class ScanKind(StrEnum):
@@ -350,77 +361,221 @@ def _proof_save(*, delivery: Delivery, recipient_name: str, photo, signature, la
 # --- ETAs ----------------------------------------------------------------------
 
 
-def leg_seconds_from_provider(*, time_zone: str = "Europe/Paris") -> engine.LegSeconds:
+class ProviderLegTimes:
     """Driving seconds between two points leaving at a given moment, from the configured travel-time provider.
 
-    The provider's time-of-day profile works in seconds since local midnight, in the depot's time zone.
+    Called like `engine.LegSeconds`. A provider with a time-of-day profile
+    (haversine) answers leg by leg: it is local arithmetic, and its profile works
+    in seconds since local midnight in the depot's time zone. A provider blind
+    to the time of day (an OSRM table service) is asked once per refresh:
+    `prefetch` takes every leg the refresh needs, takes the legs between stops
+    already known from the cache the workers share (a stop-to-stop time does not
+    change during the day), and asks one table for the points of the rest.
     """
-    from dispatch import travel
 
-    provider = travel.provider_from_settings()
-    tz = ZoneInfo(time_zone)
-    cache: dict[tuple, float] = {}
+    def __init__(self, *, provider: travel.TravelTimeProvider, time_zone: str = "Europe/Paris") -> None:
+        self.provider = provider
+        self.tz = ZoneInfo(time_zone)
+        self._by_quarter: dict[tuple, float] = {}
+        self._known: dict[tuple[Point, Point], float] = {}
 
-    def leg_seconds(origin: tuple[float, float], destination: tuple[float, float], departure: dt.datetime) -> float:
-        local = departure.astimezone(tz)
+    @property
+    def asks_tables(self) -> bool:
+        return not self.provider.depends_on_departure
+
+    def _cache_key(self, origin: Point, destination: Point) -> str:
+        return (f"travel-leg:{self.provider.identity}:{origin[0]:.6f},{origin[1]:.6f};"
+                f"{destination[0]:.6f},{destination[1]:.6f}")
+
+    def prefetch(self, *, stop_legs: Iterable[tuple[Point, Point]], other_legs: Iterable[tuple[Point, Point]] = ()) -> None:
+        """Know every leg a refresh will ask for, in one table request when the cache does not already hold them.
+
+        `stop_legs` join two stops (shared through the cache); `other_legs` start
+        where the van is now and are asked every time.
+        """
+        if not self.asks_tables:
+            return
+        # Ordered sets: legs along a route stay together when they must be split into several tables.
+        stop_legs = dict.fromkeys(leg for leg in stop_legs if leg[0] != leg[1] and leg not in self._known)
+        other_legs = dict.fromkeys(leg for leg in other_legs
+                                   if leg[0] != leg[1] and leg not in self._known and leg not in stop_legs)
+        if stop_legs:
+            keys = {self._cache_key(*leg): leg for leg in stop_legs}
+            for key, seconds in cache.get_many(list(keys)).items():
+                self._known[keys[key]] = float(seconds)
+        missing = [leg for leg in (*stop_legs, *other_legs) if leg not in self._known]
+        for chunk in _legs_in_tables(missing, max_points=self.provider.max_table_points):
+            points = list(dict.fromkeys(point for leg in chunk for point in leg))
+            index = {point: i for i, point in enumerate(points)}
+            _distances, durations = self.provider.matrices(points)
+            for origin, destination in chunk:
+                self._known[(origin, destination)] = float(durations[index[origin]][index[destination]])
+            shared = {self._cache_key(*leg): self._known[leg] for leg in chunk if leg in stop_legs}
+            if shared:
+                cache.set_many(shared, LEG_CACHE_SECONDS)
+
+    def __call__(self, origin: Point, destination: Point, departure: dt.datetime) -> float:
+        if origin == destination:
+            return 0.0
+        if self.asks_tables:
+            if (origin, destination) not in self._known:
+                self.prefetch(stop_legs=(), other_legs=[(origin, destination)])
+            return self._known[(origin, destination)]
+        local = departure.astimezone(self.tz)
         since_midnight = local.hour * 3600 + local.minute * 60 + local.second
         key = (origin, destination, since_midnight // 900)
-        if key not in cache:
-            _distances, durations = provider.matrices([origin, destination], departure_s=since_midnight)
-            cache[key] = float(durations[0][1])
-        return cache[key]
+        if key not in self._by_quarter:
+            _distances, durations = self.provider.matrices([origin, destination], departure_s=since_midnight)
+            self._by_quarter[key] = float(durations[0][1])
+        return self._by_quarter[key]
 
-    return leg_seconds
+
+def _legs_in_tables(legs: Sequence[tuple[Point, Point]], *, max_points: int) -> list[list[tuple[Point, Point]]]:
+    """Legs grouped so that no table holds more than `max_points` points (one group when they fit)."""
+    chunks: list[list[tuple[Point, Point]]] = []
+    points: set[Point] = set()
+    for leg in legs:
+        if not chunks or len(points | set(leg)) > max_points:
+            chunks.append([])
+            points = set()
+        chunks[-1].append(leg)
+        points.update(leg)
+    return chunks
+
+
+def leg_seconds_from_provider(*, time_zone: str = "Europe/Paris") -> ProviderLegTimes:
+    """Driving seconds between two points leaving at a given moment, from the configured travel-time provider."""
+    return ProviderLegTimes(provider=travel.provider_from_settings(), time_zone=time_zone)
 
 
 def _service_seconds(job: Job) -> float:
     return float(job.zone.learned_service_seconds or job.service_seconds or job.zone.default_service_seconds)
 
 
-def _completed_legs(stops: Sequence[Stop], leg_seconds) -> list[tuple[Stop, engine.CompletedLeg]]:
-    """Legs of one route driven so far: observed against predicted driving time, with the stop they led to."""
+def _point(stop: Stop) -> Point:
+    return (stop.job.lat, stop.job.lng)
+
+
+def _driven_legs(stops: Sequence[Stop]) -> list[tuple[Stop, Stop]]:
+    """Consecutive stops of one route (in sequence order) between which the van has driven."""
     legs = []
     for before, after in zip(stops, stops[1:], strict=False):
         if before.actual_departure is None or after.actual_arrival is None:
             continue
-        actual = (after.actual_arrival - before.actual_departure).total_seconds()
-        predicted = leg_seconds((before.job.lat, before.job.lng), (after.job.lat, after.job.lng),
-                                before.actual_departure) * after.job.zone.speed_factor
-        # A leg that ends exactly at its window's opening may include waiting; it says nothing about traffic.
-        if after.actual_arrival <= after.job.window_start + dt.timedelta(seconds=60) and actual > predicted:
+        # A leg that ends at its window's opening may include waiting for it; it says nothing about traffic.
+        # Drop such legs whichever way they went: dropping only the slow ones would make the fleet look fast.
+        if after.actual_arrival <= after.job.window_start + WINDOW_WAIT_MARGIN:
             continue
-        legs.append((after, engine.CompletedLeg(actual_s=actual, predicted_s=predicted)))
+        legs.append((before, after))
     return legs
 
 
-def plan_zone_traffic(*, plan_id: int, now: dt.datetime, leg_seconds) -> dict[int, float]:
-    """Live traffic per zone: how much slower than predicted the whole fleet drove into each zone lately."""
-    recent = now - ZONE_TRAFFIC_LOOKBACK
-    stops = list(
+def _completed_legs(stops: Sequence[Stop], leg_seconds) -> list[tuple[Stop, engine.CompletedLeg]]:
+    """Legs of one route driven so far: observed against predicted driving time, with the stop they led to."""
+    return [
+        (after, engine.CompletedLeg(
+            actual_s=(after.actual_arrival - before.actual_departure).total_seconds(),
+            predicted_s=leg_seconds(_point(before), _point(after), before.actual_departure) * after.job.zone.speed_factor,
+        ))
+        for before, after in _driven_legs(stops)
+    ]
+
+
+@dataclass(frozen=True)
+class PlanTraffic:
+    """How the fleet of one plan is driving today against the provider's times.
+
+    `pace` is the whole fleet's factor; `zones` are each zone's recent factor on
+    top of it (1 for a zone driving at the fleet's pace).
+    """
+
+    pace: float = 1.0
+    zones: dict[int, float] = field(default_factory=dict)
+
+    def factor(self, zone_id: int) -> float:
+        return self.pace * self.zones.get(zone_id, 1.0)
+
+
+def _plan_driven_stops(*, plan_id: int, now: dt.datetime) -> list[Stop]:
+    """The plan's stops reached lately (or still occupied), by route and sequence: the legs traffic is read from."""
+    recent = now - FLEET_PACE_LOOKBACK
+    return list(
         Stop.objects.filter(route__plan_id=plan_id, actual_arrival__isnull=False, actual_arrival__lte=now)
         .filter(Q(actual_arrival__gte=recent) | Q(actual_departure__gte=recent) | Q(actual_departure__isnull=True))
         .select_related("job__zone").order_by("route_id", "sequence")
     )
-    by_zone: dict[int, list[engine.CompletedLeg]] = {}
+
+
+def plan_traffic(*, stops: Sequence[Stop], now: dt.datetime, leg_seconds) -> PlanTraffic:
+    """The fleet's pace over its legs of the last `FLEET_PACE_LOOKBACK`, and each zone's over the last `ZONE_TRAFFIC_LOOKBACK`.
+
+    1. The fleet's pace is every leg's observed time against the provider's, shrunk towards 1.
+    2. A zone's traffic is the legs into it lately against the provider's times the fleet's pace,
+       shrunk towards 1: a zone with little evidence drives at the fleet's pace.
+    """
+    legs: list[tuple[Stop, engine.CompletedLeg]] = []
     for _route_id, group in groupby(stops, key=lambda s: s.route_id):
-        for after, leg in _completed_legs(list(group), leg_seconds):
-            if after.actual_arrival >= recent:
-                by_zone.setdefault(after.job.zone_id, []).append(leg)
-    return {zone: engine.delay_factor(legs, prior_s=ZONE_TRAFFIC_PRIOR_S, last=None) for zone, legs in by_zone.items()}
+        legs.extend(_completed_legs(list(group), leg_seconds))
+    pace = engine.delay_factor([leg for _after, leg in legs], prior_s=FLEET_PACE_PRIOR_S, last=None)
+    recent = now - ZONE_TRAFFIC_LOOKBACK
+    by_zone: dict[int, list[engine.CompletedLeg]] = {}
+    for after, leg in legs:
+        if after.actual_arrival >= recent:
+            by_zone.setdefault(after.job.zone_id, []).append(
+                engine.CompletedLeg(actual_s=leg.actual_s, predicted_s=leg.predicted_s * pace))
+    zones = {zone: engine.delay_factor(zone_legs, prior_s=ZONE_TRAFFIC_PRIOR_S, last=None)
+             for zone, zone_legs in by_zone.items()}
+    return PlanTraffic(pace=pace, zones=zones)
 
 
-def route_delay_factor(*, stops: Sequence[Stop], leg_seconds, zone_traffic: dict[int, float] | None = None) -> float:
-    """The van's own pace on its completed legs, once each zone's live traffic is accounted for."""
-    zone_traffic = zone_traffic or {}
+def route_delay_factor(*, stops: Sequence[Stop], leg_seconds, traffic: PlanTraffic | None = None) -> float:
+    """The van's own pace on its completed legs, against the provider's times bent by the fleet's and each zone's."""
+    traffic = traffic or PlanTraffic()
     legs = [
-        engine.CompletedLeg(actual_s=leg.actual_s, predicted_s=leg.predicted_s * zone_traffic.get(after.job.zone_id, 1.0))
+        engine.CompletedLeg(actual_s=leg.actual_s, predicted_s=leg.predicted_s * traffic.factor(after.job.zone_id))
         for after, leg in _completed_legs(stops, leg_seconds)
     ]
     return engine.delay_factor(legs)
 
 
+def _legs_to_prefetch(*, position: Point, route_stops: Sequence[Stop], plan_stops: Sequence[Stop],
+                      remaining: Sequence[Stop]) -> tuple[list, list]:
+    """Every leg a refresh asks the provider for: between stops (driven or ahead), and from where the van is."""
+    stop_legs = [(_point(before), _point(after)) for before, after in zip(remaining, remaining[1:], strict=False)]
+    for stops in (route_stops, plan_stops):
+        for _route_id, group in groupby(stops, key=lambda s: s.route_id):
+            stop_legs.extend((_point(before), _point(after)) for before, after in _driven_legs(list(group)))
+    other_legs = [(position, _point(remaining[0]))] if remaining else []
+    return stop_legs, other_legs
+
+
+def _leg_in_progress(*, stops: Sequence[Stop], vehicle: Vehicle, target: Stop, expected_s: float) -> float | None:
+    """The whole time left on the leg being driven to `target`, from the van's progress on it (None when unknown)."""
+    left_stop = max((s for s in stops if s.actual_departure is not None), key=lambda s: s.actual_departure, default=None)
+    if left_stop is None or vehicle.last_seen_at is None or vehicle.last_lat is None:
+        return None
+    if vehicle.last_seen_at <= left_stop.actual_departure:
+        return None
+    return engine.leg_in_progress_seconds(
+        expected_s=expected_s,
+        elapsed_s=(vehicle.last_seen_at - left_stop.actual_departure).total_seconds(),
+        covered_m=haversine_m(left_stop.job.lat, left_stop.job.lng, vehicle.last_lat, vehicle.last_lng),
+        left_m=haversine_m(vehicle.last_lat, vehicle.last_lng, target.job.lat, target.job.lng),
+    )
+
+
 def route_etas_compute(*, route: Route, now: dt.datetime, leg_seconds=None) -> tuple[list[engine.StopEta], dict]:
-    """The micro-ETAs of a route's remaining stops at `now`, with the stops they belong to (by stop id)."""
+    """The micro-ETAs of a route's remaining stops at `now`, with the stops they belong to (by stop id).
+
+    1. Where the van is: at a stop (free when its dwell is likely over), driving
+       (its last fix), or at the depot before its route starts.
+    2. Traffic from the plan's driven legs (`plan_traffic`) and the van's own pace
+       against it (`route_delay_factor`).
+    3. The leg being driven is corrected by the van's progress on it
+       (`engine.leg_in_progress_seconds`).
+    4. Every leg the provider is asked for is fetched at once first (one table
+       request for a table service), then `engine.route_etas` walks the route.
+    """
     leg_seconds = leg_seconds or leg_seconds_from_provider(time_zone=route.vehicle.depot.time_zone)
     stops = _route_stops(route)
     by_id = {s.pk: s for s in stops}
@@ -429,6 +584,7 @@ def route_etas_compute(*, route: Route, now: dt.datetime, leg_seconds=None) -> t
     at_stop = next((s for s in reversed(stops) if s.actual_arrival is not None and s.actual_departure is None), None)
     free_at: dt.datetime | None = None
     busy = 0
+    driving = False
     if at_stop is not None:
         position = (at_stop.job.lat, at_stop.job.lng)
         if at_stop.status == Stop.Status.ARRIVED:
@@ -439,25 +595,38 @@ def route_etas_compute(*, route: Route, now: dt.datetime, leg_seconds=None) -> t
             free_at = now + dt.timedelta(seconds=engine.MIN_REMAINING_DWELL_S)
     elif vehicle.last_seen_at is not None and vehicle.last_lat is not None and vehicle.last_seen_at >= route.starts_at - dt.timedelta(hours=1):
         position = (vehicle.last_lat, vehicle.last_lng)
+        driving = True
     else:
         position = (depot.lat, depot.lng)
         free_at = route.starts_at
     if now < route.starts_at:
         # The van has not left yet, wherever its handheld is: it leaves when its route starts.
         free_at = max(free_at or route.starts_at, route.starts_at)
-    zone_traffic = plan_zone_traffic(plan_id=route.plan_id, now=now, leg_seconds=leg_seconds)
+        driving = False
+    ahead = [s for s in stops if s.status == Stop.Status.PENDING and s.actual_arrival is None]
+    plan_stops = _plan_driven_stops(plan_id=route.plan_id, now=now)
+    if isinstance(leg_seconds, ProviderLegTimes) and leg_seconds.asks_tables:
+        stop_legs, other_legs = _legs_to_prefetch(position=position, route_stops=stops, plan_stops=plan_stops,
+                                                  remaining=ahead)
+        leg_seconds.prefetch(stop_legs=stop_legs, other_legs=other_legs)
+    traffic = plan_traffic(stops=plan_stops, now=now, leg_seconds=leg_seconds)
     remaining = [
         engine.RemainingStop(
             key=s.pk, lat=s.job.lat, lng=s.job.lng, window_start=s.job.window_start,
             service_s=_service_seconds(s.job),
-            speed_factor=s.job.zone.speed_factor * zone_traffic.get(s.job.zone_id, 1.0),
+            speed_factor=s.job.zone.speed_factor * traffic.factor(s.job.zone_id),
         )
-        for s in stops if s.status == Stop.Status.PENDING and s.actual_arrival is None
+        for s in ahead
     ]
-    delay = route_delay_factor(stops=stops, leg_seconds=leg_seconds, zone_traffic=zone_traffic)
+    delay = route_delay_factor(stops=stops, leg_seconds=leg_seconds, traffic=traffic)
+    first_leg = None
+    if driving and remaining:
+        first = remaining[0]
+        expected = leg_seconds(position, (first.lat, first.lng), now) * first.speed_factor * delay
+        first_leg = _leg_in_progress(stops=stops, vehicle=vehicle, target=ahead[0], expected_s=expected)
     etas = engine.route_etas(
         now=now, position=position, remaining=remaining, leg_seconds=leg_seconds, delay=delay, free_at=free_at,
-        busy_stops=busy,
+        busy_stops=busy, first_leg_s=first_leg,
     )
     return etas, by_id
 

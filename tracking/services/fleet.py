@@ -18,6 +18,7 @@ from django.db.models import Q
 
 from dispatch import travel
 from dispatch.models import Driver, Job, Plan, Route, Shift, Stop, Vehicle
+from dispatch.travel import Point
 from portal import clock
 from scheduling.models import Delivery
 from tracking import eta as engine
@@ -29,8 +30,6 @@ from tracking.services.journey import event_record, stop_mark_departed
 from tracking.services.publish import eta_publish
 
 logger = logging.getLogger(__name__)
-
-Point = tuple[float, float]
 
 # Points a handheld cannot have measured: too vague to place a van on a street, or faster than any van.
 MAX_ACCURACY_M = 100.0

@@ -27,6 +27,7 @@ from dispatch.solver import (  # noqa: E402
     plan_solve_problem,
     solution_check,
 )
+from dispatch.solver.strings import search_compile  # noqa: E402
 from dispatch.travel import HaversineProvider  # noqa: E402
 
 CITY_CENTRE = (45.7600, 4.8400)  # Lyon
@@ -153,6 +154,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
 
+    print(f"planner search compiled or loaded in {search_compile():.1f} s, as a worker does when it starts")
     started = time.perf_counter()
     big = day_problem(jobs=args.jobs, vehicles=args.vehicles, seed=args.seed, time_limit_s=args.time_limit)
     print(f"matrices for {args.jobs} jobs: {time.perf_counter() - started:.1f} s")

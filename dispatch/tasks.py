@@ -3,10 +3,19 @@
 import datetime as dt
 
 from celery import shared_task
+from celery.signals import worker_init
 
 from dispatch import services
 from dispatch.models import Depot
+from dispatch.solver.strings import search_compile
 from dispatch.travel import TravelTimeError
+
+
+@worker_init.connect
+def planner_search_compile(**kwargs) -> None:
+    """Compile the planner's search when a worker starts (before the pool forks), so the
+    first re-plan's time limit is spent searching, not compiling."""
+    search_compile()
 
 
 @shared_task(bind=True, name="dispatch.tasks.replan_depot_day", max_retries=3)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import pickle
-import random
 import signal
 import time
 from dataclasses import dataclass
@@ -22,25 +22,22 @@ from dispatch.solver.problem import (
     Unassigned,
     Visit,
 )
+from dispatch.solver.strings import ruin_recreate_improve
 from dispatch.solver.unassigned import unassigned_reason, vehicles_able_to_serve
+
+logger = logging.getLogger(__name__)
 
 FIRST_SOLUTION = routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
 METAHEURISTIC = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
 ROUND_METAHEURISTIC = routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT
-# Iterated local search: after a first guided local search over FIRST_SEARCH_SHARE of
-# the time limit, the best plan is repeatedly ruined (a share between RUIN_SHARE_LOW and
-# RUIN_SHARE_HIGH of the served jobs, those nearest a random one, are taken out) and a
-# greedy descent, warm-started from what is left, re-inserts them and improves the plan
-# to a local optimum (at most ROUND_SHARE of the limit); a round's plan is kept when it
-# is cheaper. Many short rounds leave the basin that one long guided search stays in.
-# Solves under ROUNDS_MIN_TIME_S or ROUNDS_MIN_JOBS skip the rounds, and so do days over
-# FULL_INSERTION_MAX_JOBS, whose first solution alone may need most of the time limit.
+# After a first guided local search over FIRST_SEARCH_SHARE of the time limit, the plan
+# is improved by compiled ruin-and-recreate rounds (dispatch.solver.strings) until
+# POLISH_SHARE of the limit is left, in which OR-Tools re-checks the rounds' plan and
+# polishes it with a greedy descent. Solves under ROUNDS_MIN_TIME_S or ROUNDS_MIN_JOBS
+# skip the rounds, and so do days over FULL_INSERTION_MAX_JOBS, whose first solution
+# alone may need most of the time limit.
 FIRST_SEARCH_SHARE = 0.2
-ROUND_SHARE = 0.025
-RUIN_SHARE_LOW = 0.08
-RUIN_SHARE_HIGH = 0.08
-RUIN_MIN_JOBS = 2
-RUIN_MAX_JOBS = 30
+POLISH_SHARE = 0.03
 ROUNDS_MIN_JOBS = 10
 ROUNDS_MIN_TIME_S = 1.0
 ROUND_MIN_TIME_S = 0.05
@@ -171,39 +168,30 @@ def _rounds_apply(problem: Problem, plannable: tuple[Job, ...], time_limit_s: fl
 
 
 def _ruin_and_recreate(planned: PlannedModel, best, variant: int, time_limit_s: float, deadline: float):
-    """Rounds of ruin (the jobs nearest a random served job) and greedy re-search; keeps the best."""
-    problem, routing, manager = planned.problem, planned.routing, planned.manager
+    """Improve OR-Tools' plan with compiled ruin-and-recreate rounds, then let OR-Tools
+    re-check the result and polish it with a greedy descent; keeps the cheapest plan.
+    """
+    routing, manager = planned.routing, planned.manager
     solver = routing.solver()
-    rng = random.Random(variant)
-    locked_ids = {job_id for chain in problem.locked.values() for job_id in chain}
-    movable = {
-        manager.NodeToIndex(position) for position, job in enumerate(planned.jobs) if job.id not in locked_ids
-    }
     best = solver.Assignment(best)
-    best_cost = best.ObjectiveValue()
-    round_s = max(ROUND_MIN_S, time_limit_s * ROUND_SHARE)
-    while (left := deadline - time.monotonic()) > ROUND_MIN_TIME_S:
-        routes = _routes_of(routing, best)
-        served = [index for route in routes for index in route if index in movable]
-        if not served:
-            break
-        count = min(len(served), RUIN_MAX_JOBS, max(RUIN_MIN_JOBS, round(rng.uniform(RUIN_SHARE_LOW, RUIN_SHARE_HIGH) * len(served))))
-        seed = planned.node_location[manager.IndexToNode(rng.choice(served))]
-        row = problem.distances[seed]
-        ruined = set(sorted(served, key=lambda index: row[planned.node_location[manager.IndexToNode(index)]])[:count])
-        start = solver.Assignment()
-        if not routing.RoutesToAssignment(
-            [[index for index in route if index not in ruined] for route in routes], True, True, start
-        ):
-            break
-        params = search_parameters(problem, variant, min(round_s, left))
-        params.local_search_metaheuristic = ROUND_METAHEURISTIC
-        candidate = routing.SolveFromAssignmentWithParameters(start, params)
-        if candidate is not None and candidate.ObjectiveValue() < best_cost:
-            # The model reuses its assignment between solves: keep a copy.
-            best = solver.Assignment(candidate)
-            best_cost = best.ObjectiveValue()
-    return best
+    polish_s = max(ROUND_MIN_S, time_limit_s * POLISH_SHARE)
+    nodes = [[manager.IndexToNode(index) for index in route] for route in _routes_of(routing, best)]
+    improved = ruin_recreate_improve(planned, nodes, deadline - polish_s, seed=variant)
+    if improved == nodes:
+        return best
+    start = solver.Assignment()
+    if not routing.RoutesToAssignment(
+        [[manager.NodeToIndex(node) for node in route] for route in improved], True, True, start
+    ):
+        return best
+    # OR-Tools re-checks the rounds' plan against its own model as the start of a greedy
+    # descent: a plan it found infeasible would not come back as a solution.
+    params = search_parameters(planned.problem, variant, max(ROUND_MIN_S, deadline - time.monotonic()))
+    params.local_search_metaheuristic = ROUND_METAHEURISTIC
+    polished = routing.SolveFromAssignmentWithParameters(start, params)
+    if polished is None or polished.ObjectiveValue() >= best.ObjectiveValue():
+        return best
+    return solver.Assignment(polished)
 
 
 def _routes_of(routing, assignment) -> list[list[int]]:

@@ -36,7 +36,7 @@ ROUND_METAHEURISTIC = routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT
 # polishes it with a greedy descent. Solves under ROUNDS_MIN_TIME_S or ROUNDS_MIN_JOBS
 # skip the rounds, and so do days over FULL_INSERTION_MAX_JOBS, whose first solution
 # alone may need most of the time limit.
-FIRST_SEARCH_SHARE = 0.2
+FIRST_SEARCH_SHARE = 0.1
 POLISH_SHARE = 0.03
 ROUNDS_MIN_JOBS = 10
 ROUNDS_MIN_TIME_S = 1.0

@@ -47,8 +47,8 @@ SPLIT_RATE = 0.5
 SPLIT_DEPTH = 0.01
 # Annealing temperatures, as shares of the starting plan's mean cost per arc, at the
 # start and at the end of the search.
-START_TEMPERATURE = 1.0
-END_TEMPERATURE = 0.01
+START_TEMPERATURE = 3.0
+END_TEMPERATURE = 0.03
 # The time limit is checked between compiled calls of about CALL_S seconds each.
 CALL_S = 0.02
 ROUNDS_PER_CALL_MAX = 5000
@@ -59,7 +59,7 @@ Kernel = namedtuple(
     "cost travel distance service window_start window_end soft demand capacity allowed locked "
     "start end shift_start shift_end max_distance max_span has_break break_earliest break_latest "
     "break_duration fixed_cost vehicle_class surcharge neighbours depot_cost locked_count "
-    "soft_penalty unassigned_penalty any_soft",
+    "soft_penalty unassigned_penalty any_soft simple",
 )
 
 
@@ -171,6 +171,15 @@ def kernel_build(planned: PlannedModel) -> Kernel:
         soft_penalty=np.int64(problem.soft_window_penalty_per_s),
         unassigned_penalty=np.int64(problem.unassigned_penalty),
         any_soft=bool(soft.any()),
+        # Vehicles whose only time rules are windows and the shift: an insertion is
+        # checked from the place onwards, against the route's cached service times.
+        simple=np.array(
+            [
+                v.break_ is None and v.max_duration_s is None and v.max_distance_m is None and not soft.any()
+                for v in vehicles
+            ],
+            dtype=np.bool_,
+        ),
     )
 
 
@@ -258,6 +267,49 @@ def _feasible(K, v, row, length, at, extra):
             if not K.any_soft or lateness == 0:
                 break
     return best < INFINITE, (best if best < INFINITE else 0)
+
+
+@njit(cache=True)
+def _schedule(K, v, row, length, starts):
+    """Fill `starts` with the earliest service start at each stop of a route."""
+    departure = K.shift_start[v]
+    previous = K.start[v]
+    for k in range(length):
+        node = row[k]
+        arrival = max(departure + K.travel[previous, node], K.window_start[node])
+        starts[k] = arrival
+        departure = arrival + K.service[node]
+        previous = node
+
+
+@njit(cache=True)
+def _insertion_feasible(K, v, row, length, at, extra, starts):
+    """Whether `extra` fits at `at` of a feasible simple route with service starts `starts`.
+
+    Replays from the place onwards and stops as soon as a stop is served no later than
+    before: the rest of the route is then unchanged.
+    """
+    if at == 0:
+        departure = K.shift_start[v]
+        previous = K.start[v]
+    else:
+        previous = row[at - 1]
+        departure = starts[at - 1] + K.service[previous]
+    arrival = departure + K.travel[previous, extra]
+    if arrival > K.window_end[extra]:
+        return False
+    departure = max(arrival, K.window_start[extra]) + K.service[extra]
+    previous = extra
+    for k in range(at, length):
+        node = row[k]
+        arrival = departure + K.travel[previous, node]
+        if arrival > K.window_end[node]:
+            return False
+        if arrival <= starts[k]:
+            return True
+        departure = arrival + K.service[node]
+        previous = node
+    return departure + K.travel[previous, K.end[v]] <= K.shift_end[v]
 
 
 @njit(cache=True)
@@ -373,7 +425,7 @@ def _insert_order(K, pending, count):
 
 
 @njit(cache=True)
-def _recreate(K, routes, lengths, route_of, loads, lateness, touched, pending, count):
+def _recreate(K, routes, lengths, route_of, loads, lateness, starts, touched, pending, count):
     """Insert each pending job at its cheapest feasible place; returns how many stay out."""
     vehicles = lengths.shape[0]
     order = _insert_order(K, pending, count)
@@ -412,9 +464,14 @@ def _recreate(K, routes, lengths, route_of, loads, lateness, touched, pending, c
                 delta = base + K.cost[before, node] + K.cost[node, after] - K.cost[before, after]
                 if delta >= best:
                     continue
-                feasible, late = _feasible(K, v, row, length, at, node)
-                if not feasible:
-                    continue
+                if K.simple[v]:
+                    if not _insertion_feasible(K, v, row, length, at, node, starts[v]):
+                        continue
+                    late = 0
+                else:
+                    feasible, late = _feasible(K, v, row, length, at, node)
+                    if not feasible:
+                        continue
                 delta += (late - lateness[v]) * K.soft_penalty
                 if delta < best:
                     best, best_v, best_at, best_late = delta, v, at, late
@@ -429,6 +486,8 @@ def _recreate(K, routes, lengths, route_of, loads, lateness, touched, pending, c
         route_of[node] = best_v
         lateness[best_v] = best_late
         touched[best_v] = True
+        if K.simple[best_v]:
+            _schedule(K, best_v, row, lengths[best_v], starts[best_v])
         for d in range(loads.shape[1]):
             loads[best_v, d] += K.demand[node, d]
     return left_out
@@ -440,11 +499,14 @@ def _seed(seed):
 
 
 @njit(cache=True)
-def _rounds(K, routes, lengths, route_of, loads, lateness, costs, best_routes, best_lengths, state, rounds, temperature):
+def _rounds(
+    K, routes, lengths, route_of, loads, lateness, starts, costs, best_routes, best_lengths, state, rounds, temperature
+):
     """`rounds` rounds of ruin, recreate and annealing acceptance from the current plan.
 
     `state` holds [current objective, best objective]; the current plan is updated in
-    place, the best one is copied into `best_routes`/`best_lengths`.
+    place (`starts` holds the simple routes' service starts), the best one is copied
+    into `best_routes`/`best_lengths`.
     """
     vehicles = lengths.shape[0]
     jobs = route_of.shape[0]
@@ -454,6 +516,7 @@ def _rounds(K, routes, lengths, route_of, loads, lateness, costs, best_routes, b
     work_loads = loads.copy()
     work_lateness = lateness.copy()
     work_costs = costs.copy()
+    work_starts = starts.copy()
     pending = np.empty(jobs, dtype=np.int64)
     touched = np.zeros(vehicles, dtype=np.bool_)
     for _ in range(rounds):
@@ -462,6 +525,7 @@ def _rounds(K, routes, lengths, route_of, loads, lateness, costs, best_routes, b
         work_route_of[:] = route_of
         work_loads[:, :] = loads
         work_lateness[:] = lateness
+        work_starts[:, :] = starts
         if _ruin(K, work_routes, work_lengths, work_route_of, work_loads, pending) == 0:
             continue
         # The ruined jobs, and the unserved ones, which get another chance every round.
@@ -481,10 +545,12 @@ def _rounds(K, routes, lengths, route_of, loads, lateness, costs, best_routes, b
                     broken = True
                     break
                 work_lateness[v] = late
+                if K.simple[v]:
+                    _schedule(K, v, work_routes[v], work_lengths[v], work_starts[v])
         if broken:
             continue
         left_out = _recreate(
-            K, work_routes, work_lengths, work_route_of, work_loads, work_lateness, touched, pending, count
+            K, work_routes, work_lengths, work_route_of, work_loads, work_lateness, work_starts, touched, pending, count
         )
         total = left_out * K.unassigned_penalty
         for v in range(vehicles):
@@ -502,6 +568,7 @@ def _rounds(K, routes, lengths, route_of, loads, lateness, costs, best_routes, b
             for v in range(vehicles):
                 if touched[v]:
                     routes[v, :] = work_routes[v]
+                    starts[v, :] = work_starts[v]
             lengths[:] = work_lengths
             route_of[:] = work_route_of
             loads[:, :] = work_loads
@@ -542,6 +609,7 @@ def _search(K: Kernel, routes: list[list[int]], deadline: float, seed: int, roun
     loads = np.zeros((vehicles, K.demand.shape[1]), dtype=np.int64)
     lateness = np.zeros(vehicles, dtype=np.int64)
     costs = np.zeros(vehicles, dtype=np.int64)
+    starts = np.zeros((vehicles, jobs + 1), dtype=np.int64)
     arc_total = 0
     for v, route in enumerate(routes):
         rows[v, : len(route)] = route
@@ -554,6 +622,7 @@ def _search(K: Kernel, routes: list[list[int]], deadline: float, seed: int, roun
             return routes
         lateness[v] = late
         costs[v] = _route_cost(K, v, rows[v], lengths[v])
+        _schedule(K, v, rows[v], lengths[v], starts[v])
         if route:
             stops = [int(K.start[v]), *route, int(K.end[v])]
             arc_total += sum(int(K.cost[a, b]) for a, b in zip(stops, stops[1:], strict=False))
@@ -574,7 +643,9 @@ def _search(K: Kernel, routes: list[list[int]], deadline: float, seed: int, roun
     while (now := time.monotonic()) < deadline or calls * per_call < rounds_min:
         progress = min(1.0, (now - began) / span)
         temperature = hot * math.pow(cold / hot, progress) if hot > 0 else 0.0
-        _rounds(K, rows, lengths, route_of, loads, lateness, costs, best_rows, best_lengths, state, per_call, temperature)
+        _rounds(
+            K, rows, lengths, route_of, loads, lateness, starts, costs, best_rows, best_lengths, state, per_call, temperature
+        )
         calls += 1
         # Calls of about CALL_S keep the deadline within reach on any size of day.
         took = time.monotonic() - now

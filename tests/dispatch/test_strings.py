@@ -4,10 +4,18 @@ import math
 import random
 import time
 
+import pytest
+
 from dispatch.solver import Break, Job, Problem, Vehicle, plan_solve_problem, solution_check
 from dispatch.solver.model import model_build
 from dispatch.solver.solve import _read_solution, _routes_of, search_parameters
-from dispatch.solver.strings import ruin_recreate_improve
+from dispatch.solver.strings import ruin_recreate_improve, search_compile
+
+
+@pytest.fixture(autouse=True, scope="module")
+def compiled():
+    # As a worker does at start: these tests give the search fractions of a second.
+    search_compile()
 
 
 def plane_matrix(points, metres_per_second=1):

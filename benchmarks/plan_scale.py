@@ -27,7 +27,7 @@ from dispatch.solver import (  # noqa: E402
     plan_solve_problem,
     solution_check,
 )
-from dispatch.solver.strings import search_compile  # noqa: E402
+from dispatch.solver.ruin_recreate import search_compile  # noqa: E402
 from dispatch.travel import HaversineProvider  # noqa: E402
 
 CITY_CENTRE = (45.7600, 4.8400)  # Lyon

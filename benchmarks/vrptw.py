@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from dispatch.solver import Job, Problem, Vehicle, plan_solve_problem, solution_check  # noqa: E402
-from dispatch.solver.strings import search_compile  # noqa: E402
+from dispatch.solver.ruin_recreate import search_compile  # noqa: E402
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "vrptw"
 SCALE = 1000

@@ -7,7 +7,7 @@ from celery.signals import worker_init
 
 from dispatch import services
 from dispatch.models import Depot
-from dispatch.solver.strings import search_compile
+from dispatch.solver.ruin_recreate import search_compile
 from dispatch.travel import TravelTimeError
 
 

@@ -22,7 +22,7 @@ from dispatch.solver.problem import (
     Unassigned,
     Visit,
 )
-from dispatch.solver.strings import ruin_recreate_improve
+from dispatch.solver.ruin_recreate import ruin_recreate_improve
 from dispatch.solver.unassigned import unassigned_reason, vehicles_able_to_serve
 
 logger = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ FIRST_SOLUTION = routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSER
 METAHEURISTIC = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
 ROUND_METAHEURISTIC = routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT
 # After a first guided local search over FIRST_SEARCH_SHARE of the time limit, the plan
-# is improved by compiled ruin-and-recreate rounds (dispatch.solver.strings) until
+# is improved by compiled ruin-and-recreate rounds (dispatch.solver.ruin_recreate) until
 # POLISH_SHARE of the limit is left, in which OR-Tools re-checks the rounds' plan and
 # polishes it with a greedy descent. Solves under ROUNDS_MIN_TIME_S or ROUNDS_MIN_JOBS
 # skip the rounds, and so do days over FULL_INSERTION_MAX_JOBS, whose first solution
@@ -97,8 +97,9 @@ def plan_solve_problem(problem: Problem) -> Solution:
        reported unassigned with its reason and kept out of the model.
     2. Build the routing model and, when `initial_routes` is given, warm-start from it
        (locked stops first); otherwise start from a cheapest-insertion solution.
-    3. Improve with guided local search, then (given a second or more and ten jobs or
-       more) with rounds of ruin and greedy re-insertion, until the time limit. With
+    3. Improve with guided local search, then (given a second or more and ten to 200
+       jobs) with compiled rounds of string ruin, cheapest re-insertion and annealing
+       acceptance, which OR-Tools re-checks and polishes before the time limit. With
        `workers` > 1, that many searches (different starts and penalty strengths) run
        at once in forked processes and the cheapest plan is kept.
     4. Read routes, times and breaks back; explain every dropped job.

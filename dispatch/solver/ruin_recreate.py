@@ -1,4 +1,4 @@
-"""Slack-string ruin and recreate: the many cheap rounds that follow OR-Tools' search.
+"""String ruin and recreate: the many cheap rounds that follow OR-Tools' search.
 
 OR-Tools builds the first plan and improves it with guided local search; each of its
 searches costs a fraction of a second on a hundred jobs, so a ten-second solve only

@@ -8,8 +8,8 @@ import pytest
 
 from dispatch.solver import Break, Job, Problem, Vehicle, plan_solve_problem, solution_check
 from dispatch.solver.model import model_build
+from dispatch.solver.ruin_recreate import ruin_recreate_improve, search_compile
 from dispatch.solver.solve import _read_solution, _routes_of, search_parameters
-from dispatch.solver.strings import ruin_recreate_improve, search_compile
 
 
 @pytest.fixture(autouse=True, scope="module")

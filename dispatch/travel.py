@@ -122,7 +122,8 @@ class OsrmProvider:
         self.base_url = base_url.rstrip("/")
         self.timeout_s = timeout_s
         self.session = session or requests.Session()
-        # osrm-routed refuses bigger tables unless started with a larger --max-table-size (default 100).
+        # osrm-routed refuses bigger tables unless started with a larger --max-table-size (default
+        # 100); bigger tables are asked in blocks of sources and destinations.
         self.max_table_points = max_table_points
         self._cache = _MatrixCache()
 
@@ -131,16 +132,53 @@ class OsrmProvider:
         return f"osrm:{self.base_url}"
 
     def matrices(self, points: list[Point], departure_s: int = 0) -> tuple[Matrix, Matrix]:
+        """The distance and duration tables between `points`.
+
+        More points than `max_table_points` are asked in blocks: each request names at
+        most that many points, some as `sources` and the rest as `destinations`, and
+        the blocks are assembled into the full square tables.
+        """
         key = (tuple(points),)
         cached = self._cache.get(key)
         if cached is not None:
             return cached
+        size = len(points)
+        if size <= self.max_table_points:
+            value = self._table(points, size, size)
+        else:
+            half = max(1, self.max_table_points // 2)
+            blocks = [list(range(start, min(size, start + half))) for start in range(0, size, half)]
+            distances = [[0] * size for _ in range(size)]
+            durations = [[0] * size for _ in range(size)]
+            for rows in blocks:
+                for columns in blocks:
+                    if rows == columns:
+                        block = self._table([points[i] for i in rows], len(rows), len(rows))
+                    else:
+                        block = self._table(
+                            [points[i] for i in rows + columns], len(rows), len(columns),
+                            sources=range(len(rows)), destinations=range(len(rows), len(rows) + len(columns)),
+                        )
+                    for r, i in enumerate(rows):
+                        for c, j in enumerate(columns):
+                            distances[i][j] = block[0][r][c]
+                            durations[i][j] = block[1][r][c]
+            value = (tuple(map(tuple, distances)), tuple(map(tuple, durations)))
+        self._cache.put(key, value)
+        return value
+
+    def _table(
+        self, points: list[Point], rows: int, columns: int, *, sources: range | None = None,
+        destinations: range | None = None,
+    ) -> tuple[Matrix, Matrix]:
         coordinates = ";".join(f"{lng:.6f},{lat:.6f}" for lat, lng in points)
         url = f"{self.base_url}/table/v1/driving/{coordinates}"
+        params = {"annotations": "duration,distance"}
+        if sources is not None and destinations is not None:
+            params["sources"] = ";".join(map(str, sources))
+            params["destinations"] = ";".join(map(str, destinations))
         try:
-            response = self.session.get(
-                url, params={"annotations": "duration,distance"}, timeout=self.timeout_s
-            )
+            response = self.session.get(url, params=params, timeout=self.timeout_s)
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise TravelTimeError(f"travel-time service unreachable: {exc}", retryable=True)
         except requests.RequestException as exc:
@@ -156,18 +194,20 @@ class OsrmProvider:
         if response.status_code != 200 or body.get("code") != "Ok":
             message = body.get("message") or body.get("code") or response.status_code
             raise TravelTimeError(f"travel-time service refused the table: {message}", retryable=False)
-        value = (_matrix(body, "distances", len(points)), _matrix(body, "durations", len(points)))
-        self._cache.put(key, value)
-        return value
+        return _matrix(body, "distances", rows, columns), _matrix(body, "durations", rows, columns)
 
 
-def _matrix(body: dict, name: str, size: int) -> Matrix:
-    rows = body.get(name)
-    if not isinstance(rows, list) or len(rows) != size:
-        raise TravelTimeError(f"travel-time table has no {size}x{size} {name}", retryable=False)
-    if any(value is None for row in rows for value in row):
+def _matrix(body: dict, name: str, rows: int, columns: int) -> Matrix:
+    table = body.get(name)
+    if (
+        not isinstance(table, list)
+        or len(table) != rows
+        or any(not isinstance(row, list) or len(row) != columns for row in table)
+    ):
+        raise TravelTimeError(f"travel-time table has no {rows}x{columns} {name}", retryable=False)
+    if any(value is None for row in table for value in row):
         raise TravelTimeError(f"travel-time table has unroutable pairs in {name}", retryable=False)
-    return tuple(tuple(round(value) for value in row) for row in rows)
+    return tuple(tuple(round(value) for value in row) for row in table)
 
 
 def provider_from_settings() -> TravelTimeProvider:

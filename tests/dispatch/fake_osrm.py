@@ -5,14 +5,15 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, HTTPServer
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 
 class FakeOsrm(BaseHTTPRequestHandler):
     """Answers `status` with `body`, or, when `table` is set, the table it computes for the points asked.
 
-    `table` takes the (lat, lng) points of the request and returns its JSON body. Every path asked is
-    kept in `requests_seen`.
+    `table` takes the (lat, lng) points of the request and returns its JSON body for all of them;
+    as OSRM does, the answer keeps only the rows of `sources` and the columns of `destinations`
+    when the request names them. Every path asked is kept in `requests_seen`.
     """
 
     requests_seen: list[str] = []
@@ -25,9 +26,19 @@ class FakeOsrm(BaseHTTPRequestHandler):
         cls.requests_seen.append(self.path)
         body = cls.body
         if cls.table is not None:
-            coordinates = urlsplit(self.path).path.rsplit("/", 1)[-1]
+            parts = urlsplit(self.path)
+            coordinates = parts.path.rsplit("/", 1)[-1]
             points = [(float(lat), float(lng)) for lng, lat in (pair.split(",") for pair in coordinates.split(";"))]
             body = cls.table(points)
+            query = parse_qs(parts.query)
+            rows = [int(i) for i in query["sources"][0].split(";")] if "sources" in query else range(len(points))
+            columns = (
+                [int(i) for i in query["destinations"][0].split(";")] if "destinations" in query else range(len(points))
+            )
+            body = {
+                key: [[value[r][c] for c in columns] for r in rows] if key in ("durations", "distances") else value
+                for key, value in body.items()
+            }
         payload = json.dumps(body).encode()
         self.send_response(cls.status)
         self.send_header("Content-Type", "application/json")

@@ -105,3 +105,22 @@ def test_settings_with_an_osrm_url_give_osrm(settings):
 
     assert isinstance(provider, OsrmProvider)
     assert provider.base_url == "http://osrm.example:5000"
+
+
+def test_a_table_bigger_than_the_service_allows_is_asked_in_blocks_and_assembled(osrm):
+    handler, url = osrm
+    # Seven points along a meridian; the fake road is 1 m per 0.00001 degree, at 10 m/s.
+    points = [(45.75 + k * 0.001, 4.83) for k in range(7)]
+
+    def table(asked):
+        metres = [[abs(a[0] - b[0]) * 100_000 for b in asked] for a in asked]
+        return {"code": "Ok", "distances": metres, "durations": [[m / 10 for m in row] for row in metres]}
+
+    handler.table = staticmethod(table)
+
+    distances, durations = OsrmProvider(url, max_table_points=4).matrices(points)
+
+    assert distances == tuple(tuple(round(abs(i - j) * 100) for j in range(7)) for i in range(7))
+    assert durations == tuple(tuple(round(abs(i - j) * 10) for j in range(7)) for i in range(7))
+    asked = [path.split("?")[0].rsplit("/", 1)[-1].count(";") + 1 for path in handler.requests_seen]
+    assert max(asked) <= 4 and len(asked) > 1

@@ -39,7 +39,9 @@ from dispatch.solver.unassigned import load_dimensions
 
 # Ruin sizes and blink rate (after Christiaens and Vanden Berghe's SISR): strings of at
 # most MAX_STRING stops, about MEAN_REMOVED jobs removed per round, a place skipped with
-# probability BLINK_RATE; SPLIT_RATE is the chance a ruin keeps a run inside its string.
+# probability BLINK_RATE. SPLIT_RATE is the chance a ruin keeps a run of stops inside its
+# string; the run grows one stop at a time with probability 1 - SPLIT_DEPTH (up to the
+# route's free length), so a split ruin mostly takes stops from both ends of a route.
 MAX_STRING = 10
 MEAN_REMOVED = 10
 BLINK_RATE = 0.01

@@ -4,6 +4,7 @@ import re
 import threading
 
 import pytest
+from django.db import connections
 
 from merchants.demo import demo_key
 from merchants.models import ApiKey
@@ -96,10 +97,19 @@ def test_the_picker_and_the_reschedule_page_in_french_on_a_phone(browser, live_s
     page.screenshot(path=str(SHOTS / "demo_checkout_fr.png"), full_page=True)
 
     made = []
+
+    def book() -> None:
+        try:
+            made.append(delivery_create_for_seed(
+                merchant=merchant, window=tomorrow_window, order_ref="ORD-FR", recipient_name="Camille",
+                address_line1="12 Rue de Rivoli", address_city="Paris", address_postcode="75004", language="fr",
+                **ADDRESS))
+        finally:
+            # The thread's own connection would keep PostgreSQL from dropping the test database.
+            connections.close_all()
+
     # Off Playwright's event-loop thread: the booking's receivers (tracking) may use async_to_sync.
-    worker = threading.Thread(target=lambda: made.append(delivery_create_for_seed(
-        merchant=merchant, window=tomorrow_window, order_ref="ORD-FR", recipient_name="Camille",
-        address_line1="12 Rue de Rivoli", address_city="Paris", address_postcode="75004", language="fr", **ADDRESS)))
+    worker = threading.Thread(target=book)
     worker.start()
     worker.join()
     delivery = made[0]

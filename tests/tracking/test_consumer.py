@@ -1,6 +1,8 @@
 import pytest
+from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
+from django.db import connections
 
 from portal.asgi import application
 from tests.factories import local
@@ -9,6 +11,14 @@ from tracking.services import delivery_group, eta_publish, ping_record_batch, sc
 from tracking.services.fleet import PingInput
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+async def close_the_sync_threads_connections():
+    yield
+    # The tests' sync calls run in asgiref's thread, whose database connection would
+    # otherwise outlive the test and keep PostgreSQL from dropping the test database.
+    await sync_to_async(connections.close_all)()
 
 
 async def group_size(layer, group: str) -> int:
@@ -25,8 +35,6 @@ def connect(token: str) -> WebsocketCommunicator:
 
 
 async def test_the_socket_joins_the_delivery_group_relays_an_eta_and_leaves_on_disconnect():
-    from asgiref.sync import sync_to_async
-
     world = await sync_to_async(build_route)()
     delivery = world.deliveries[0]
     communicator = connect(delivery.tracking_token)
@@ -52,8 +60,6 @@ async def test_an_unknown_token_is_refused():
 
 
 async def test_a_ping_pushes_a_fresh_eta_without_private_data():
-    from asgiref.sync import sync_to_async
-
     world = await sync_to_async(build_route)()
     delivery = world.deliveries[0]
     at = local(world.day, 8, 30)

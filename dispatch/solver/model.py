@@ -74,7 +74,7 @@ def model_build(problem: Problem, jobs: tuple[Job, ...], allowed: dict[str, list
         base_cb = routing.RegisterTransitMatrix(base_cost)
     else:
         base_cost, base_cb = distance_matrix, distance_cb
-    home = _initial_vehicle_of_job(problem, jobs)
+    home = initial_vehicle_of_job(problem, jobs)
     if problem.change_penalty and home:
         for v_index, vehicle in enumerate(vehicles):
             surcharge = [
@@ -156,7 +156,7 @@ def model_build(problem: Problem, jobs: tuple[Job, ...], allowed: dict[str, list
     return PlannedModel(problem, jobs, node_location, manager, routing, time, breaks)
 
 
-def _initial_vehicle_of_job(problem: Problem, jobs: tuple[Job, ...]) -> dict[str, str]:
+def initial_vehicle_of_job(problem: Problem, jobs: tuple[Job, ...]) -> dict[str, str]:
     present = {v.id for v in problem.vehicles}
     return {
         job_id: vehicle_id

@@ -34,7 +34,8 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
-from dispatch.solver.model import PlannedModel
+from dispatch.solver.model import PlannedModel, initial_vehicle_of_job, model_build
+from dispatch.solver.problem import Break, Job, Objective, Problem, Vehicle
 from dispatch.solver.unassigned import load_dimensions
 
 # Ruin sizes and blink rate (after Christiaens and Vanden Berghe's SISR): strings of at
@@ -72,7 +73,7 @@ def kernel_build(planned: PlannedModel) -> Kernel:
     locations = np.asarray(planned.node_location, dtype=np.int64)
     durations = np.asarray(problem.durations, dtype=np.int64)[np.ix_(locations, locations)]
     distances = np.asarray(problem.distances, dtype=np.int64)[np.ix_(locations, locations)]
-    cost = durations if problem.objective == "duration" else distances
+    cost = durations if problem.objective == Objective.DURATION else distances
     node_count, job_count = len(locations), len(jobs)
     horizon = max([v.shift_end for v in vehicles] + [job.window_end for job in jobs])
     locked_ids = {job_id for chain in problem.locked.values() for job_id in chain}
@@ -114,13 +115,11 @@ def kernel_build(planned: PlannedModel) -> Kernel:
     classes: dict[tuple, int] = {}
     vehicle_class = np.zeros(len(vehicles), dtype=np.int64)
     surcharge = np.zeros((len(vehicles), max(1, job_count)), dtype=np.int64)
-    home = {job_id: vehicle_id for vehicle_id, route in problem.initial_routes.items() for job_id in route}
-    present = {v.id for v in vehicles}
+    home = initial_vehicle_of_job(problem, jobs)
     for v, vehicle in enumerate(vehicles):
-        if problem.change_penalty:
+        if problem.change_penalty:  # as the model charges it: on arcs into a job moved off its vehicle
             for node, job in enumerate(jobs):
-                owner = home.get(job.id)
-                if owner is not None and owner in present and owner != vehicle.id:
+                if home.get(job.id, vehicle.id) != vehicle.id:
                     surcharge[v, node] = problem.change_penalty
         key = (
             vehicle.start_location, vehicle.end_location, vehicle.shift_start, vehicle.shift_end,
@@ -656,9 +655,6 @@ def _search(K: Kernel, routes: list[list[int]], deadline: float, seed: int, roun
 
 
 def _compile_on_tiny_problem() -> None:
-    from dispatch.solver.model import model_build
-    from dispatch.solver.problem import Break, Job, Problem, Vehicle
-
     size = 6
     matrix = tuple(tuple(abs(a - b) * 60 for b in range(size)) for a in range(size))
     jobs = tuple(Job(f"j{i}", i, 0, 36_000, 60, (1,), soft_window=(i == 1)) for i in range(1, size))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import pickle
 import signal
@@ -24,8 +23,6 @@ from dispatch.solver.problem import (
 )
 from dispatch.solver.ruin_recreate import ruin_recreate_improve
 from dispatch.solver.unassigned import unassigned_reason, vehicles_able_to_serve
-
-logger = logging.getLogger(__name__)
 
 FIRST_SOLUTION = routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
 METAHEURISTIC = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH

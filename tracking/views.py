@@ -22,7 +22,10 @@ def _language(request: HttpRequest, delivery: Delivery) -> str:
 
 def _private(response: HttpResponse) -> HttpResponse:
     # The token in the URL is the only key: keep it out of referrers, caches and search engines.
-    response["Referrer-Policy"] = "no-referrer"
+    # "same-origin" rather than "no-referrer": other sites never see the URL, while the page's own forms
+    # still carry its origin. With "no-referrer" Chromium posts `Origin: null` and Django's CSRF check
+    # refuses every form on the page.
+    response["Referrer-Policy"] = "same-origin"
     response["X-Robots-Tag"] = "noindex, nofollow"
     response["Cache-Control"] = "no-store"
     return response

@@ -46,7 +46,7 @@ def test_the_page_shows_the_brand_the_window_and_the_live_eta(client, world):
     assert "Estimated arrival" in html and "2 stops before yours" in html
     assert "Amélie" in html
     assert f"/t/{delivery.tracking_token}/reschedule/" not in html  # out for delivery: too late to reschedule
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
 
 
 def test_the_page_and_its_json_leak_nothing_private(client, world):

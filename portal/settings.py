@@ -66,6 +66,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "portal.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -106,17 +107,45 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
     )
 else:
-    DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60, minimum=0)
+    # A bounded pool per process instead of one persistent connection per thread: under daphne every
+    # request thread kept its own connection and a few dozen clients exhausted the server's slots.
+    # A request that waits longer than DB_POOL_TIMEOUT_SECONDS for a connection answers 503 (portal.middleware).
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env_int("DB_POOL_MIN_SIZE", 1, minimum=0),
+        "max_size": env_int("DB_POOL_MAX_SIZE", 8, minimum=1),
+        "timeout": env_float("DB_POOL_TIMEOUT_SECONDS", 10.0, minimum=0.1),
+    }
+    if DATABASES["default"]["OPTIONS"]["pool"]["min_size"] > DATABASES["default"]["OPTIONS"]["pool"]["max_size"]:
+        raise ImproperlyConfigured("DB_POOL_MIN_SIZE must not exceed DB_POOL_MAX_SIZE")
     DATABASES["default"].setdefault("TEST", {})["NAME"] = env_str("TEST_DATABASE_NAME", "") or None
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: channel layer, cache, Celery ------------------------------------
 REDIS_URL = env_url("REDIS_URL", schemes=("redis", "rediss"))
+# How long connecting to Redis may take before the caller treats it as down (health, cache, enqueueing).
+REDIS_CONNECT_TIMEOUT_SECONDS = env_float("REDIS_CONNECT_TIMEOUT_SECONDS", 0.5, minimum=0.05)
 if REDIS_URL:
     CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                # A consumer waits for messages with a blocking pop of channels-redis' `brpop_timeout` (5 s);
+                # redis-py 8 also reads with a 5 s socket timeout, so an idle socket died every 5 s. Reads
+                # get three times the pop's wait: never hit while Redis answers, still ends a dead peer.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 15,
+                           "socket_connect_timeout": REDIS_CONNECT_TIMEOUT_SECONDS}],
+            },
+        }
     }
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            # Redis errors read as cache misses: an outage costs freshness, never a booking or a page.
+            "BACKEND": "portal.cache.OutageTolerantRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": REDIS_CONNECT_TIMEOUT_SECONDS, "socket_timeout": 2},
+        }
+    }
     CELERY_BROKER_URL = REDIS_URL
     CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 else:
@@ -125,15 +154,31 @@ else:
     CELERY_BROKER_URL = "memory://"
     CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
+# A task is acknowledged when it ends, so a worker killed mid-task leaves it to be delivered again:
+# at once when only a pool process dies, after the visibility timeout when the whole worker does.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
+# Must exceed the longest task and countdown, or Redis hands a running task to a second worker.
+CELERY_VISIBILITY_TIMEOUT_SECONDS = env_int("CELERY_VISIBILITY_TIMEOUT_SECONDS", 3600, minimum=30)
+if CELERY_VISIBILITY_TIMEOUT_SECONDS <= CELERY_TASK_TIME_LIMIT and not CELERY_TASK_ALWAYS_EAGER:
+    raise ImproperlyConfigured(
+        f"CELERY_VISIBILITY_TIMEOUT_SECONDS must exceed the task time limit ({CELERY_TASK_TIME_LIMIT} s)")
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT_SECONDS,
+    "socket_connect_timeout": REDIS_CONNECT_TIMEOUT_SECONDS,
+}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None  # a worker waits for the broker to come back, it does not exit
+# Enqueueing during a broker outage gives up quickly; the work waits in a database row (see dispatch.replans).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "scheduling-purge-expired-holds": {"task": "scheduling.tasks.holds_purge_expired", "schedule": 300.0},
     "scheduling-materialize-windows": {"task": "scheduling.tasks.windows_materialize_upcoming", "schedule": 3600.0},
     "scheduling-purge-idempotency-keys": {"task": "scheduling.tasks.idempotency_keys_purge", "schedule": 3600.0},
+    "dispatch-replans-sweep": {"task": "dispatch.tasks.replans_sweep", "schedule": 15.0},
 }
 
 # --- Internationalisation -------------------------------------------------

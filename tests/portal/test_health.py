@@ -1,3 +1,5 @@
+import socket
+
 from django.test import override_settings
 
 REDIS_NOWHERE = "redis://127.0.0.1:1/0"  # nothing listens on port 1
@@ -41,9 +43,30 @@ def test_health_is_503_when_the_database_is_down(client, db, monkeypatch):
         def cursor(self):
             raise OperationalError("connection refused")
 
+        def close(self):
+            pass
+
     monkeypatch.setattr("portal.health.connection", UnreachableDatabase())
     response = client.get("/healthz")
 
     assert response.status_code == 503
     assert "database" in response.json()["failing"]
     assert "connection refused" in response.json()["checks"]["database"]["detail"]
+
+
+def test_health_reports_a_redis_that_accepts_but_never_answers_as_down_without_waiting_for_it(client, db):
+    black_hole = socket.socket()
+    black_hole.bind(("127.0.0.1", 0))
+    black_hole.listen(8)  # the kernel completes the handshake; nobody ever reads or writes
+    url = f"redis://127.0.0.1:{black_hole.getsockname()[1]}/0"
+    layer = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
+                         "CONFIG": {"hosts": [{"address": url, "socket_timeout": 30}]}}}
+    try:
+        with override_settings(CHANNEL_LAYERS=layer):
+            response = client.get("/healthz")
+    finally:
+        black_hole.close()
+
+    assert response.status_code == 503
+    assert response.json()["failing"] == ["channel_layer"]
+    assert "no answer within" in response.json()["checks"]["channel_layer"]["detail"]

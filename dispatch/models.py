@@ -193,6 +193,42 @@ class Plan(models.Model):
         return f"{self.depot.code} {self.date} v{self.version}"
 
 
+class ReplanRequest(models.Model):
+    """A re-plan asked for and not yet done: the outbox between a change and the task that re-plans.
+
+    Written in the same transaction as the change that asks for it, so a re-plan is
+    never lost to a broker outage or a killed worker: the periodic sweep enqueues
+    whatever is due and still pending. Requests for the same depot and day fold into
+    the one pending row (the debounce). A task claims the row with a conditional
+    update naming its task id, so duplicates of the task do nothing, while the same
+    task delivered again after its worker died may take its own claim back.
+    """
+
+    depot = models.ForeignKey(Depot, on_delete=models.CASCADE, related_name="replan_requests")
+    date = models.DateField()
+    triggers = models.JSONField(default=list, help_text="What asked for it, in order, without repeats.")
+    # Wall-clock times (not the services' clock, which the demo runs faster): they schedule processes.
+    requested_at = models.DateTimeField()
+    due_at = models.DateTimeField(help_text="When the debounce ends and the re-plan should run.")
+    enqueued_at = models.DateTimeField(null=True, blank=True, help_text="Last time a task was handed to the broker.")
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=200, blank=True)
+    plan = models.ForeignKey(Plan, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["due_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["depot", "date"], condition=Q(claimed_at__isnull=True),
+                                    name="one_pending_replan_per_depot_day"),
+        ]
+        indexes = [models.Index(fields=["done_at", "due_at"])]
+
+    def __str__(self) -> str:
+        return f"re-plan {self.depot_id} {self.date} ({', '.join(self.triggers)})"
+
+
 class Route(models.Model):
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="routes")
     vehicle = models.ForeignKey(Vehicle, on_delete=models.PROTECT, related_name="routes")

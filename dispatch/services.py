@@ -6,57 +6,18 @@ import time
 from dataclasses import replace
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Max, Q
 
 from dispatch.errors import DispatchError, DispatchErrorCode
 from dispatch.models import Depot, Job, Plan, Route, Shift, Stop, Vehicle, Zone
 from dispatch.planning import FINISHED_STOP_STATUSES, PlanningInput, plan_active, problem_build
+from dispatch.replans import replan_request
 from dispatch.signals import plan_changed
 from dispatch.solver import RoutePlan, Solution, SolveStatus, Unassigned, Visit, plan_diff, plan_solve_problem
 from portal import clock
 
 logger = logging.getLogger(__name__)
-
-
-def _replan_cache_key(depot_id: int, date: dt.date) -> str:
-    return f"dispatch:replan:{depot_id}:{date.isoformat()}"
-
-
-def replan_request(*, depot_id: int, date: dt.date, trigger: str, debounce: bool = True) -> None:
-    """Ask for a re-plan of one depot's day, coalescing a burst of requests into one task.
-
-    1. Nothing happens until the surrounding transaction commits (a rolled-back
-       change must not re-plan, nor swallow the next request).
-    2. On commit, `cache.add` claims the per depot/day key for the debounce
-       window; only the caller that claims it enqueues the task, with the
-       debounce as countdown. Later requests in the window find the key and
-       are folded into that task.
-    3. The task releases the key when it starts, so a change that arrives while
-       it solves asks for one more re-plan.
-
-    `debounce=False` (a dispatcher's button, a lost vehicle) enqueues at once,
-    without waiting for or joining a pending burst.
-    """
-    from dispatch import tasks  # tasks import this module
-
-    key = _replan_cache_key(depot_id, date)
-    countdown = settings.REPLAN_DEBOUNCE_SECONDS if debounce else 0
-
-    def enqueue() -> None:
-        if debounce and not cache.add(key, trigger, timeout=max(countdown, 1) * 3):
-            logger.debug("re-plan of depot %s on %s already queued; %s folded in", depot_id, date, trigger)
-            return
-        tasks.replan_depot_day.apply_async(args=(depot_id, date.isoformat(), trigger), countdown=countdown)
-
-    transaction.on_commit(enqueue)
-
-
-def replan_release(*, depot_id: int, date: dt.date) -> None:
-    """Let the next change of this depot's day queue a new re-plan (called by the task as it starts)."""
-    cache.delete(_replan_cache_key(depot_id, date))
 
 
 def job_changed(*, job: Job) -> None:
@@ -237,7 +198,7 @@ def _plan_save(*, planning: PlanningInput, solution: Solution, trigger: str, sol
         Job.objects.filter(pk__in=[u["job"] for u in unassigned], status=Job.Status.PLANNED).update(
             status=Job.Status.PENDING
         )
-        transaction.on_commit(lambda: plan_changed.send(sender=Plan, plan=plan))
+        transaction.on_commit(lambda: plan_changed.send(sender=Plan, plan=plan), robust=True)
     logger.info(
         "plan %s saved (%s): %d stops, %d unassigned, %.1f km, solved in %.2f s",
         plan, trigger, len(stops), len(unassigned), total_distance / 1000, solve_seconds,

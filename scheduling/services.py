@@ -4,6 +4,9 @@ Capacity moves only under the window rows' locks (`select_for_update`, taken in
 primary-key order) and through conditional updates that check the row count; the
 `window_never_overbooked` check constraint is the last guard. On SQLite the
 settings open IMMEDIATE transactions, so writers queue instead.
+
+What runs after commit (the signals, the re-plan request's hand-over) is `robust`:
+it may fail, and is logged, without failing a booking that is already saved.
 """
 
 from __future__ import annotations
@@ -171,7 +174,7 @@ def _after_commit_job_changed(*jobs: Job) -> None:
         for job in jobs:
             job_changed(job=job)
 
-    transaction.on_commit(notify)
+    transaction.on_commit(notify, robust=True)
 
 
 # --- Holds ------------------------------------------------------------------------
@@ -299,7 +302,7 @@ def delivery_book(
                 preferences=preferences or {}, size=size, skills=skills, language=language,
             )
             _after_commit_job_changed(job)
-            transaction.on_commit(lambda: signals.delivery_booked.send(sender=Delivery, delivery=delivery))
+            transaction.on_commit(lambda: signals.delivery_booked.send(sender=Delivery, delivery=delivery), robust=True)
     except SchedulingError as error:
         if error.code == SchedulingErrorCode.WINDOW_FULL:
             raise _full_error(window, lat, lng, skills, size, now)
@@ -353,7 +356,7 @@ def delivery_create_for_seed(
             size=size, skills=skills, language=language,
         )
         if send_signal:
-            transaction.on_commit(lambda: signals.delivery_booked.send(sender=Delivery, delivery=delivery))
+            transaction.on_commit(lambda: signals.delivery_booked.send(sender=Delivery, delivery=delivery), robust=True)
     return delivery
 
 
@@ -405,7 +408,7 @@ def delivery_reschedule(*, delivery: Delivery, window: Window, now: dt.datetime 
             old_job = Job.objects.filter(pk=old_job_id).first() if old_job_id else None
             _after_commit_job_changed(*(j for j in (old_job, job) if j is not None))
             transaction.on_commit(lambda: signals.delivery_rescheduled.send(
-                sender=Delivery, delivery=delivery, old_window=old, new_window=window))
+                sender=Delivery, delivery=delivery, old_window=old, new_window=window), robust=True)
     except SchedulingError as error:
         if error.code == SchedulingErrorCode.WINDOW_FULL:
             raise _full_error(window, delivery.lat, delivery.lng, skills, size, now)
@@ -462,7 +465,7 @@ def delivery_cancel(*, delivery: Delivery, now: dt.datetime | None = None) -> De
             Job.objects.filter(pk=current.job_id).update(status=Job.Status.CANCELLED)
             job = Job.objects.get(pk=current.job_id)
             _after_commit_job_changed(job)
-        transaction.on_commit(lambda: signals.delivery_cancelled.send(sender=Delivery, delivery=current))
+        transaction.on_commit(lambda: signals.delivery_cancelled.send(sender=Delivery, delivery=current), robust=True)
     return current
 
 
@@ -483,7 +486,8 @@ def delivery_update_instructions(*, delivery: Delivery, access_notes: str, safe_
         )
         delivery.access_notes, delivery.safe_drop = access_notes[:500], safe_drop
         delivery.leave_with_neighbour = leave_with_neighbour
-        transaction.on_commit(lambda: signals.delivery_instructions_changed.send(sender=Delivery, delivery=delivery))
+        transaction.on_commit(lambda: signals.delivery_instructions_changed.send(sender=Delivery, delivery=delivery),
+                           robust=True)
     return delivery
 
 

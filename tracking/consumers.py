@@ -5,7 +5,9 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from portal import clock
 from tracking.selectors import delivery_for_token
-from tracking.services.publish import delivery_group
+from tracking.services.publish import CHANNEL_LAYER_OUTAGE, delivery_group
+
+TRY_AGAIN_LATER = 1013
 
 
 @database_sync_to_async
@@ -22,13 +24,23 @@ class TrackingConsumer(AsyncJsonWebsocketConsumer):
         if delivery_id is None:
             await self.close(code=4404)
             return
+        try:
+            await self.channel_layer.group_add(delivery_group(delivery_id), self.channel_name)
+        except CHANNEL_LAYER_OUTAGE:
+            # Redis is down: say "try again later" (1013) rather than fail the handshake with a 500;
+            # the page polls the status meanwhile and reconnects with backoff.
+            await self.accept()
+            await self.close(code=TRY_AGAIN_LATER)
+            return
         self.group_name = delivery_group(delivery_id)
-        await self.channel_layer.group_add(self.group_name, self.channel_name)
         await self.accept()
 
     async def disconnect(self, code):
         if self.group_name is not None:
-            await self.channel_layer.group_discard(self.group_name, self.channel_name)
+            try:
+                await self.channel_layer.group_discard(self.group_name, self.channel_name)
+            except CHANNEL_LAYER_OUTAGE:
+                pass  # the group's membership expires on its own (channels-redis group_expiry)
 
     async def receive_json(self, content, **kwargs):
         # The page only listens; anything it sends is ignored.

@@ -7,11 +7,11 @@ from django.db import connection
 
 from dispatch import tasks
 from dispatch.models import Job, Plan, Stop, Vehicle
+from dispatch.replans import replan_claim
 from dispatch.services import (
     job_changed,
     plan_day,
     plan_replan,
-    replan_release,
     vehicle_mark_lost,
     zone_set_speed_factor,
 )
@@ -200,7 +200,7 @@ def test_a_change_after_the_replan_started_queues_another(depot, zone, jobs, set
     with mock.patch.object(tasks.replan_depot_day, "apply_async") as apply_async:
         with django_capture_on_commit_callbacks(execute=True):
             job_changed(job=jobs[0])
-        replan_release(depot_id=depot.pk, date=PLAN_DAY)  # what the task does as it starts
+        replan_claim(depot_id=depot.pk, date=PLAN_DAY, task_id="first")  # what the task does as it starts
         with django_capture_on_commit_callbacks(execute=True):
             job_changed(job=jobs[1])
 

@@ -5,10 +5,18 @@ The consumer only relays what arrives here. Payloads are built by
 see.
 """
 
+import logging
 import uuid
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+logger = logging.getLogger(__name__)
+
+# What the Redis channel layer raises while Redis is unreachable.
+CHANNEL_LAYER_OUTAGE = (RedisConnectionError, RedisTimeoutError, OSError)
 
 
 def delivery_group(delivery_id: uuid.UUID | str) -> str:
@@ -19,7 +27,11 @@ def _group_send(delivery_id: uuid.UUID | str, message: dict) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    async_to_sync(layer.group_send)(delivery_group(delivery_id), message)
+    try:
+        async_to_sync(layer.group_send)(delivery_group(delivery_id), message)
+    except CHANNEL_LAYER_OUTAGE as error:
+        # A live update is a courtesy: the journey is saved, and the page polls while its socket is down.
+        logger.warning("live update for delivery %s not sent, channel layer unreachable: %s", delivery_id, error)
 
 
 def eta_publish(*, delivery_id: uuid.UUID | str, payload: dict) -> None:

@@ -124,7 +124,9 @@ class ScanApi(APIView):
 
 
     class ScanOutputSerializer(serializers.Serializer):
-        created = serializers.BooleanField(help_text="False when this client_id was already recorded.")
+        created = serializers.BooleanField(
+            help_text="False when nothing new was recorded: this client_id was already recorded, or the job was "
+                      "already delivered (events then holds the first delivered event).")
         events = ScanEventSerializer(many=True)
 
     @extend_schema(

@@ -30,6 +30,8 @@ STATUS_FOR_MILESTONE = {
 }
 # Deliveries that no milestone moves any more (cancelled is the scheduling app's decision).
 FROZEN_STATUSES = (Delivery.Status.CANCELLED,)
+# A parcel is delivered once: a later report of it is the same fact, not a second delivery.
+ONCE_PER_JOURNEY = (Milestone.DELIVERED,)
 EXCEPTION_DUE = dt.timedelta(hours=2)
 # Dwell samples outside these bounds are clipped before they teach the zone (a lunch break is not a delivery).
 DWELL_BOUNDS_S = (30, 1800)
@@ -59,28 +61,36 @@ def event_record(
 ) -> Recorded:
     """Record a milestone once per (source, client_id) and apply it.
 
-    1. Insert the event in a savepoint; the unique (source, client_id) constraint
+    1. A milestone that happens once per journey (delivered) and is already on it
+       is not recorded again: the first is returned unchanged, whoever reports it
+       again (the driver tapping twice, a carrier echoing the driver). The
+       delivery's row is locked first, so two reports at once cannot both be first.
+    2. Insert the event in a savepoint; the unique (source, client_id) constraint
        turns a replay into a lookup of the first copy, which is returned unchanged.
-    2. The delivery's status follows its journey (`delivery_status_sync`), so an
+    3. The delivery's status follows its journey (`delivery_status_sync`), so an
        event that arrives late never moves it backwards.
-    3. Arrived, attempted and delivered move the job and its stop in the active
+    4. Arrived, attempted and delivered move the job and its stop in the active
        plan forward, never back.
-    4. After commit: `milestone_recorded` is sent and the page is pushed the new status.
+    5. After commit: `milestone_recorded` is sent and the page is pushed the new status.
     """
     milestone = Milestone(milestone)
     client_id = _event_client_id(client_id)
-    try:
-        with transaction.atomic():
-            event = Event.objects.create(
-                delivery=delivery, milestone=milestone, reason=reason[:40], source=source, client_id=client_id,
-                recorded_at=recorded_at, raw=raw, lat=lat, lng=lng, note=note[:300],
-            )
-    except IntegrityError:
-        if not client_id:
-            raise
-        return Recorded(Event.objects.get(source=source, client_id=client_id), False)
-
     with transaction.atomic():
+        if milestone in ONCE_PER_JOURNEY:
+            first = _first_locked(delivery_id=delivery.pk, milestone=milestone)
+            if first is not None:
+                return Recorded(first, False)
+        try:
+            with transaction.atomic():
+                event = Event.objects.create(
+                    delivery=delivery, milestone=milestone, reason=reason[:40], source=source, client_id=client_id,
+                    recorded_at=recorded_at, raw=raw, lat=lat, lng=lng, note=note[:300],
+                )
+        except IntegrityError:
+            if not client_id:
+                raise
+            return Recorded(Event.objects.get(source=source, client_id=client_id), False)
+
         delivery_status_sync(delivery_id=delivery.pk)
         if delivery.job_id is not None:
             _apply_to_job(job_id=delivery.job_id, milestone=milestone, at=recorded_at)
@@ -91,6 +101,12 @@ def event_record(
             )
     transaction.on_commit(lambda: _announce(event))
     return Recorded(event, True)
+
+
+def _first_locked(*, delivery_id, milestone: Milestone) -> Event | None:
+    """The delivery's first event of this milestone, with the delivery's row locked until the transaction ends."""
+    Delivery.objects.select_for_update().filter(pk=delivery_id).values_list("pk", flat=True).first()
+    return Event.objects.filter(delivery_id=delivery_id, milestone=milestone).order_by("recorded_at", "id").first()
 
 
 def _event_client_id(client_id: str) -> str:

@@ -1,0 +1,77 @@
+"""What drivers, carriers and the page got wrong (issue #10): each test is the defect as a user met it."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from tests.factories import local
+from tests.tracking.factories import build_route, device_key_for
+from tracking.models import CarrierCodeMapping, ProofOfDelivery
+from tracking.services import carrier_create
+
+pytestmark = pytest.mark.django_db
+
+CARRIER_SECRET = "carrier-shared-secret-0123456789"
+
+
+@pytest.fixture
+def world():
+    return build_route()
+
+
+@pytest.fixture
+def morning(world, clock_at):
+    return clock_at(local(world.day, 9))
+
+
+@pytest.fixture
+def driver_api(world):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {device_key_for(world.driver, 'dk_test_amelie_device')}")
+    return client
+
+
+@pytest.fixture
+def console_client(client, django_user_model):
+    """A care agent signed in to the console."""
+    client.force_login(django_user_model.objects.create_user("alice", "alice@example.com", "pw", is_staff=True))
+    return client
+
+
+def _delivered(driver_api, job_id, client_id, at, **extra):
+    return driver_api.post("/api/v1/scans/", {"client_id": client_id, "kind": "delivered", "job": job_id,
+                                              "recorded_at": at.isoformat(), **extra}, format="json")
+
+
+# --- A second "delivered" scan ------------------------------------------------------------------
+
+
+def test_a_second_delivered_scan_on_a_delivered_job_answers_with_the_first_and_records_nothing(
+        world, driver_api, morning, console_client):
+    delivery, job = world.deliveries[0], world.stops[0].job_id
+    first = _delivered(driver_api, job, "scan-1", local(world.day, 8, 20), recipient_name="Camille")
+
+    # The driver taps "delivered" again a minute later: a new scan, with a new client id.
+    second = _delivered(driver_api, job, "scan-2", local(world.day, 8, 21), recipient_name="Someone else")
+
+    assert (first.status_code, second.status_code) == (201, 200)
+    assert second.json()["created"] is False
+    assert second.json()["events"] == first.json()["events"]
+    assert delivery.events.filter(milestone="delivered").count() == 1
+    assert ProofOfDelivery.objects.get(delivery=delivery).recipient_name == "Camille"
+    journey = console_client.get(f"/care/deliveries/{delivery.pk}/").content.decode()
+    assert journey.count('class="care-event care-event-delivered"') == 1
+
+
+def test_a_carrier_reporting_delivered_after_the_driver_does_not_deliver_twice(world, driver_api, morning):
+    delivery = world.deliveries[0]
+    carrier = carrier_create(code="swiftpost", name="SwiftPost", format="swiftpost", raw_secret=CARRIER_SECRET)
+    CarrierCodeMapping.objects.create(carrier=carrier, external_code="DLV", milestone="delivered")
+    _delivered(driver_api, world.stops[0].job_id, "scan-1", local(world.day, 8, 20))
+    carrier_api = APIClient()
+    carrier_api.credentials(HTTP_X_CARRIER_SECRET=CARRIER_SECRET)
+
+    carrier_api.post("/api/v1/carriers/swiftpost/events/", {
+        "event_id": "SP-1", "tracking_ref": str(delivery.pk), "status_code": "DLV",
+        "event_time": local(world.day, 8, 25).isoformat()}, format="json")
+
+    assert delivery.events.filter(milestone="delivered").count() == 1

@@ -11,6 +11,7 @@ from portal import clock
 from tracking import services
 from tracking.auth import CarrierSecretAuthentication, DriverDeviceAuthentication, IsCarrier, IsDriverDevice
 from tracking.errors import TrackingError, TrackingErrorCode
+from tracking.services.vehicles import vehicle_ensure_reporting
 
 
 class TrackingErrorSerializer(serializers.Serializer):
@@ -49,7 +50,10 @@ class CarrierEventResultSerializer(serializers.Serializer):
 
 
 class PingBatchApi(APIView):
-    """A batch of GPS points from a driver's device, for the vehicle of the driver's shift today."""
+    """A batch of GPS points from a driver's device, for the vehicle of the driver's shift today.
+
+    A vehicle marked lost is refused whole with 409 `vehicle_lost`.
+    """
 
     authentication_classes = [DriverDeviceAuthentication]
     permission_classes = [IsDriverDevice]
@@ -66,7 +70,7 @@ class PingBatchApi(APIView):
         operation_id="pings_create",
         request=PingBatchInputSerializer,
         responses={200: PingBatchOutputSerializer, 400: TrackingErrorSerializer, 401: TrackingErrorSerializer,
-                   403: TrackingErrorSerializer},
+                   403: TrackingErrorSerializer, 409: TrackingErrorSerializer},
         examples=[OpenApiExample("One point", value={"points": [{
             "client_id": "p-0001", "vehicle": "saint-denis-van-1", "lat": 48.8625, "lng": 2.3364, "speed": 8.2,
             "heading": 90, "accuracy": 6, "recorded_at": "2026-11-23T09:12:15+01:00"}]}, request_only=True)],
@@ -77,6 +81,7 @@ class PingBatchApi(APIView):
         serializer.is_valid(raise_exception=True)
         now = clock.now()
         vehicle = services.driver_shift_vehicle(driver=request.auth.driver, now=now)
+        vehicle_ensure_reporting(vehicle=vehicle)
         points = serializer.validated_data["points"]
         others = sorted({p["vehicle"] for p in points} - {vehicle.code})
         if others:

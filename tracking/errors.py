@@ -8,6 +8,7 @@ from portal.errors import DomainError
 class TrackingErrorCode(StrEnum):
     VEHICLE_NOT_ASSIGNED = "vehicle_not_assigned"
     UNKNOWN_VEHICLE = "unknown_vehicle"
+    VEHICLE_LOST = "vehicle_lost"
     UNKNOWN_JOB = "unknown_job"
     JOB_NOT_ON_ROUTE = "job_not_on_route"
     NO_ROUTE_TODAY = "no_route_today"

@@ -3,9 +3,10 @@
 import pytest
 from rest_framework.test import APIClient
 
+from dispatch.models import Vehicle
 from tests.factories import local
 from tests.tracking.factories import build_route, device_key_for
-from tracking.models import CarrierCodeMapping, ProofOfDelivery
+from tracking.models import CarrierCodeMapping, Ping, ProofOfDelivery
 from tracking.services import carrier_create
 
 pytestmark = pytest.mark.django_db
@@ -75,3 +76,19 @@ def test_a_carrier_reporting_delivered_after_the_driver_does_not_deliver_twice(w
         "event_time": local(world.day, 8, 25).isoformat()}, format="json")
 
     assert delivery.events.filter(milestone="delivered").count() == 1
+
+
+# --- Pings from a van marked lost ---------------------------------------------------------------
+
+
+def test_pings_from_a_van_marked_lost_are_refused_with_a_clear_code(world, driver_api, morning):
+    Vehicle.objects.filter(pk=world.vehicle.pk).update(status=Vehicle.Status.LOST)
+
+    response = driver_api.post("/api/v1/pings/", {"points": [{
+        "client_id": "p1", "vehicle": world.vehicle.code, "lat": 48.86, "lng": 2.34, "accuracy": 8,
+        "recorded_at": local(world.day, 8, 59).isoformat()}]}, format="json")
+
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "vehicle_lost"
+    assert not Ping.objects.filter(vehicle=world.vehicle).exists()
+    assert Vehicle.objects.get(pk=world.vehicle.pk).last_seen_at is None

@@ -4,9 +4,9 @@ import pytest
 from rest_framework.test import APIClient
 
 from dispatch.models import Vehicle
-from tests.factories import local
+from tests.factories import DeliveryFactory, local
 from tests.tracking.factories import build_route, device_key_for
-from tracking.models import CarrierCodeMapping, Ping, ProofOfDelivery
+from tracking.models import CarrierCodeMapping, JourneyException, Ping, ProofOfDelivery
 from tracking.services import carrier_create
 
 pytestmark = pytest.mark.django_db
@@ -92,3 +92,58 @@ def test_pings_from_a_van_marked_lost_are_refused_with_a_clear_code(world, drive
     assert response.json()["error"]["code"] == "vehicle_lost"
     assert not Ping.objects.filter(vehicle=world.vehicle).exists()
     assert Vehicle.objects.get(pk=world.vehicle.pk).last_seen_at is None
+
+
+# --- A ParcelNet sub-code nobody mapped ---------------------------------------------------------
+
+
+@pytest.fixture
+def parcelnet_api():
+    carrier = carrier_create(code="parcelnet", name="ParcelNet", format="parcelnet", raw_secret=CARRIER_SECRET)
+    CarrierCodeMapping.objects.create(carrier=carrier, external_code="40", milestone="attempted", reason="")
+    CarrierCodeMapping.objects.create(carrier=carrier, external_code="40-NH", milestone="attempted", reason="nobody_home")
+    CarrierCodeMapping.objects.create(carrier=carrier, external_code="20", milestone="scanned_out")
+    client = APIClient()
+    client.credentials(HTTP_X_CARRIER_SECRET=CARRIER_SECRET)
+    return client
+
+
+def _parcelnet(delivery, code, subcode=""):
+    event = {"id": f"E-{code}-{subcode}", "code": code, "occurred_at": "2026-11-23T11:00:00+01:00"}
+    if subcode:
+        event["subcode"] = subcode
+    return {"batch_id": "B-1", "consignments": [{"consignment": {"reference": str(delivery.pk)}, "events": [event]}]}
+
+
+def test_an_unknown_parcelnet_subcode_is_flagged_for_care_not_taken_for_a_reasonless_attempt(parcelnet_api):
+    delivery = DeliveryFactory(status="out_for_delivery")
+
+    response = parcelnet_api.post("/api/v1/carriers/parcelnet/events/", _parcelnet(delivery, "40", "XYZ"),
+                                  format="json")
+
+    assert response.json()["results"] == [
+        {"external_id": "E-40-XYZ", "external_code": "40-XYZ", "outcome": "unmapped", "milestone": "exception"}]
+    assert list(delivery.events.values_list("milestone", "reason")) == [("exception", "unknown_carrier_code")]
+    exception = JourneyException.objects.get(delivery=delivery)
+    assert exception.code == "unknown_carrier_code" and "40-XYZ" in exception.message
+    delivery.refresh_from_db()
+    assert delivery.status == "out_for_delivery"
+
+
+def test_a_known_subcode_and_a_bare_code_still_map(parcelnet_api):
+    named, bare = DeliveryFactory(status="out_for_delivery"), DeliveryFactory(status="out_for_delivery")
+
+    parcelnet_api.post("/api/v1/carriers/parcelnet/events/", _parcelnet(named, "40", "NH"), format="json")
+    parcelnet_api.post("/api/v1/carriers/parcelnet/events/", _parcelnet(bare, "40"), format="json")
+
+    assert list(named.events.values_list("milestone", "reason")) == [("attempted", "nobody_home")]
+    assert list(bare.events.values_list("milestone", "reason")) == [("attempted", "")]
+
+
+def test_a_subcode_on_a_code_that_needs_no_reason_falls_back_to_the_code(parcelnet_api):
+    delivery = DeliveryFactory(status="scheduled")
+
+    parcelnet_api.post("/api/v1/carriers/parcelnet/events/", _parcelnet(delivery, "20", "HUB3"), format="json")
+
+    assert list(delivery.events.values_list("milestone", flat=True)) == ["scanned_out"]
+    assert not JourneyException.objects.filter(delivery=delivery).exists()

@@ -55,9 +55,20 @@ def _delivery_for(reference: str) -> Delivery | None:
     return Delivery.objects.filter(pk=delivery_id).select_related("merchant").first()
 
 
+# Milestones whose meaning is in their reason. On these, a carrier's sub-code is the reason: when we do not
+# know the sub-code and the base code's mapping names no reason, the event is an unknown code, not a bare one.
+REASON_BEARING = (Milestone.ATTEMPTED, Milestone.EXCEPTION)
+
+
 def _mapping_for(carrier: Carrier, code: str) -> CarrierCodeMapping | None:
+    """The mapping of the full code, else of its base code when the sub-code adds nothing we need."""
     mappings = {m.external_code: m for m in carrier.mappings.filter(external_code__in={code, base_code(code)})}
-    return mappings.get(code) or mappings.get(base_code(code))
+    if code in mappings:
+        return mappings[code]
+    base = mappings.get(base_code(code))
+    if base is not None and base.milestone in REASON_BEARING and not base.reason:
+        return None
+    return base
 
 
 def carrier_events_ingest(*, carrier: Carrier, payload: Any, now: dt.datetime | None = None) -> list[CarrierEventOutcome]:
@@ -66,7 +77,9 @@ def carrier_events_ingest(*, carrier: Carrier, payload: Any, now: dt.datetime | 
     1. Parse the format (a malformed post is refused whole, with field errors).
     2. Keep each event raw, once per (carrier, external id); a replay is a duplicate.
     3. Map the code through the carrier's editable mapping (the full code, then its
-       base code) to a canonical milestone and reason, recorded idempotently.
+       base code) to a canonical milestone and reason, recorded idempotently. An
+       unmapped sub-code of an attempt or exception mapped without a reason is an
+       unknown code: the sub-code was the reason, and we cannot read it.
     4. An unknown code is kept raw, recorded as an `exception` milestone and opens
        a care exception; it is never dropped.
     """

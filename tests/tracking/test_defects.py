@@ -1,12 +1,15 @@
 """What drivers, carriers and the page got wrong (issue #10): each test is the defect as a user met it."""
 
+import datetime as dt
+
 import pytest
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 from dispatch.models import Vehicle
 from tests.factories import DeliveryFactory, local
 from tests.tracking.factories import build_route, device_key_for
-from tracking.models import CarrierCodeMapping, JourneyException, Ping, ProofOfDelivery
+from tracking.models import CarrierCodeMapping, Event, JourneyException, Ping, ProofOfDelivery
 from tracking.services import carrier_create
 
 pytestmark = pytest.mark.django_db
@@ -147,3 +150,31 @@ def test_a_subcode_on_a_code_that_needs_no_reason_falls_back_to_the_code(parceln
 
     assert list(delivery.events.values_list("milestone", flat=True)) == ["scanned_out"]
     assert not JourneyException.objects.filter(delivery=delivery).exists()
+
+
+# --- "Choose another delivery time" after rescheduling has closed -------------------------------
+
+
+def test_the_page_stops_offering_another_time_once_rescheduling_has_closed(client, clock_at, settings):
+    settings.RESCHEDULE_CLOSES_MINUTES = 120
+    delivery = DeliveryFactory(status="scheduled")
+    page = reverse("tracking:page", args=[delivery.tracking_token]) + "?lang=en"
+
+    clock_at(delivery.window.starts_at - dt.timedelta(minutes=121))
+    still_open = client.get(page).content.decode()
+    clock_at(delivery.window.starts_at - dt.timedelta(minutes=119))
+    closed = client.get(page).content.decode()
+    status = client.get(reverse("tracking:status", args=[delivery.tracking_token])).json()
+
+    assert "Choose another delivery time" in still_open
+    assert "Choose another delivery time" not in closed
+    assert status["can_reschedule"] is False
+
+
+def test_after_a_missed_delivery_the_page_still_offers_another_time(client, clock_at):
+    delivery = DeliveryFactory(status="attempted")
+    clock_at(delivery.window.ends_at + dt.timedelta(hours=1))
+
+    html = client.get(reverse("tracking:page", args=[delivery.tracking_token]) + "?lang=en").content.decode()
+
+    assert "Choose another delivery time" in html

@@ -43,10 +43,22 @@ class RescheduleForm(forms.Form):
 
 
 class InstructionsForm(forms.Form):
+    """Each field carries the value the agent was shown (`show_hidden_initial`), so `changed_data` says what the
+    agent changed. An unticked box is not posted at all: without that, a box the agent never touched (or that
+    the page did not show) read as "off" and cleared what the customer had chosen."""
+
     access_notes = forms.CharField(label=_("Access notes"), required=False, max_length=500,
-                                   widget=forms.Textarea(attrs={"rows": 3}))
-    safe_drop = forms.BooleanField(label=_("Safe drop allowed"), required=False)
-    leave_with_neighbour = forms.BooleanField(label=_("May leave with a neighbour"), required=False)
+                                   widget=forms.Textarea(attrs={"rows": 3}), show_hidden_initial=True)
+    safe_drop = forms.BooleanField(label=_("Safe drop allowed"), required=False, show_hidden_initial=True)
+    leave_with_neighbour = forms.BooleanField(label=_("May leave with a neighbour"), required=False,
+                                              show_hidden_initial=True)
+
+    def instructions_for(self, delivery) -> dict:
+        """The instructions to save: what the agent changed, and the delivery's current value for the rest."""
+        return {
+            name: self.cleaned_data[name] if name in self.changed_data else getattr(delivery, name)
+            for name in ("access_notes", "safe_drop", "leave_with_neighbour")
+        }
 
 
 class ExceptionOpenForm(forms.Form):

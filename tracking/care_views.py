@@ -121,10 +121,11 @@ def care_instructions(request, delivery_id):
     if not form.is_valid():
         messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
         return redirect(_journey_url(delivery.pk))
+    values = form.instructions_for(delivery)
     try:
         scheduling_services.delivery_update_instructions(
-            delivery=delivery, access_notes=form.cleaned_data["access_notes"].strip(),
-            safe_drop=form.cleaned_data["safe_drop"], leave_with_neighbour=form.cleaned_data["leave_with_neighbour"],
+            delivery=delivery, access_notes=values["access_notes"].strip(), safe_drop=values["safe_drop"],
+            leave_with_neighbour=values["leave_with_neighbour"],
         )
     except DomainError as exc:
         messages.error(request, _problem(exc))

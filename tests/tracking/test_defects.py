@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 from dispatch.models import Vehicle
 from tests.factories import DeliveryFactory, local
 from tests.tracking.factories import build_route, device_key_for
-from tracking.models import CarrierCodeMapping, Event, JourneyException, Ping, ProofOfDelivery
+from tracking.models import CarrierCodeMapping, JourneyException, Ping, ProofOfDelivery
 from tracking.services import carrier_create
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,15 @@ import pytest
 from scheduling.models import Delivery
 from scheduling.services import delivery_create_for_seed, windows_materialize
 from tests.browser import BROWSER_MARKS
-from tests.factories import PARIS, DepotFactory, ShiftFactory, VehicleFactory, WindowTemplateFactory, ZoneFactory, local
+from tests.factories import (
+    PARIS,
+    DepotFactory,
+    ShiftFactory,
+    VehicleFactory,
+    WindowTemplateFactory,
+    ZoneFactory,
+    local,
+)
 from tracking.models import Rating
 
 pytestmark = [*BROWSER_MARKS, pytest.mark.django_db(transaction=True)]

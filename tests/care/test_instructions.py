@@ -77,4 +77,4 @@ def test_the_agent_sees_the_customers_safe_drop_even_where_the_window_no_longer_
     form = _form_as_a_browser_sends_it(console, delivery)
 
     assert form.get("safe_drop") == "on"
-    assert "no longer offered for this window" in console.get(f"/care/deliveries/{delivery.pk}/").content.decode()
+    assert "no longer offered for this window." in console.get(f"/care/deliveries/{delivery.pk}/").content.decode()

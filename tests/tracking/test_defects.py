@@ -1,16 +1,18 @@
 """What drivers, carriers and the page got wrong (issue #10): each test is the defect as a user met it."""
 
 import datetime as dt
+import threading
 
 import pytest
+from django.db import connection, connections
 from django.urls import reverse
 from rest_framework.test import APIClient
 
 from dispatch.models import Vehicle
 from tests.factories import DeliveryFactory, local
 from tests.tracking.factories import build_route, device_key_for
-from tracking.models import CarrierCodeMapping, JourneyException, Ping, ProofOfDelivery
-from tracking.services import carrier_create
+from tracking.models import CarrierCodeMapping, Event, JourneyException, Ping, ProofOfDelivery
+from tracking.services import carrier_create, event_record
 
 pytestmark = pytest.mark.django_db
 
@@ -78,6 +80,36 @@ def test_a_carrier_reporting_delivered_after_the_driver_does_not_deliver_twice(w
         "event_id": "SP-1", "tracking_ref": str(delivery.pk), "status_code": "DLV",
         "event_time": local(world.day, 8, 25).isoformat()}, format="json")
 
+    assert delivery.events.filter(milestone="delivered").count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_delivered_reports_at_once_record_one_delivery():
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (DATABASE_URL)")
+    world = build_route()
+    delivery = world.deliveries[0]
+    sources = [Event.Source.DRIVER, Event.Source.CARRIER, Event.Source.DRIVER, Event.Source.CARRIER]
+    start = threading.Barrier(len(sources))
+    created = [None] * len(sources)
+
+    def report(index):
+        start.wait()
+        try:
+            created[index] = event_record(delivery=delivery, milestone="delivered", source=sources[index],
+                                          recorded_at=local(world.day, 8, 20 + index),
+                                          client_id=f"delivered-{index}").created
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=report, args=(i,)) for i in range(len(sources))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert created.count(True) == 1
     assert delivery.events.filter(milestone="delivered").count() == 1
 
 

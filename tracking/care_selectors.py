@@ -27,6 +27,7 @@ from scheduling.services import RESCHEDULABLE
 from scheduling.windows import SIZE_PROFILES, WindowOffer, merchant_local_today, window_offers
 from tracking.care import agent_label
 from tracking.models import EtaSnapshot, Event, JourneyException, Milestone, ProofOfDelivery
+from tracking.selectors import eta_to_show
 
 SEARCH_LIMIT = 50
 DEFAULT_PHONE_REGION = "FR"
@@ -167,14 +168,17 @@ class Journey:
     reschedulable: bool
 
 
-def _planned_stop(delivery: Delivery) -> PlannedStop | None:
+def _active_stop(delivery: Delivery) -> Stop | None:
     if delivery.job_id is None:
         return None
-    stop = (
+    return (
         Stop.objects.filter(job_id=delivery.job_id, route__plan__status=Plan.Status.ACTIVE)
         .select_related("route__vehicle", "route__plan", "route__shift__driver")
         .first()
     )
+
+
+def _planned_stop(stop: Stop | None) -> PlannedStop | None:
     if stop is None:
         return None
     route = stop.route
@@ -204,17 +208,21 @@ def journey_for(*, delivery_id, now: dt.datetime) -> Journey | None:
         tracking_path = reverse("tracking:page", args=[delivery.tracking_token])
     except NoReverseMatch:
         tracking_path = None
-    stop = _planned_stop(delivery)
-    snapshots = EtaSnapshot.objects.filter(delivery=delivery).order_by("-computed_at", "-id")
-    # Once the van has been, the ETA that matters is the one the customer saw before it came.
+    active_stop = _active_stop(delivery)
+    stop = _planned_stop(active_stop)
     arrived_at = stop.actual_arrival if stop is not None else None
     if arrived_at is not None:
-        snapshots = snapshots.filter(computed_at__lte=arrived_at)
+        # Once the van has been, the ETA that matters is the one the customer saw before it came.
+        eta = EtaSnapshot.objects.filter(delivery=delivery, computed_at__lte=arrived_at).order_by(
+            "-computed_at", "-id").first()
+    else:
+        # The agent on the phone sees the ETA the customer sees, by the same rule.
+        eta = eta_to_show(delivery=delivery, stop=active_stop, now=now)
     return Journey(
         delivery=delivery, merchant=delivery.merchant, tz=tz,
         window_label=_window_label(delivery.window.starts_at, delivery.window.ends_at, tz),
         events=list(Event.objects.filter(delivery=delivery).order_by("recorded_at", "id")),
-        eta=snapshots.first(), eta_before_arrival=arrived_at is not None, stop=stop,
+        eta=eta, eta_before_arrival=arrived_at is not None, stop=stop,
         proof=ProofOfDelivery.objects.filter(delivery=delivery).first(),
         open_exceptions=[e for e in exceptions if e.state in LIVE_STATES],
         resolved_exceptions=[e for e in exceptions if e.state == JourneyException.State.RESOLVED],

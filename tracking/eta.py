@@ -1,7 +1,9 @@
 """The micro-ETA engine: when will the vehicle reach each of its remaining stops, and how sure are we.
 
 Plain Python over frozen dataclasses; `tracking.services.eta_refresh_route`
-reads the ORM, calls `route_etas`, stores and publishes the result.
+reads the ORM, calls `route_etas`, stores and publishes the result. When a
+stored prediction is renewed, and when it has gone stale (`eta_is_stale`), is
+said here too; `tracking.selectors.eta_to_show` applies it wherever an ETA is shown.
 
 The band is the ETA plus or minus `Z` standard deviations of an error model in
 which every remaining leg and every dwell before the stop adds independent
@@ -35,6 +37,13 @@ DELAY_LEGS = 10
 MIN_PROGRESS_SHARE = 0.1
 MIN_REMAINING_DWELL_S = 30.0
 OVERRUN_SHARE = 0.5
+# A stored prediction (EtaSnapshot) is renewed when it moves this much, or at least this often while it holds.
+SNAPSHOT_MIN_CHANGE_S = 45
+SNAPSHOT_HEARTBEAT = dt.timedelta(minutes=5)
+# A handheld's clock may run this far ahead of ours before its points are no longer trusted.
+PING_CLOCK_AHEAD = dt.timedelta(minutes=5)
+# Processes that stamp and read ETAs on one clock may still disagree by this much (servers, a simulator's tick).
+CLOCK_TOLERANCE = dt.timedelta(minutes=1)
 
 LegSeconds = Callable[[tuple[float, float], tuple[float, float], dt.datetime], float]
 
@@ -201,3 +210,17 @@ def remaining_dwell_seconds(*, service_s: float, arrived_at: dt.datetime, now: d
     if elapsed > service_s:
         rest = max(rest, MIN_REMAINING_DWELL_S + OVERRUN_SHARE * (elapsed - service_s))
     return max(rest, MIN_REMAINING_DWELL_S)
+
+
+
+def eta_is_stale(*, computed_at: dt.datetime, last_ping_at: dt.datetime | None) -> bool:
+    """Whether a stored ETA is older than the van's latest trusted ping: the van moved on, nothing renewed it.
+
+    Every accepted ping is followed by a refresh that stores a new ETA when the
+    prediction moves and renews it every `SNAPSHOT_HEARTBEAT` when it holds, and
+    a ping may be stamped up to `PING_CLOCK_AHEAD` ahead of us: an ETA that far
+    behind the latest ping is still the one the refresh stands by.
+    """
+    if last_ping_at is None:
+        return False
+    return computed_at < last_ping_at - SNAPSHOT_HEARTBEAT - PING_CLOCK_AHEAD

@@ -18,6 +18,7 @@ from django.utils.translation import ngettext, pgettext
 from dispatch.models import Plan, Shift, Stop
 from merchants.models import Merchant
 from scheduling.models import Delivery
+from tracking import eta as engine
 from tracking.models import EtaSnapshot, Event, Milestone
 
 # The van shows on the map only when this delivery is its next stop.
@@ -119,6 +120,31 @@ def _active_stop(delivery: Delivery) -> Stop | None:
     )
 
 
+def eta_to_show(*, delivery: Delivery, stop: Stop | None, now: dt.datetime) -> EtaSnapshot | None:
+    """The ETA the customer (and care) may see for the delivery's stop in the active plan, or None.
+
+    None means there is no live ETA: the page then shows the promised window, never a guess hours away.
+
+    1. Only what was computed for `stop` (with its `route__vehicle`), the delivery's stop in the active
+       plan: a re-plan makes new stops, so nothing computed before the active plan was created counts,
+       whatever clock stamped the plan.
+    2. Of those, the latest by when it was computed on the clock the fleet runs on. One stamped after `now`
+       was computed on another clock and is left out (the demo seeds on the real clock, then replays the
+       day on a virtual one that may be hours behind it).
+    3. The latest is shown only if the van has not pinged since without renewing it (`eta.eta_is_stale`).
+    """
+    if stop is None:
+        return None
+    snapshot = (
+        EtaSnapshot.objects.filter(delivery=delivery, stop=stop, computed_at__lte=now + engine.CLOCK_TOLERANCE)
+        .order_by("-computed_at", "-id").first()
+    )
+    if snapshot is None or engine.eta_is_stale(computed_at=snapshot.computed_at,
+                                               last_ping_at=stop.route.vehicle.last_seen_at):
+        return None
+    return snapshot
+
+
 def _driver_first_name(stop: Stop) -> str:
     shift = stop.route.shift
     if shift is None:
@@ -178,7 +204,7 @@ def public_status(*, delivery: Delivery, now: dt.datetime) -> dict:
     eta = None
     driver = ""
     if stop is not None and stop.status == Stop.Status.PENDING and delivery.status == Delivery.Status.OUT_FOR_DELIVERY:
-        snapshot = delivery.eta_snapshots.order_by("-computed_at", "-id").first()
+        snapshot = eta_to_show(delivery=delivery, stop=stop, now=now)
         if snapshot is not None:
             vehicle = stop.route.vehicle
             position = (vehicle.last_lat, vehicle.last_lng) if vehicle.last_lat is not None else None

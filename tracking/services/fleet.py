@@ -35,12 +35,8 @@ logger = logging.getLogger(__name__)
 MAX_ACCURACY_M = 100.0
 MAX_SPEED_MPS = 45.0  # 162 km/h
 MIN_JUMP_M = 250.0  # below this, an implied speed is GPS noise, not a teleport
-MAX_CLOCK_AHEAD = dt.timedelta(minutes=5)
 # How far back the geofence looks for fixes.
 GEOFENCE_LOOKBACK = dt.timedelta(hours=2)
-# A stored ETA snapshot (and a websocket push) happens when the prediction moves this much, or this often.
-SNAPSHOT_MIN_CHANGE_S = 45
-SNAPSHOT_HEARTBEAT = dt.timedelta(minutes=5)
 # The fleet's pace today is read from its legs over this long; live traffic per zone, from the legs into it
 # over the shorter lookback. Each is pulled towards the level above by a prior worth this many seconds of driving.
 FLEET_PACE_LOOKBACK = dt.timedelta(hours=2)
@@ -130,7 +126,7 @@ def _flag(point: PingInput, previous: PingInput | None, now: dt.datetime) -> str
         return "poor_accuracy"
     if point.speed_mps is not None and point.speed_mps > MAX_SPEED_MPS:
         return "impossible_speed"
-    if point.recorded_at > now + MAX_CLOCK_AHEAD:
+    if point.recorded_at > now + engine.PING_CLOCK_AHEAD:
         return "clock_ahead"
     if previous is not None:
         distance = haversine_m(previous.lat, previous.lng, point.lat, point.lng)
@@ -207,7 +203,7 @@ def ping_record_batch(
 
 def _fixes(vehicle_id: int, since: dt.datetime, until: dt.datetime) -> list[geofence.Fix]:
     rows = Ping.objects.filter(
-        vehicle_id=vehicle_id, flagged="", recorded_at__gte=since, recorded_at__lte=until + MAX_CLOCK_AHEAD
+        vehicle_id=vehicle_id, flagged="", recorded_at__gte=since, recorded_at__lte=until + engine.PING_CLOCK_AHEAD
     ).order_by("recorded_at").values_list("recorded_at", "lat", "lng", "speed_mps")
     return [geofence.Fix(at=r[0], lat=r[1], lng=r[2], speed_mps=r[3]) for r in rows]
 
@@ -642,15 +638,18 @@ def eta_refresh_route(*, route: Route, now: dt.datetime | None = None, publish: 
         return []
     delivery_ids = {stops[e.key].job.delivery.pk: e for e in etas if getattr(stops[e.key].job, "delivery", None)}
     latest: dict = {}
+    # Only this plan's stops count as "already said": after a re-plan the page shows nothing computed for the
+    # plan before (`selectors.eta_to_show`), so an unchanged ETA must still be stored for the new stop.
     for snap in EtaSnapshot.objects.filter(
-        delivery_id__in=list(delivery_ids), computed_at__gte=now - SNAPSHOT_HEARTBEAT, computed_at__lte=now
+        delivery_id__in=list(delivery_ids), stop_id__in=[e.key for e in etas],
+        computed_at__gte=now - engine.SNAPSHOT_HEARTBEAT, computed_at__lte=now,
     ).order_by("computed_at", "id"):
         latest[snap.delivery_id] = snap
     stored: list[EtaSnapshot] = []
     for delivery_id, eta in delivery_ids.items():
         last = latest.get(delivery_id)
         if last is not None and last.stops_away == eta.stops_away and all(
-            abs((a - b).total_seconds()) < SNAPSHOT_MIN_CHANGE_S
+            abs((a - b).total_seconds()) < engine.SNAPSHOT_MIN_CHANGE_S
             for a, b in ((last.eta, eta.eta), (last.band_start, eta.band_start), (last.band_end, eta.band_end))
         ):
             continue

@@ -7,7 +7,9 @@ ETA is stamped with that virtual time, passed as `now=` to the same services the
 driver API calls, so nothing in the database is re-timed: plans, windows and
 promises stay as they were booked. `start_now` starts the virtual clock at the
 wall clock's local time when the fleet is working then, else mid-morning of the
-plan day, so a demo started at any hour has vans mid-route.
+plan day, so a demo started at any hour has vans mid-route. While it runs, the
+whole process reads that clock (`portal.clock`), and ETAs stamped after its
+start on another clock are dropped when it loads (see `load`).
 
 What it models, per van:
 1. Before its route starts the van waits at the depot; at the start it scans out.
@@ -39,7 +41,9 @@ from zoneinfo import ZoneInfo
 from django.db.models import Max
 
 from dispatch.models import Depot, Plan, Route, Shift, Stop, Vehicle
+from portal import clock
 from tracking.geo import haversine_m, offset
+from tracking.models import EtaSnapshot
 from tracking.services import PingInput, ping_record_batch, scan_record
 from tracking.services.fleet import leg_seconds_from_provider
 
@@ -171,6 +175,10 @@ class FleetSimulator:
         self.now = start
         plans = self.plans()
         self.plan_ids = {p.pk for p in plans}
+        # The day is replayed from `start`. An ETA stamped later was computed on another clock (the seed plans
+        # the day on the real clock, hours ahead of a demo's virtual morning): on the fleet's clock it comes
+        # from the future, and the page would show it over every ETA the replayed day computes.
+        EtaSnapshot.objects.filter(stop__route__plan__in=plans, computed_at__gt=start).delete()
         shifts = {s.vehicle_id: s for s in Shift.objects.filter(date=self.day)}
         self.vans = []
         for route in Route.objects.filter(plan__in=plans).select_related("vehicle__depot").order_by("vehicle__code"):
@@ -389,20 +397,26 @@ class FleetSimulator:
         self.load(start)
         wall_start = time.monotonic()
         virtual = start
-        while not self.finished():
-            if end is not None and virtual >= end:
-                break
-            if max_seconds is not None and time.monotonic() - wall_start >= max_seconds:
-                break
-            virtual += tick
-            self.advance(virtual)
-            if on_tick is not None:
-                on_tick(virtual)
-            if speed:
-                due = wall_start + (virtual - start).total_seconds() / speed
-                pause = due - time.monotonic()
-                if pause > 0:
-                    time.sleep(pause)
+        # What else this process does meanwhile (ETAs after a re-plan, the status pushed after a scan) is stamped
+        # on the fleet's clock too, as in the demo server (`run_live`).
+        clock.follow(lambda: self.now)
+        try:
+            while not self.finished():
+                if end is not None and virtual >= end:
+                    break
+                if max_seconds is not None and time.monotonic() - wall_start >= max_seconds:
+                    break
+                virtual += tick
+                self.advance(virtual)
+                if on_tick is not None:
+                    on_tick(virtual)
+                if speed:
+                    due = wall_start + (virtual - start).total_seconds() / speed
+                    pause = due - time.monotonic()
+                    if pause > 0:
+                        time.sleep(pause)
+        finally:
+            clock.follow(None)
 
 
 async def run_live(*, speed: float = 10.0, seed: int = 7, start_now: bool = True) -> None:
@@ -410,8 +424,6 @@ async def run_live(*, speed: float = 10.0, seed: int = 7, start_now: bool = True
     import asyncio
 
     from asgiref.sync import sync_to_async
-
-    from portal import clock
 
     def prepare() -> FleetSimulator | None:
         wall = clock.now()

@@ -76,6 +76,19 @@ def test_an_eta_the_seed_computed_on_the_real_clock_never_outranks_the_fleets(cl
     assert label(fleets.eta, delivery) in care and label(seeded.eta, delivery) not in care
 
 
+def test_the_simulator_drops_etas_stamped_after_its_virtual_start(world):
+    from tracking.simulator import FleetSimulator
+
+    eta_refresh_plan(plan=world.plan, now=at(world, 23))
+    simulator = FleetSimulator(day=world.day, depots=[world.depot], leg_seconds=lambda a, b, when: 600.0)
+
+    simulator.load(at(world, 10))
+
+    # A page on the real clock (the simulator in its own process) then sees only what the replayed day computes.
+    assert not EtaSnapshot.objects.filter(computed_at__gt=at(world, 10)).exists()
+    assert EtaSnapshot.objects.filter(delivery=world.deliveries[0], computed_at=at(world, 10)).exists()
+
+
 def test_once_the_van_has_moved_on_without_a_new_eta_the_page_shows_the_window(client, world, clock_at):
     delivery = world.deliveries[1]
     scan_out(world, at(world, 8))

@@ -9,6 +9,7 @@ address, nor anything about other customers' stops.
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import formats
@@ -38,6 +39,13 @@ def delivery_for_token(*, token: str, now: dt.datetime) -> Delivery | None:
         .filter(Q(tracking_expires_at__isnull=True) | Q(tracking_expires_at__gt=now))
         .first()
     )
+
+
+def delivery_language(delivery: Delivery) -> str:
+    """The language the customer reads this delivery in: theirs, else the brand's first, if the portal speaks it."""
+    offered = {code for code, _name in settings.LANGUAGES}
+    wanted = delivery.language or delivery.merchant.default_language
+    return wanted if wanted in offered else settings.LANGUAGE_CODE
 
 
 def readable_ink(background: str) -> str:
@@ -105,6 +113,7 @@ def eta_payload(*, snapshot: EtaSnapshot, merchant: Merchant, position: tuple[fl
         "band_end": snapshot.band_end.isoformat(),
         "band_label": f"{_time_label(snapshot.band_start, tz)}–{_time_label(snapshot.band_end, tz)}",
         "stops_away": snapshot.stops_away,
+        "stops_away_label": stops_away_label(snapshot.stops_away),
         "computed_at": snapshot.computed_at.isoformat(),
         "vehicle": vehicle,
     }
@@ -209,7 +218,6 @@ def public_status(*, delivery: Delivery, now: dt.datetime) -> dict:
             vehicle = stop.route.vehicle
             position = (vehicle.last_lat, vehicle.last_lng) if vehicle.last_lat is not None else None
             eta = eta_payload(snapshot=snapshot, merchant=merchant, position=position)
-            eta["stops_away_label"] = stops_away_label(snapshot.stops_away)
     if stop is not None and delivery.status == Delivery.Status.OUT_FOR_DELIVERY:
         driver = _driver_first_name(stop)
     arrived = stop is not None and stop.status == Stop.Status.ARRIVED

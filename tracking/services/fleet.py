@@ -15,6 +15,7 @@ from django.core.cache import cache
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils import translation
 
 from dispatch import travel
 from dispatch.models import Driver, Job, Plan, Route, Shift, Stop, Vehicle
@@ -663,8 +664,10 @@ def eta_refresh_route(*, route: Route, now: dt.datetime | None = None, publish: 
         vehicle = route.vehicle
         position = (vehicle.last_lat, vehicle.last_lng) if vehicle.last_lat is not None else None
         for snap in stored:
-            stop = stops[snap.stop_id]
-            payload = selectors.eta_payload(snapshot=snap, merchant=stop.job.delivery.merchant, position=position)
+            delivery = stops[snap.stop_id].job.delivery
+            # Rendered for the customer, not in whatever language this thread speaks (a driver's request, a worker).
+            with translation.override(selectors.delivery_language(delivery)):
+                payload = selectors.eta_payload(snapshot=snap, merchant=delivery.merchant, position=position)
             transaction.on_commit(lambda d=snap.delivery_id, p=payload: eta_publish(delivery_id=d, payload=p))
     return stored
 

@@ -1,8 +1,8 @@
 """Pushing journey updates to the tracking page's websocket group (one group per delivery).
 
 The consumer only relays what arrives here. Payloads are built by
-`tracking.selectors` and carry nothing a stranger holding the link should not
-see.
+`tracking.selectors`, in the customer's language (`selectors.delivery_language`),
+and carry nothing a stranger holding the link should not see.
 """
 
 import logging
@@ -10,8 +10,13 @@ import uuid
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.utils import translation
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from portal import clock
+from scheduling.models import Delivery
+from tracking import selectors
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +44,16 @@ def eta_publish(*, delivery_id: uuid.UUID | str, payload: dict) -> None:
     _group_send(delivery_id, {"type": "eta.update", "payload": payload})
 
 
-def milestone_publish(*, delivery_id: uuid.UUID | str, payload: dict) -> None:
-    """Send the delivery's new public status (`selectors.public_status`) after a milestone."""
-    _group_send(delivery_id, {"type": "milestone.update", "payload": payload})
+def milestone_publish(*, delivery_id: uuid.UUID | str, payload: dict | None = None) -> None:
+    """Send the delivery's new public status (`selectors.public_status`) after a milestone.
+
+    The status is rendered here, in the customer's language: a milestone is recorded in whatever language
+    its thread speaks (a driver's request, a worker), and the page must not switch to it mid-session.
+    A `payload` the caller rendered is not sent.
+    """
+    delivery = Delivery.objects.select_related("merchant", "window", "job").filter(pk=delivery_id).first()
+    if delivery is None:
+        return
+    with translation.override(selectors.delivery_language(delivery)):
+        status = selectors.public_status(delivery=delivery, now=clock.now())
+    _group_send(delivery_id, {"type": "milestone.update", "payload": status})

@@ -55,6 +55,8 @@ END_TEMPERATURE = 0.03
 # The time limit is checked between compiled calls of about CALL_S seconds each.
 CALL_S = 0.02
 ROUNDS_PER_CALL_MAX = 5000
+# Insertion orders a constructive plan tries (the first by window, the others seeded).
+CONSTRUCT_ATTEMPTS = 4
 INFINITE = np.int64(1) << np.int64(60)
 
 Kernel = namedtuple(
@@ -601,7 +603,50 @@ def ruin_recreate_improve(planned: PlannedModel, routes: list[list[int]], deadli
     return _search(kernel_build(planned), routes, deadline, seed)
 
 
-def _search(K: Kernel, routes: list[list[int]], deadline: float, seed: int, rounds_min: int = 0) -> list[list[int]]:
+def routes_construct(planned: PlannedModel, seed: int = 0) -> list[list[int]]:
+    """A plan by cheapest insertion alone (job nodes per vehicle), for when OR-Tools found none in its time.
+
+    1. Start every vehicle with its locked chain.
+    2. Insert the other jobs one by one, each at its cheapest feasible place over every
+       route: once by window end (then start), the tightest promise first, and once per
+       seed in one of the rounds' orders (random, largest first, farthest or closest first).
+    3. Keep the plan that leaves the fewest jobs out, then costs least.
+
+    A city day takes milliseconds, so the plan does not depend on how much of the time
+    limit is left; every place is checked by the same rules as the rounds.
+    """
+    K = kernel_build(planned)
+    position_of = {job.id: node for node, job in enumerate(planned.jobs)}
+    locked = [[position_of[job_id] for job_id in planned.problem.locked.get(v.id, ())] for v in planned.problem.vehicles]
+    free = [node for node in range(len(planned.jobs)) if not K.locked[node]]
+    by_window = sorted(free, key=lambda node: (int(K.window_end[node]), int(K.window_start[node]), node))
+    best: tuple[int, int] | None = None
+    best_routes = locked
+    for attempt in range(CONSTRUCT_ATTEMPTS):
+        arrays = _state(K, locked)
+        if arrays is None:
+            return locked  # the locked chains alone already break a rule: nothing to build on
+        rows, lengths, route_of, loads, lateness, _costs, starts = arrays
+        touched = np.zeros(len(locked), dtype=np.bool_)
+        _seed(seed * CONSTRUCT_ATTEMPTS + attempt)
+        if attempt == 0:
+            # One job per call: `_recreate` would shuffle a longer list into an order of its own.
+            left_out = sum(
+                _recreate(K, rows, lengths, route_of, loads, lateness, starts, touched, np.array([node], dtype=np.int64), 1)
+                for node in by_window
+            )
+        else:
+            pending = np.array(free, dtype=np.int64)
+            left_out = _recreate(K, rows, lengths, route_of, loads, lateness, starts, touched, pending, len(free))
+        cost = sum(int(_route_cost(K, v, rows[v], lengths[v])) for v in range(len(locked)))
+        if best is None or (left_out, cost) < best:
+            best = (left_out, cost)
+            best_routes = [[int(node) for node in rows[v, : lengths[v]]] for v in range(len(locked))]
+    return best_routes
+
+
+def _state(K: Kernel, routes: list[list[int]]):
+    """The arrays the compiled search works on, for `routes`; None when a route breaks a rule."""
     vehicles = len(routes)
     jobs = K.demand.shape[0]
     rows = np.zeros((vehicles, jobs + 1), dtype=np.int64)
@@ -611,7 +656,6 @@ def _search(K: Kernel, routes: list[list[int]], deadline: float, seed: int, roun
     lateness = np.zeros(vehicles, dtype=np.int64)
     costs = np.zeros(vehicles, dtype=np.int64)
     starts = np.zeros((vehicles, jobs + 1), dtype=np.int64)
-    arc_total = 0
     for v, route in enumerate(routes):
         rows[v, : len(route)] = route
         lengths[v] = len(route)
@@ -620,10 +664,22 @@ def _search(K: Kernel, routes: list[list[int]], deadline: float, seed: int, roun
             loads[v] += K.demand[node]
         feasible, late = _feasible(K, v, rows[v], lengths[v], -1, 0)
         if not feasible:
-            return routes
+            return None
         lateness[v] = late
         costs[v] = _route_cost(K, v, rows[v], lengths[v])
         _schedule(K, v, rows[v], lengths[v], starts[v])
+    return rows, lengths, route_of, loads, lateness, costs, starts
+
+
+def _search(K: Kernel, routes: list[list[int]], deadline: float, seed: int, rounds_min: int = 0) -> list[list[int]]:
+    vehicles = len(routes)
+    jobs = K.demand.shape[0]
+    arrays = _state(K, routes)
+    if arrays is None:
+        return routes
+    rows, lengths, route_of, loads, lateness, costs, starts = arrays
+    arc_total = 0
+    for v, route in enumerate(routes):
         if route:
             stops = [int(K.start[v]), *route, int(K.end[v])]
             arc_total += sum(int(K.cost[a, b]) for a, b in zip(stops, stops[1:], strict=False))
@@ -665,3 +721,4 @@ def _compile_on_tiny_problem() -> None:
     problem = Problem(jobs, vehicles, matrix, matrix)
     planned = model_build(problem, jobs, {job.id: [0, 1] for job in jobs})
     _search(kernel_build(planned), [[0, 1, 2], [3, 4]], time.monotonic(), 0, rounds_min=1)
+    routes_construct(planned)

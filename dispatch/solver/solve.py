@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import pickle
 import signal
@@ -21,8 +22,10 @@ from dispatch.solver.problem import (
     Unassigned,
     Visit,
 )
-from dispatch.solver.ruin_recreate import ruin_recreate_improve
+from dispatch.solver.ruin_recreate import routes_construct, ruin_recreate_improve, search_compile
 from dispatch.solver.unassigned import unassigned_reason, vehicles_able_to_serve
+
+logger = logging.getLogger(__name__)
 
 FIRST_SOLUTION = routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
 METAHEURISTIC = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
@@ -37,8 +40,9 @@ FIRST_SEARCH_SHARE = 0.1
 POLISH_SHARE = 0.03
 ROUNDS_MIN_JOBS = 10
 ROUNDS_MIN_TIME_S = 1.0
-ROUND_MIN_TIME_S = 0.05
 ROUND_MIN_S = 0.1
+# Whether this process has compiled the search (see `_search_compiled`).
+_search_ready = False
 # A forked worker stops this much earlier than the parent so that collecting its plan
 # does not push the solve past its time limit.
 WORKER_MARGIN_S = 0.1
@@ -94,14 +98,40 @@ def plan_solve_problem(problem: Problem) -> Solution:
        reported unassigned with its reason and kept out of the model.
     2. Build the routing model and, when `initial_routes` is given, warm-start from it
        (locked stops first); otherwise start from a cheapest-insertion solution.
-    3. Improve with guided local search, then (given a second or more and ten to 200
+    3. When that first search leaves jobs out (OR-Tools' first solution may run out of
+       its share of the time limit, and then drops every job), build a constructive
+       plan by cheapest insertion and start from it if it serves more.
+    4. Improve with guided local search, then (given a second or more and ten to 200
        jobs) with compiled rounds of string ruin, cheapest re-insertion and annealing
        acceptance, which OR-Tools re-checks and polishes before the time limit. With
        `workers` > 1, that many searches (different starts and penalty strengths) run
        at once in forked processes and the cheapest plan is kept.
-    4. Read routes, times and breaks back; explain every dropped job.
+    5. Read routes, times and breaks back; explain every dropped job.
     """
     _validate(problem)
+    plannable, allowed, rejected = _plannable(problem)
+    if not problem.vehicles:
+        return Solution((), tuple(rejected), 0, 0, 0, SolveStatus.OPTIMAL_OR_FEASIBLE)
+    if plannable:
+        _search_compiled()
+
+    if problem.workers > 1 and len(plannable) > 1 and hasattr(os, "fork"):
+        return _solve_in_workers(problem, tuple(plannable), allowed, rejected)
+    return _solve_variant(problem, tuple(plannable), allowed, rejected, 0, problem.time_limit_s)
+
+
+def _search_compiled() -> None:
+    """Compile the rounds and the constructive insertion (or load them from Numba's cache)
+    once per process, before any time limit starts: a process's first solve would otherwise
+    spend its limit, and more, compiling. Celery workers do it when they start."""
+    global _search_ready
+    if not _search_ready:
+        search_compile()
+        _search_ready = True
+
+
+def _plannable(problem: Problem) -> tuple[list[Job], dict[str, list[int]], list[Unassigned]]:
+    """The jobs some vehicle could serve (with the vehicles that could), and why the others cannot."""
     locked_ids = {job_id for chain in problem.locked.values() for job_id in chain}
     allowed: dict[str, list[int]] = {}
     plannable: list[Job] = []
@@ -116,13 +146,7 @@ def plan_solve_problem(problem: Problem) -> Solution:
             plannable.append(job)
         else:
             rejected.append(unassigned_reason(problem, job))
-
-    if not problem.vehicles:
-        return Solution((), tuple(rejected), 0, 0, 0, SolveStatus.OPTIMAL_OR_FEASIBLE)
-
-    if problem.workers > 1 and len(plannable) > 1 and hasattr(os, "fork"):
-        return _solve_in_workers(problem, tuple(plannable), allowed, rejected)
-    return _solve_variant(problem, tuple(plannable), allowed, rejected, 0, problem.time_limit_s)
+    return plannable, allowed, rejected
 
 
 def _solve_variant(
@@ -145,16 +169,54 @@ def _solve_variant(
         assignment = planned.routing.SolveFromAssignmentWithParameters(initial, params)
     if assignment is None:
         assignment = planned.routing.SolveWithParameters(params)
-    if assignment is None and rounds and (left := deadline - time.monotonic()) > ROUND_MIN_TIME_S:
-        # The first solution took longer than the first search's share: use the rest.
-        rounds = False
-        assignment = planned.routing.SolveWithParameters(search_parameters(problem, variant, left))
+    served = _served_count(planned, assignment)
+    if served < len(plannable):
+        assignment = _constructive_if_better(planned, assignment, served, variant)
     if assignment is None:
         dropped = tuple(unassigned_reason(problem, job) for job in plannable)
         return Solution((), tuple(rejected) + dropped, 0, 0, 0, SolveStatus.NO_SOLUTION)
     if rounds:
         assignment = _ruin_and_recreate(planned, assignment, variant, time_limit_s, deadline)
     return _read_solution(planned, assignment, rejected)
+
+
+def _served_count(planned: PlannedModel, assignment) -> int:
+    """How many jobs an OR-Tools assignment serves (a dropped job is its own successor)."""
+    if assignment is None:
+        return 0
+    routing, manager = planned.routing, planned.manager
+    indices = (manager.NodeToIndex(node) for node in range(len(planned.jobs)))
+    return sum(1 for index in indices if assignment.Value(routing.NextVar(index)) != index)
+
+
+def _constructive_if_better(planned: PlannedModel, assignment, served: int, variant: int):
+    """The search's assignment, or a constructive plan when that one is cheaper.
+
+    OR-Tools' first-solution heuristic that runs out of time does not fail: it answers
+    with every job dropped, which the search's time share cannot then repair. A plan
+    built by cheapest insertion takes milliseconds whatever time is left, and dropping a
+    job costs more than any detour, so the cheaper of the two serves more jobs.
+    """
+    routes = routes_construct(planned, seed=variant)
+    routing, manager = planned.routing, planned.manager
+    start = routing.solver().Assignment()
+    constructed = None
+    if routing.RoutesToAssignment([[manager.NodeToIndex(node) for node in route] for route in routes], True, True, start):
+        # OR-Tools checks the plan as the first solution of a search of its own: the
+        # search that just ran may have used up the time limit it would otherwise inherit.
+        params = search_parameters(planned.problem, variant, ROUND_MIN_S)
+        params.solution_limit = 1
+        constructed = routing.SolveFromAssignmentWithParameters(start, params)
+    if constructed is None:
+        logger.warning("the constructive plan was refused by the routing model; keeping the search's plan")
+        return assignment
+    if assignment is not None and assignment.ObjectiveValue() <= constructed.ObjectiveValue():
+        return assignment
+    logger.warning(
+        "first search served %d of %d jobs; starting from a constructive plan serving %d",
+        served, len(planned.jobs), sum(len(route) for route in routes),
+    )
+    return routing.solver().Assignment(constructed)
 
 
 def _rounds_apply(problem: Problem, plannable: tuple[Job, ...], time_limit_s: float) -> bool:
@@ -176,7 +238,15 @@ def _ruin_and_recreate(planned: PlannedModel, best, variant: int, time_limit_s: 
     nodes = [[manager.IndexToNode(index) for index in route] for route in _routes_of(routing, best)]
     improved = ruin_recreate_improve(planned, nodes, deadline - polish_s, seed=variant)
     if improved == nodes:
-        return best
+        # No round improved the plan, or none could start (the rounds refuse a plan they
+        # judge infeasible, as with some soft windows): guided local search takes the rest.
+        left = deadline - time.monotonic()
+        if left < ROUND_MIN_S:
+            return best
+        more = routing.SolveFromAssignmentWithParameters(best, search_parameters(planned.problem, variant, left))
+        if more is None or more.ObjectiveValue() >= best.ObjectiveValue():
+            return best
+        return solver.Assignment(more)
     start = solver.Assignment()
     if not routing.RoutesToAssignment(
         [[manager.NodeToIndex(node) for node in route] for route in improved], True, True, start
@@ -268,10 +338,15 @@ def _validate(problem: Problem) -> None:
 
 
 def _initial_assignment(planned: PlannedModel):
-    """The warm start: each vehicle's locked chain, then its other jobs from `initial_routes`."""
-    problem = planned.problem
-    if not problem.initial_routes:
+    """The warm start from `initial_routes`, or None without them."""
+    if not planned.problem.initial_routes:
         return None
+    return _assignment_of_initial_routes(planned)
+
+
+def _assignment_of_initial_routes(planned: PlannedModel):
+    """Each vehicle's locked chain, then its other jobs from `initial_routes`."""
+    problem = planned.problem
     position_of = {job.id: position for position, job in enumerate(planned.jobs)}
     locked_ids = {job_id for chain in problem.locked.values() for job_id in chain}
     routes = []

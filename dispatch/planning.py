@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Prefetch
+from django.db.models import Min, Prefetch
 
 from dispatch import travel
 from dispatch.models import Depot, Job, Plan, Shift, Stop, Vehicle
@@ -69,6 +69,9 @@ class PlanningInput:
     history: dict[int, VehicleHistory] = field(default_factory=dict)  # by vehicle id
     arrived: dict[int, dt.datetime | None] = field(default_factory=dict)  # job id -> actual arrival, driver on site
     previous: Plan | None = None
+    # A re-plan of a day under way: vehicles start from where they are, windows are soft.
+    # False for a first plan and for a re-plan of a day no vehicle has started yet.
+    in_flight: bool = False
 
     def to_datetime(self, seconds: int) -> dt.datetime:
         return (self.epoch + dt.timedelta(seconds=int(seconds))).astimezone(dt.UTC)
@@ -103,6 +106,29 @@ def _shifts(depot: Depot, date: dt.date) -> list[Shift]:
     )
 
 
+def day_started(*, depot: Depot, date: dt.date, previous: Plan | None, now: dt.datetime) -> bool:
+    """Whether the day is under way at `now`: its first shift has begun, or a stop of its plan
+    or one of its jobs has moved on from pending (a driver out early)."""
+    first_shift = Shift.objects.filter(depot=depot, date=date).aggregate(first=Min("starts_at"))["first"]
+    if first_shift is not None and now >= first_shift:
+        return True
+    if previous is not None and Stop.objects.filter(route__plan=previous).exclude(status=Stop.Status.PENDING).exists():
+        return True
+    return Job.objects.filter(depot=depot, date=date, status=Job.Status.IN_PROGRESS).exists()
+
+
+def _warm_start(previous: Plan) -> dict[int, VehicleHistory]:
+    """The current plan of a day not started, as each vehicle's jobs in order: nothing done, all at the depot."""
+    history: dict[int, VehicleHistory] = {}
+    for route in previous.routes.prefetch_related("stops"):
+        stops = sorted(route.stops.all(), key=lambda s: s.sequence)
+        history[route.vehicle_id] = VehicleHistory(
+            route_starts_at=route.starts_at, finished=(), remaining=tuple(s.job_id for s in stops),
+            driven_m=0, in_progress=None, position=None,
+        )
+    return history
+
+
 def _history(previous: Plan, now: dt.datetime) -> dict[int, VehicleHistory]:
     """Read where each vehicle of the current plan stands at `now`."""
     routes = previous.routes.select_related("vehicle").prefetch_related(
@@ -126,7 +152,10 @@ def _history(previous: Plan, now: dt.datetime) -> dict[int, VehicleHistory]:
             in_progress = open_stops[0].job_id
         vehicle = route.vehicle
         position: tuple[float, float] | None
-        if vehicle.last_lat is not None and vehicle.last_lng is not None and vehicle.last_seen_at is not None:
+        if now < route.starts_at and not finished and in_progress is None:
+            # Not on the road yet: it leaves the depot when its route starts, wherever it last pinged.
+            position = None
+        elif vehicle.last_lat is not None and vehicle.last_lng is not None and vehicle.last_seen_at is not None:
             position = (vehicle.last_lat, vehicle.last_lng)
         elif open_stops and open_stops[0].status == Stop.Status.ARRIVED:
             position = (open_stops[0].job.lat, open_stops[0].job.lng)
@@ -176,20 +205,28 @@ def problem_build(
 ) -> PlanningInput:
     """Build the solver problem for a depot's day.
 
-    With `now` (a re-plan in flight), also:
+    With `now` (a re-plan), warm-start from the active plan's order with a change penalty.
+    When the day is under way at `now` (see `day_started`), also:
     1. read the active plan: finished stops become history and are left out;
     2. start each vehicle from where it is at `now` (its last ping, else where the plan puts it);
     3. lock the stop each vehicle is at or driving to as its first stop;
-    4. warm-start from the active plan's order with a change penalty;
-    5. soften windows, so a job that can no longer make its window is still served late and reported at risk.
+    4. soften windows, so a job that can no longer make its window is still served late and reported at risk.
+    A day not started yet is planned as a first plan is, from the depot at the shifts' starts with hard
+    windows: a clock reading before the day says nothing about where the vans will be.
     """
     epoch = plan_epoch(depot=depot, date=date)
     previous = plan_active(depot=depot, date=date)
-    history = _history(previous, now) if (previous is not None and now is not None) else {}
-    history = _with_driven_distance(depot, history)
+    in_flight = now is not None and day_started(depot=depot, date=date, previous=previous, now=now)
+    history: dict[int, VehicleHistory] = {}
+    if previous is not None and in_flight:
+        history = _with_driven_distance(depot, _history(previous, now))
+    elif previous is not None and now is not None:
+        history = _warm_start(previous)
+    if not in_flight:
+        now = None
     arrived = dict(
         Stop.objects.filter(route__plan=previous, status=Stop.Status.ARRIVED).values_list("job_id", "actual_arrival")
-    ) if history else {}
+    ) if in_flight else {}
     finished_job_ids = {f.job_id for h in history.values() for f in h.finished}
 
     jobs = [j for j in _plannable_jobs(depot, date) if j.pk not in finished_job_ids]
@@ -197,7 +234,7 @@ def problem_build(
     planning = PlanningInput(
         depot=depot, date=date, epoch=epoch, problem=None,
         jobs={str(j.pk): j for j in jobs}, shifts={str(s.vehicle_id): s for s in shifts},
-        history=history, arrived=arrived, previous=previous,
+        history=history, arrived=arrived, previous=previous, in_flight=in_flight,
     )
     if not jobs:
         return planning

@@ -14,7 +14,16 @@ from dispatch.models import Depot, Job, Plan, Route, Shift, Stop, Vehicle, Zone
 from dispatch.planning import FINISHED_STOP_STATUSES, PlanningInput, plan_active, problem_build
 from dispatch.replans import replan_request
 from dispatch.signals import plan_changed
-from dispatch.solver import RoutePlan, Solution, SolveStatus, Unassigned, Visit, plan_diff, plan_solve_problem
+from dispatch.solver import (
+    RoutePlan,
+    Solution,
+    SolveStatus,
+    Unassigned,
+    Visit,
+    plan_diff,
+    plan_retime,
+    plan_solve_problem,
+)
 from portal import clock
 
 logger = logging.getLogger(__name__)
@@ -109,8 +118,13 @@ def _plan_diff_json(previous: Plan | None, planning: PlanningInput, solution: So
     }
 
 
-def _plan_save(*, planning: PlanningInput, solution: Solution, trigger: str, solve_seconds: float) -> Plan:
+def _plan_save(
+    *, planning: PlanningInput, solution: Solution, trigger: str, solve_seconds: float, kept: dict | None = None
+) -> Plan:
     """Save a solved day as the new active plan, superseding the previous one, in one transaction.
+
+    `kept` says that the solution is the previous plan kept by a re-plan, and why: it is
+    recorded in the diff, and the trigger names the version kept, which the console shows.
 
     1. Lock the depot row: two workers saving the same depot's day queue up here
        (the version unique constraint is the last guard).
@@ -131,6 +145,9 @@ def _plan_save(*, planning: PlanningInput, solution: Solution, trigger: str, sol
         previous = Plan.objects.filter(depot=depot, date=date, status=Plan.Status.ACTIVE).first()
         last_version = Plan.objects.filter(depot=depot, date=date).aggregate(v=Max("version"))["v"] or 0
         diff = _plan_diff_json(previous, planning, solution, visits)
+        if kept is not None:
+            diff["kept_previous"] = kept
+            trigger = f"{trigger}, v{kept['version']} kept"
         if previous is not None:
             Plan.objects.filter(pk=previous.pk).update(status=Plan.Status.SUPERSEDED)
         plan = Plan.objects.create(
@@ -206,15 +223,24 @@ def _plan_save(*, planning: PlanningInput, solution: Solution, trigger: str, sol
     return plan
 
 
-def _solve_and_save(planning: PlanningInput, trigger: str) -> Plan:
-    started = time.perf_counter()
+def _solve(planning: PlanningInput) -> Solution:
     if planning.problem is not None:
         solution = plan_solve_problem(planning.problem)
     else:
         solution = Solution((), (), 0, 0, 0, SolveStatus.OPTIMAL_OR_FEASIBLE)
-    if planning.unplannable:
-        extra = tuple(Unassigned(str(u["job"]), u["reason"], u["message"]) for u in planning.unplannable)
-        solution = replace(solution, unassigned=solution.unassigned + extra)
+    return _with_unplannable(planning, solution)
+
+
+def _with_unplannable(planning: PlanningInput, solution: Solution) -> Solution:
+    if not planning.unplannable:
+        return solution
+    extra = tuple(Unassigned(str(u["job"]), u["reason"], u["message"]) for u in planning.unplannable)
+    return replace(solution, unassigned=solution.unassigned + extra)
+
+
+def _solve_and_save(planning: PlanningInput, trigger: str) -> Plan:
+    started = time.perf_counter()
+    solution = _solve(planning)
     return _plan_save(planning=planning, solution=solution, trigger=trigger, solve_seconds=time.perf_counter() - started)
 
 
@@ -225,10 +251,46 @@ def plan_day(*, depot: Depot, date: dt.date, trigger: str = "initial", time_limi
 
 
 def plan_replan(*, depot: Depot, date: dt.date, trigger: str, now: dt.datetime | None = None) -> Plan:
-    """Re-plan a depot's day in flight from where every vehicle is at `now`; done stops never move."""
+    """Re-plan a depot's day and save the result as the next version.
+
+    In flight, from where every vehicle is at `now`; done stops never move. A day not
+    started yet is planned from the depot at the shifts' starts, warm-started from the
+    active plan, and the active plan is kept (re-timed, recorded as kept) when the new
+    solution is worse by unassigned jobs, then total lateness.
+    """
     now = now or clock.now()
     planning = problem_build(depot=depot, date=date, now=now)
-    return _solve_and_save(planning, trigger)
+    started = time.perf_counter()
+    solution = _solve(planning)
+    kept = None
+    if not planning.in_flight and planning.previous is not None and planning.problem is not None:
+        standing = plan_retime(planning.problem)
+        if standing is not None:
+            standing = _with_unplannable(planning, standing)
+            new, old = _shortfall(planning, solution), _shortfall(planning, standing)
+            if old < new:
+                kept = {
+                    "version": planning.previous.version,
+                    "new_unassigned": new[0], "new_lateness_s": new[1],
+                    "kept_unassigned": old[0], "kept_lateness_s": old[1],
+                }
+                logger.warning(
+                    "re-plan of %s on %s kept v%s: the new solution left %d unassigned, %d s late; the kept one %d, %d s",
+                    depot, date, planning.previous.version, new[0], new[1], old[0], old[1],
+                )
+                solution = standing
+    return _plan_save(
+        planning=planning, solution=solution, trigger=trigger, solve_seconds=time.perf_counter() - started, kept=kept
+    )
+
+
+def _shortfall(planning: PlanningInput, solution: Solution) -> tuple[int, int]:
+    """(jobs unassigned, seconds late summed over the stops): what a re-plan must not make worse, in that order."""
+    window_end = {job_id: planning.to_seconds(job.window_end) for job_id, job in planning.jobs.items()}
+    late = sum(
+        max(visit.start_service - window_end[visit.job_id], 0) for route in solution.routes for visit in route.visits
+    )
+    return len(solution.unassigned), late
 
 
 # --- Disruptions -----------------------------------------------------------

@@ -15,7 +15,7 @@ from dispatch.solver.problem import (
     Vehicle,
     Visit,
 )
-from dispatch.solver.solve import plan_solve_problem
+from dispatch.solver.solve import plan_retime, plan_solve_problem
 
 __all__ = [
     "Break",
@@ -33,6 +33,7 @@ __all__ = [
     "Violation",
     "Visit",
     "plan_diff",
+    "plan_retime",
     "plan_solve_problem",
     "solution_check",
 ]

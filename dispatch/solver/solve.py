@@ -130,6 +130,25 @@ def _search_compiled() -> None:
         _search_ready = True
 
 
+def plan_retime(problem: Problem) -> Solution | None:
+    """The problem's `initial_routes` as they stand: each vehicle keeps its jobs in their
+    order (locked stops first), with times replayed on the problem's matrices and rules.
+
+    Jobs the routes leave out are reported unassigned with their reason. None when the
+    routes no longer fit (a window moved, a shift shrank, a van cannot carry a job).
+    """
+    _validate(problem)
+    plannable, allowed, rejected = _plannable(problem)
+    if not problem.vehicles:
+        return Solution((), tuple(rejected), 0, 0, 0, SolveStatus.OPTIMAL_OR_FEASIBLE)
+    planned = model_build(problem, tuple(plannable), allowed)
+    planned.routing.CloseModelWithParameters(search_parameters(problem, 0, ROUND_MIN_S))
+    assignment = _assignment_of_initial_routes(planned)
+    if assignment is None:
+        return None
+    return _read_solution(planned, assignment, rejected)
+
+
 def _plannable(problem: Problem) -> tuple[list[Job], dict[str, list[int]], list[Unassigned]]:
     """The jobs some vehicle could serve (with the vehicles that could), and why the others cannot."""
     locked_ids = {job_id for chain in problem.locked.values() for job_id in chain}

@@ -12,7 +12,8 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels import DEFAULT_CHANNEL_LAYER
+from channels.layers import channel_layers, get_channel_layer
 from django.conf import settings
 from django.db import connection
 
@@ -42,17 +43,23 @@ def _database() -> Check:
 
 
 def _channel_layer() -> Check:
-    layer = get_channel_layer()
-    if layer is None:
+    if get_channel_layer() is None:
         return Check("channel_layer", False, "no channel layer configured")
+    # A layer of its own: the process's shared one is already receiving in the server's event loop
+    # for every open socket, and channels-redis refuses a second loop receiving on it.
+    layer = channel_layers.make_backend(DEFAULT_CHANNEL_LAYER)
 
     async def round_trip() -> None:
-        channel = await layer.new_channel("healthz.")
-        token = uuid.uuid4().hex
-        await layer.send(channel, {"type": "healthz.ping", "token": token})
-        message = await layer.receive(channel)
-        if message.get("token") != token:
-            raise RuntimeError("channel layer returned a different message")
+        try:
+            channel = await layer.new_channel("healthz.")
+            token = uuid.uuid4().hex
+            await layer.send(channel, {"type": "healthz.ping", "token": token})
+            message = await layer.receive(channel)
+            if message.get("token") != token:
+                raise RuntimeError("channel layer returned a different message")
+        finally:
+            if hasattr(layer, "close_pools"):
+                await layer.close_pools()
 
     try:
         async_to_sync(round_trip)()

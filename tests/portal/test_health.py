@@ -1,6 +1,13 @@
+import asyncio
+import os
 import socket
 
+import pytest
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
 from django.test import override_settings
+
+from portal.health import health_checks
 
 REDIS_NOWHERE = "redis://127.0.0.1:1/0"  # nothing listens on port 1
 
@@ -70,3 +77,17 @@ def test_health_reports_a_redis_that_accepts_but_never_answers_as_down_without_w
     assert response.status_code == 503
     assert response.json()["failing"] == ["channel_layer"]
     assert "no answer within" in response.json()["checks"]["channel_layer"]["detail"]
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="channels-redis' one-loop rule needs Redis (REDIS_URL)")
+@pytest.mark.django_db(transaction=True)
+async def test_health_says_the_channel_layer_is_up_while_a_tracking_socket_waits_on_it():
+    layer = get_channel_layer()
+    listening = asyncio.ensure_future(layer.receive(await layer.new_channel("socket.")))  # an open socket's wait
+    await asyncio.sleep(0.2)
+    try:
+        checks = {check.name: check for check in await sync_to_async(health_checks)()}
+    finally:
+        listening.cancel()
+
+    assert checks["channel_layer"].ok, checks["channel_layer"].detail

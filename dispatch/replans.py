@@ -26,11 +26,10 @@ from dispatch.models import Plan, ReplanRequest
 
 logger = logging.getLogger(__name__)
 
-# A pending request whose task was handed over this long ago and never claimed it (lost with
-# the broker's data, or a queue far behind) is handed over again.
-REENQUEUE_AFTER = dt.timedelta(minutes=5)
-# A claim this old without a result belongs to a task that died: the request is asked for again.
-ABANDONED_CLAIM_AFTER = dt.timedelta(seconds=2 * 300)
+
+def _abandoned_claim_after() -> dt.timedelta:
+    """A claim this old without a result belongs to a task that died (the time limit kills slower ones)."""
+    return dt.timedelta(seconds=2 * settings.CELERY_TASK_TIME_LIMIT)
 
 
 def replan_request(*, depot_id: int, date: dt.date, trigger: str, debounce: bool = True) -> ReplanRequest:
@@ -127,12 +126,13 @@ def replans_sweep(*, now: dt.datetime | None = None) -> int:
     """
     now = now or timezone.now()
     abandoned = list(ReplanRequest.objects.filter(
-        done_at__isnull=True, claimed_at__lt=now - ABANDONED_CLAIM_AFTER))
+        done_at__isnull=True, claimed_at__lt=now - _abandoned_claim_after()))
     for request in abandoned:
         replan_finish(request=request, plan=None, outcome="abandoned by its worker; asked again")
         replan_request(depot_id=request.depot_id, date=request.date, trigger=request.triggers[0], debounce=False)
     due = ReplanRequest.objects.filter(claimed_at__isnull=True, due_at__lte=now).filter(
-        Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - REENQUEUE_AFTER))
+        Q(enqueued_at__isnull=True)
+        | Q(enqueued_at__lt=now - dt.timedelta(seconds=settings.REPLAN_REENQUEUE_SECONDS)))
     handed = 0
     for request_id in due.values_list("pk", flat=True):
         if replan_hand_over(request_id=request_id):

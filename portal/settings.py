@@ -159,7 +159,7 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_TIME_LIMIT = 300
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT_SECONDS", 300, minimum=10)
 # Must exceed the longest task and countdown, or Redis hands a running task to a second worker.
 CELERY_VISIBILITY_TIMEOUT_SECONDS = env_int("CELERY_VISIBILITY_TIMEOUT_SECONDS", 3600, minimum=30)
 if CELERY_VISIBILITY_TIMEOUT_SECONDS <= CELERY_TASK_TIME_LIMIT and not CELERY_TASK_ALWAYS_EAGER:
@@ -256,6 +256,9 @@ IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 48, minimum=24)
 RESCHEDULE_CLOSES_MINUTES = env_int("RESCHEDULE_CLOSES_MINUTES", 120, minimum=0)
 PLANNER_TIME_LIMIT_SECONDS = env_float("PLANNER_TIME_LIMIT_SECONDS", 5.0, minimum=0.1)
 REPLAN_DEBOUNCE_SECONDS = env_int("REPLAN_DEBOUNCE_SECONDS", 20, minimum=0)
+# A re-plan handed to the broker this long ago and still not started (its message lost with a Redis
+# restart, or a queue far behind) is handed over again by the sweep.
+REPLAN_REENQUEUE_SECONDS = env_int("REPLAN_REENQUEUE_SECONDS", 300, minimum=10)
 GEOFENCE_RADIUS_M = env_int("GEOFENCE_RADIUS_M", 75, minimum=10)
 TRACKING_TOKEN_DAYS = env_int("TRACKING_TOKEN_DAYS", 30, minimum=1)
 

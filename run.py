@@ -3,9 +3,12 @@
 
     python3 run.py demo   # install, migrate, seed the demo city, serve it with a simulated fleet
     python3 run.py test   # install, then run the whole test suite
+    python3 run.py lock   # after changing pyproject.toml's dependencies: resolve requirements.lock again
 
-Both create .venv/ in this folder and (re)install the project there when
-pyproject.toml changed since the last install.
+demo and test create .venv/ in this folder and install there exactly the versions in
+requirements.lock (hash-checked), again whenever the lock changes. They refuse a lock
+that no longer satisfies pyproject.toml, so a dependency cannot be added or moved
+without locking it.
 """
 
 import hashlib
@@ -19,11 +22,34 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / "python"
+LOCK = ROOT / "requirements.lock"
+LOCK_COMMAND = ["pip-compile", "--quiet", "--extra", "dev", "--generate-hashes", "--allow-unsafe", "--strip-extras",
+                "--no-emit-index-url", "--no-emit-find-links", "-o", "requirements.lock", "pyproject.toml"]
 
 
 def _run(*args: str | Path, **kwargs) -> None:
     print("+", " ".join(str(a) for a in args), flush=True)
     subprocess.run([str(a) for a in args], cwd=ROOT, check=True, **kwargs)
+
+
+def lock_stale_requirements() -> list[str]:
+    """pyproject.toml's requirements (with the dev extra) that requirements.lock does not pin, or pins outside
+    their range. Read with the venv's `packaging`, which the locked install brings."""
+    check = r"""
+import re, sys, tomllib
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+project = tomllib.load(open("pyproject.toml", "rb"))["project"]
+wanted = project["dependencies"] + project.get("optional-dependencies", {}).get("dev", [])
+pins = {canonicalize_name(m[0]): m[1] for m in re.findall(r"^([A-Za-z0-9_.-]+)==([^ \\]+)", open("requirements.lock").read(), re.M)}
+for line in wanted:
+    req = Requirement(line)
+    pinned = pins.get(canonicalize_name(req.name))
+    if pinned is None or not req.specifier.contains(pinned, prereleases=True):
+        print(f"{line} (locked: {pinned or 'missing'})")
+"""
+    result = subprocess.run([str(PYTHON), "-c", check], cwd=ROOT, capture_output=True, text=True, check=True)
+    return result.stdout.splitlines()
 
 
 def ensure_installed() -> None:
@@ -33,12 +59,16 @@ def ensure_installed() -> None:
         print(f"Creating a virtual environment in {VENV.name}/", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
     stamp = VENV / ".installed"
-    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
-    if stamp.exists() and stamp.read_text().strip() == wanted:
-        return
-    _run(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
-    _run(PYTHON, "-m", "pip", "install", "--quiet", "-e", ".[dev]")
-    stamp.write_text(wanted)
+    wanted = hashlib.sha256(LOCK.read_bytes() + (ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if not (stamp.exists() and stamp.read_text().strip() == wanted):
+        # Exactly the locked versions, each checked against its hash; the project itself adds nothing.
+        _run(PYTHON, "-m", "pip", "install", "--quiet", "--require-hashes", "-r", LOCK)
+        _run(PYTHON, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "-e", ".")
+        stamp.write_text(wanted)
+    stale = lock_stale_requirements()
+    if stale:
+        sys.exit("requirements.lock does not satisfy pyproject.toml; run `python3 run.py lock` and commit it:\n  "
+                 + "\n  ".join(stale))
 
 
 def demo(extra: list[str]) -> None:
@@ -55,8 +85,21 @@ def test(extra: list[str]) -> None:
     sys.exit(result.returncode)
 
 
+def lock(extra: list[str]) -> None:
+    """Resolve pyproject.toml again into requirements.lock (keeping current pins where they still fit).
+
+    pip-tools lives in a virtual environment of its own, so it never changes the project's locked one.
+    """
+    tools = ROOT / ".venv-lock"
+    tools_bin = tools / BIN.name
+    if not (tools_bin / "pip-compile").exists():
+        venv.EnvBuilder(with_pip=True).create(tools)
+        _run(tools_bin / "python", "-m", "pip", "install", "--quiet", "pip-tools")
+    _run(tools_bin / LOCK_COMMAND[0], *LOCK_COMMAND[1:], *extra)
+
+
 def main() -> None:
-    commands = {"demo": demo, "test": test}
+    commands = {"demo": demo, "test": test, "lock": lock}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         sys.exit(__doc__)
     try:

@@ -25,7 +25,14 @@ from portal import clock
 from scheduling import signals
 from scheduling.errors import SchedulingError, SchedulingErrorCode
 from scheduling.models import BlackoutDate, Delivery, Hold, IdempotencyKey, Window, WindowTemplate
-from scheduling.windows import SIZE_PROFILES, Reason, window_alternatives, window_live_holds, window_offer
+from scheduling.windows import (
+    SIZE_PROFILES,
+    Reason,
+    safe_drop_offered,
+    window_alternatives,
+    window_live_holds,
+    window_offer,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -251,7 +258,7 @@ def delivery_book(
     if window is None or window.merchant_id != merchant.pk:
         raise SchedulingError(SchedulingErrorCode.WINDOW_NOT_FOUND, "Unknown window.",
                               fields={"window_id": ["Unknown window."]})
-    if not window.template.safe_drop_allowed or not merchant.safe_drop_allowed:
+    if not safe_drop_offered(merchant=merchant, window=window):
         safe_drop = False
     live_hold = hold is not None and hold.status == Hold.Status.ACTIVE and hold.expires_at > now
     if not live_hold:
@@ -343,6 +350,7 @@ def delivery_create_for_seed(
     Raises 409 window_full when the window's cap is reached, like a real booking.
     """
     now = clock.now()
+    safe_drop = safe_drop and safe_drop_offered(merchant=merchant, window=window)
     with transaction.atomic():
         locked = _lock_windows([window.pk])[window.pk]
         _take_place(window=locked, now=now)
@@ -471,8 +479,12 @@ def delivery_cancel(*, delivery: Delivery, now: dt.datetime | None = None) -> De
 
 def delivery_update_instructions(*, delivery: Delivery, access_notes: str, safe_drop: bool,
                                  leave_with_neighbour: bool) -> Delivery:
-    """Change access notes and drop preferences; safe-drop only where the merchant and the window allow it."""
-    if safe_drop and not (delivery.merchant.safe_drop_allowed and delivery.window.template.safe_drop_allowed):
+    """Change access notes and drop preferences; safe-drop only where the merchant and the window allow it.
+
+    Only turning safe drop *on* is refused there: a choice made before the window stopped offering it
+    stays until someone turns it off, and never blocks an edit of the notes.
+    """
+    if safe_drop and not delivery.safe_drop and not safe_drop_offered(merchant=delivery.merchant, window=delivery.window):
         raise SchedulingError(SchedulingErrorCode.INVALID_REQUEST, "Safe drop is not offered for this delivery.",
                               fields={"safe_drop": ["Safe drop is not offered for this delivery."]})
     changed = (access_notes, safe_drop, leave_with_neighbour) != (

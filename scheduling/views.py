@@ -22,7 +22,7 @@ from portal.errors import DomainError, flatten_field_errors
 from scheduling import services
 from scheduling.api import delivery_create_idempotent
 from scheduling.models import Delivery, Window
-from scheduling.windows import merchant_local_today, merchant_sample_address, window_offers
+from scheduling.windows import merchant_local_today, merchant_sample_address, safe_drop_offered, window_offers
 
 LANGS = {code for code, _name in settings.LANGUAGES}
 
@@ -60,7 +60,7 @@ def reschedule(request, token: str):
         now = clock.now()
         closes_at = services.reschedule_closes_at(delivery=delivery)
         closed = not services.reschedule_open(delivery=delivery, now=now)
-        safe_drop_offered = merchant.safe_drop_allowed and delivery.window.template.safe_drop_allowed
+        offered = safe_drop_offered(merchant=merchant, window=delivery.window)
         error = None
         if request.method == "POST" and not closed:
             try:
@@ -74,7 +74,7 @@ def reschedule(request, token: str):
                                                  closes_before_minutes=settings.RESCHEDULE_CLOSES_MINUTES)
                 services.delivery_update_instructions(
                     delivery=delivery, access_notes=request.POST.get("access_notes", "")[:500],
-                    safe_drop=safe_drop_offered and request.POST.get("safe_drop") == "on",
+                    safe_drop=offered and request.POST.get("safe_drop") == "on",
                     leave_with_neighbour=request.POST.get("leave_with_neighbour") == "on",
                 )
                 return redirect(f"{reverse('scheduling:reschedule', args=[token])}?done=1&lang={translation.get_language()}")
@@ -93,7 +93,7 @@ def reschedule(request, token: str):
         return render(request, "scheduling/reschedule.html", {
             "delivery": delivery, "merchant": merchant, "tz": merchant.time_zone, "offers": offers,
             "days": _group_by_day(offers, merchant), "closed": closed, "closes_at": closes_at,
-            "safe_drop_offered": safe_drop_offered, "error": error, "done": request.GET.get("done") == "1",
+            "safe_drop_offered": offered, "error": error, "done": request.GET.get("done") == "1",
             "lang": translation.get_language(),
         })
 

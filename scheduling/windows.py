@@ -182,3 +182,8 @@ def merchant_sample_address(*, merchant: Merchant) -> dict | None:
     lat, lng = zone_centre(zone)
     return {"line1": "1 Place du Marché", "city": zone.name, "postcode": (zone.postcodes or [""])[0],
             "lat": round(lat, 5), "lng": round(lng, 5)}
+
+
+def safe_drop_offered(*, merchant: Merchant, window: Window) -> bool:
+    """Whether a parcel may be left without a signature in this window: the merchant and the window both allow it."""
+    return bool(merchant.safe_drop_allowed and window.template.safe_drop_allowed)

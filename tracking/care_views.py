@@ -18,6 +18,7 @@ from portal import clock
 from portal.errors import DomainError
 from scheduling import services as scheduling_services
 from scheduling.models import Delivery
+from scheduling.windows import safe_drop_offered
 from tracking import care, care_selectors
 from tracking.care_forms import ExceptionOpenForm, InstructionsForm, RescheduleForm, ResolveForm, SearchForm
 from tracking.models import JourneyException
@@ -73,7 +74,7 @@ def care_journey(request, delivery_id):
             "access_notes": delivery.access_notes, "safe_drop": delivery.safe_drop,
             "leave_with_neighbour": delivery.leave_with_neighbour,
         }),
-        "safe_drop_offered": delivery.merchant.safe_drop_allowed and delivery.window.template.safe_drop_allowed,
+        "safe_drop_offered": safe_drop_offered(merchant=delivery.merchant, window=delivery.window),
         "exception_form": ExceptionOpenForm(),
         "resolve_form": ResolveForm(),
         "next": request.get_full_path(),

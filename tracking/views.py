@@ -14,6 +14,7 @@ from portal import clock
 from portal.errors import DomainError
 from scheduling.models import Delivery
 from scheduling.services import reschedule_open
+from scheduling.windows import safe_drop_offered
 from tracking import selectors, services
 
 
@@ -59,7 +60,7 @@ def tracking_page(request: HttpRequest, token: str) -> HttpResponse:
         context = {
             "delivery": delivery, "status": status, "token": token, "language": language,
             "languages": [(code, name) for code, name in settings.LANGUAGES],
-            "safe_drop_offered": delivery.merchant.safe_drop_allowed,
+            "safe_drop_offered": safe_drop_offered(merchant=delivery.merchant, window=delivery.window),
             "saved": request.GET.get("saved", ""), "error": request.GET.get("error", ""),
             "map_tile_url": settings.MAP_TILE_URL, "map_attribution": settings.MAP_TILE_ATTRIBUTION,
             "status_url": reverse("tracking:status", args=[token]),

@@ -79,3 +79,16 @@ def test_the_demo_drivers_and_carriers_can_post_with_their_demo_credentials(clie
     assert response.json()["accepted"] == 1
     assert Carrier.objects.count() == 2
     assert CarrierCodeMapping.objects.filter(carrier__code="parcelnet", external_code="40-NH").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_seed_whose_planner_gets_no_time_to_search_still_plans_every_day():
+    # Its first search timed out on a busy machine and saved days with vans and shifts but no stops.
+    call_command("seed_demo", stdout=StringIO(), days=2, scale=0.15, plan_seconds=0.001)
+
+    plans = Plan.objects.filter(status=Plan.Status.ACTIVE)
+    assert plans.count() == 2 * Depot.objects.count()
+    for plan in plans:
+        jobs = plan.depot.jobs.filter(date=plan.date).count()
+        assert Stop.objects.filter(route__plan=plan).count() == jobs > 0, f"{plan} left jobs unplanned"
+        assert plan.unassigned == []

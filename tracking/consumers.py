@@ -1,11 +1,15 @@
 """The tracking page's websocket: join the delivery's group, relay what is published to it."""
 
+import logging
+
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from portal import clock
 from tracking.selectors import delivery_for_token
 from tracking.services.publish import CHANNEL_LAYER_OUTAGE, delivery_group
+
+logger = logging.getLogger(__name__)
 
 TRY_AGAIN_LATER = 1013
 
@@ -18,20 +22,34 @@ def _delivery_id_for(token: str):
 
 class TrackingConsumer(AsyncJsonWebsocketConsumer):
     group_name: str | None = None
+    accepted = False
+
+    async def __call__(self, scope, receive, send):
+        """Relay until the socket closes; if the channel layer fails (Redis down), close with 1013.
+
+        The consumer listens on the layer beside the socket from the start, so a layer outage
+        surfaces here, not in a handler: without this the server closed the socket with 1011
+        (or refused the handshake with a 500). 1013 says "try again later"; the page polls the
+        status meanwhile and reconnects with backoff.
+        """
+        try:
+            await super().__call__(scope, receive, send)
+        except CHANNEL_LAYER_OUTAGE as error:
+            logger.warning("tracking socket closed, channel layer unreachable: %s", error)
+            if not self.accepted:
+                await send({"type": "websocket.accept"})
+            await send({"type": "websocket.close", "code": TRY_AGAIN_LATER})
+
+    async def accept(self, subprotocol=None, headers=None):
+        await super().accept(subprotocol, headers)
+        self.accepted = True
 
     async def connect(self):
         delivery_id = await _delivery_id_for(self.scope["url_route"]["kwargs"]["token"])
         if delivery_id is None:
             await self.close(code=4404)
             return
-        try:
-            await self.channel_layer.group_add(delivery_group(delivery_id), self.channel_name)
-        except CHANNEL_LAYER_OUTAGE:
-            # Redis is down: say "try again later" (1013) rather than fail the handshake with a 500;
-            # the page polls the status meanwhile and reconnects with backoff.
-            await self.accept()
-            await self.close(code=TRY_AGAIN_LATER)
-            return
+        await self.channel_layer.group_add(delivery_group(delivery_id), self.channel_name)
         self.group_name = delivery_group(delivery_id)
         await self.accept()
 

@@ -108,9 +108,11 @@ def replan_claim(*, depot_id: int, date: dt.date, task_id: str) -> ReplanRequest
             return pending
     if task_id:
         own = ReplanRequest.objects.filter(depot_id=depot_id, date=date, task_id=task_id, done_at__isnull=True).first()
-        if own is not None:
+        # Renewing the claim's time keeps the sweep from taking this run for an abandoned one.
+        if own is not None and ReplanRequest.objects.filter(pk=own.pk, done_at__isnull=True).update(claimed_at=now):
             logger.warning("re-plan of depot %s on %s delivered again after its worker stopped; running it",
                            depot_id, date)
+            own.claimed_at = now
             return own
     return None
 

@@ -11,7 +11,9 @@ from tracking.services.publish import CHANNEL_LAYER_OUTAGE, delivery_group
 
 logger = logging.getLogger(__name__)
 
-TRY_AGAIN_LATER = 1013
+# "Try again later": 1013 in the protocol, but servers may only send 1000 or 3000-4999 (daphne's
+# websocket library refuses the rest), so the application's range carries it; the page reconnects.
+TRY_AGAIN_LATER = 4013
 
 
 @database_sync_to_async
@@ -25,11 +27,11 @@ class TrackingConsumer(AsyncJsonWebsocketConsumer):
     accepted = False
 
     async def __call__(self, scope, receive, send):
-        """Relay until the socket closes; if the channel layer fails (Redis down), close with 1013.
+        """Relay until the socket closes; if the channel layer fails (Redis down), close with TRY_AGAIN_LATER.
 
         The consumer listens on the layer beside the socket from the start, so a layer outage
         surfaces here, not in a handler: without this the server closed the socket with 1011
-        (or refused the handshake with a 500). 1013 says "try again later"; the page polls the
+        (or refused the handshake with a 500). 4013 says "try again later"; the page polls the
         status meanwhile and reconnects with backoff.
         """
         try:

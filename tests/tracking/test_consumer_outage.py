@@ -50,7 +50,7 @@ async def test_a_socket_opened_while_redis_is_down_is_told_to_try_again_later(re
     closed = await communicator.receive_output(timeout=5)
 
     assert connected
-    assert closed == {"type": "websocket.close", "code": 1013}
+    assert closed == {"type": "websocket.close", "code": 4013}
     await communicator.wait(timeout=5)
 
 

@@ -123,12 +123,10 @@ def _event_client_id(client_id: str) -> str:
 
 
 def _announce(event: Event) -> None:
-    from tracking import selectors
     from tracking.services.publish import milestone_publish
 
     milestone_recorded.send(sender=Event, event=event)
-    delivery = Delivery.objects.select_related("merchant", "window").get(pk=event.delivery_id)
-    milestone_publish(delivery_id=delivery.pk, payload=selectors.public_status(delivery=delivery, now=event.recorded_at))
+    milestone_publish(delivery_id=event.delivery_id)
 
 
 # How far along one delivery attempt a milestone is. Within an attempt the furthest milestone wins, so a

@@ -44,12 +44,11 @@ def eta_publish(*, delivery_id: uuid.UUID | str, payload: dict) -> None:
     _group_send(delivery_id, {"type": "eta.update", "payload": payload})
 
 
-def milestone_publish(*, delivery_id: uuid.UUID | str, payload: dict | None = None) -> None:
+def milestone_publish(*, delivery_id: uuid.UUID | str) -> None:
     """Send the delivery's new public status (`selectors.public_status`) after a milestone.
 
     The status is rendered here, in the customer's language: a milestone is recorded in whatever language
     its thread speaks (a driver's request, a worker), and the page must not switch to it mid-session.
-    A `payload` the caller rendered is not sent.
     """
     delivery = Delivery.objects.select_related("merchant", "window", "job").filter(pk=delivery_id).first()
     if delivery is None:

@@ -256,7 +256,10 @@ def demo_seed(*, today: dt.date, days: int = 7, scale: float = 1.0, plan: bool =
         booked = seed_deliveries(merchants, today, days, scale)
     log(f"{booked} new deliveries booked ({Delivery.objects.count()} in all).")
     if plan:
-        for depot, day in plans_missing(today, days):
-            result = plan_day(depot=depot, date=day, trigger="seed", time_limit_s=plan_seconds)
-            log(f"  planned {depot.code} {day}: {result.routes.count()} routes, {len(result.unassigned)} unassigned")
+        # Planned that same evening too: the plans' ETAs are then planned ones (vans leaving at their shifts'
+        # start), not guesses stamped on whatever wall-clock hour the seed happens to run.
+        with clock.frozen_at(city.local_dt(today - dt.timedelta(days=1), dt.time(19, 45))):
+            for depot, day in plans_missing(today, days):
+                result = plan_day(depot=depot, date=day, trigger="seed", time_limit_s=plan_seconds)
+                log(f"  planned {depot.code} {day}: {result.routes.count()} routes, {len(result.unassigned)} unassigned")
     return report_for(merchants, today)

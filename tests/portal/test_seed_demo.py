@@ -92,3 +92,29 @@ def test_a_seed_whose_planner_gets_no_time_to_search_still_plans_every_day():
         jobs = plan.depot.jobs.filter(date=plan.date).count()
         assert Stop.objects.filter(route__plan=plan).count() == jobs > 0, f"{plan} left jobs unplanned"
         assert plan.unassigned == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_seeded_etas_are_planned_ones_even_when_the_seed_runs_late_at_night():
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from portal import clock
+    from portal.demo_city import PARIS
+    from tracking.models import EtaSnapshot
+
+    tonight = dt.datetime.combine(timezone.localdate(timezone=PARIS), dt.time(23, 30), tzinfo=PARIS)
+    clock.follow(lambda: tonight)
+    try:
+        call_command("seed_demo", stdout=StringIO(), **SMALL)
+    finally:
+        clock.follow(None)
+
+    far = [
+        (s.eta, s.delivery.window.starts_at, s.delivery.window.ends_at)
+        for s in EtaSnapshot.objects.select_related("delivery__window")
+        if not s.delivery.window.starts_at - dt.timedelta(hours=3) <= s.eta <= s.delivery.window.ends_at + dt.timedelta(hours=3)
+    ]
+    assert EtaSnapshot.objects.exists()
+    assert far == [], f"{len(far)} seeded ETAs hours away from their window (stamped on the seed's wall clock)"

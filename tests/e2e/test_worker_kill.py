@@ -1,0 +1,45 @@
+"""A worker killed in the middle of a re-plan: the re-plan runs again once a worker is back, and only once."""
+
+import time
+
+import aiohttp
+
+from tests.e2e.shoppers import available_windows, book, booking_body, merchant, tomorrow
+
+
+async def test_a_replan_whose_worker_is_killed_mid_task_runs_again_after_restart_once(healthy_stack):
+    stack = healthy_stack
+    shop = merchant(stack)
+    async with aiohttp.ClientSession() as session:
+        window = (await available_windows(session, stack, shop, tomorrow()))[0]
+        last_request = stack.sql("SELECT coalesce(max(id), 0) FROM dispatch_replanrequest")[0][0]
+        status, body = await book(session, stack.base_url(0), shop, booking_body(shop, window["id"]))
+    assert status == 201, body
+
+    deadline = time.monotonic() + 60
+    claimed = []
+    while not claimed and time.monotonic() < deadline:
+        claimed = stack.sql("SELECT id, depot_id, date FROM dispatch_replanrequest WHERE id > %s AND claimed_at "
+                            "IS NOT NULL AND done_at IS NULL", last_request)
+        time.sleep(0.1)
+    assert claimed, "the booking's re-plan never started"
+    request_id, depot_id, day = claimed[0]
+    versions_before = stack.sql("SELECT max(version) FROM dispatch_plan WHERE depot_id = %s AND date = %s",
+                                depot_id, day)[0][0]
+
+    stack.processes["worker"].kill()  # mid-solve: the planner's time limit is seconds long
+    assert stack.sql("SELECT done_at FROM dispatch_replanrequest WHERE id = %s", request_id)[0][0] is None
+    stack.worker_start()
+    stack.wait_worker_ready()
+
+    deadline = time.monotonic() + 120
+    done = None
+    while done is None and time.monotonic() < deadline:
+        done = stack.sql("SELECT done_at FROM dispatch_replanrequest WHERE id = %s", request_id)[0][0]
+        time.sleep(1)
+    assert done is not None, "the killed re-plan never ran again:\n" + stack.tail("worker")
+    time.sleep(5)  # a duplicate would show up now
+    versions = stack.sql("SELECT version, trigger FROM dispatch_plan WHERE depot_id = %s AND date = %s AND version > %s",
+                         depot_id, day, versions_before)
+    assert len(versions) == 1, versions
+    assert stack.sql("SELECT plan_id IS NOT NULL FROM dispatch_replanrequest WHERE id = %s", request_id)[0][0]

@@ -112,7 +112,15 @@ def plan_diff_rows(*, plan: Plan) -> dict:
         ],
         "newly_unassigned": [{"job": j, "job_name": job_name(j)} for j in diff.get("newly_unassigned", [])],
         "added": diff.get("added", []),
+        "kept_previous": _kept_previous_row(diff.get("kept_previous")),
     }
+
+
+def _kept_previous_row(kept: dict | None) -> dict | None:
+    """Why a re-plan kept the plan it replaced: what the rejected solution would have cost."""
+    if not kept:
+        return None
+    return {**kept, "new_late_min": round(kept["new_lateness_s"] / 60), "kept_late_min": round(kept["kept_lateness_s"] / 60)}
 
 
 def _lanes(stops: list[Stop]) -> dict[int, int]:

@@ -94,6 +94,8 @@ def test_the_console_shows_that_a_replan_kept_the_previous_plan(client, depot, f
 
     assert page.status_code == 200
     assert "manual, v1 kept" in page.content.decode()
+    changes = " ".join(page.content.decode().split())
+    assert f"The re-plan kept v1: the new solution would have left {len(jobs)} unassigned" in changes
 
 
 def test_a_day_whose_first_plan_had_no_van_gets_routes_when_replanned(depot, zone, jobs):

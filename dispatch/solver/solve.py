@@ -190,7 +190,7 @@ def _solve_variant(
         assignment = planned.routing.SolveWithParameters(params)
     served = _served_count(planned, assignment)
     if served < len(plannable):
-        assignment = _constructive_if_better(planned, assignment, served, variant)
+        planned, assignment = _constructive_if_better(planned, allowed, assignment, served, variant)
     if assignment is None:
         dropped = tuple(unassigned_reason(problem, job) for job in plannable)
         return Solution((), tuple(rejected) + dropped, 0, 0, 0, SolveStatus.NO_SOLUTION)
@@ -208,34 +208,52 @@ def _served_count(planned: PlannedModel, assignment) -> int:
     return sum(1 for index in indices if assignment.Value(routing.NextVar(index)) != index)
 
 
-def _constructive_if_better(planned: PlannedModel, assignment, served: int, variant: int):
-    """The search's assignment, or a constructive plan when that one is cheaper.
+def _constructive_if_better(planned: PlannedModel, allowed: dict[str, list[int]], assignment, served: int,
+                            variant: int):
+    """The search's (model, assignment), or a constructive plan's when that one is cheaper.
 
     OR-Tools' first-solution heuristic that runs out of time does not fail: it answers
     with every job dropped, which the search's time share cannot then repair. A plan
     built by cheapest insertion takes milliseconds whatever time is left, and dropping a
     job costs more than any detour, so the cheaper of the two serves more jobs.
+
+    A model that has searched from a warm start (`initial_routes`) refuses every plan
+    that performs a job the warm start left out, even one a fresh model of the same
+    problem accepts (OR-Tools 9.15): a re-plan then kept the old plan's jobs and dropped
+    the new bookings. The constructive plan is therefore checked, when the searched model
+    refuses it, on a fresh model, which the rest of the solve then uses.
     """
     routes = routes_construct(planned, seed=variant)
-    routing, manager = planned.routing, planned.manager
-    start = routing.solver().Assignment()
-    constructed = None
-    if routing.RoutesToAssignment([[manager.NodeToIndex(node) for node in route] for route in routes], True, True, start):
-        # OR-Tools checks the plan as the first solution of a search of its own: the
-        # search that just ran may have used up the time limit it would otherwise inherit.
-        params = search_parameters(planned.problem, variant, ROUND_MIN_S)
-        params.solution_limit = 1
-        constructed = routing.SolveFromAssignmentWithParameters(start, params)
+    constructed = _constructed_assignment(planned, routes, variant)
+    if constructed is None:
+        fresh = model_build(planned.problem, planned.jobs, allowed)
+        fresh.routing.CloseModelWithParameters(search_parameters(planned.problem, variant, ROUND_MIN_S))
+        constructed = _constructed_assignment(fresh, routes, variant)
+        if constructed is not None:
+            planned = fresh
     if constructed is None:
         logger.warning("the constructive plan was refused by the routing model; keeping the search's plan")
-        return assignment
+        return planned, assignment
     if assignment is not None and assignment.ObjectiveValue() <= constructed.ObjectiveValue():
-        return assignment
+        return planned, assignment
     logger.warning(
         "first search served %d of %d jobs; starting from a constructive plan serving %d",
         served, len(planned.jobs), sum(len(route) for route in routes),
     )
-    return routing.solver().Assignment(constructed)
+    return planned, planned.routing.solver().Assignment(constructed)
+
+
+def _constructed_assignment(planned: PlannedModel, routes: list[list[int]], variant: int):
+    """The model's assignment of `routes` (job nodes per vehicle), or None when the model refuses them."""
+    routing, manager = planned.routing, planned.manager
+    start = routing.solver().Assignment()
+    if not routing.RoutesToAssignment([[manager.NodeToIndex(node) for node in route] for route in routes], True, True, start):
+        return None
+    # OR-Tools checks the plan as the first solution of a search of its own: the
+    # search that just ran may have used up the time limit it would otherwise inherit.
+    params = search_parameters(planned.problem, variant, ROUND_MIN_S)
+    params.solution_limit = 1
+    return routing.SolveFromAssignmentWithParameters(start, params)
 
 
 def _rounds_apply(problem: Problem, plannable: tuple[Job, ...], time_limit_s: float) -> bool:

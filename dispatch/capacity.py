@@ -12,17 +12,26 @@ starting inside the window, every later stop still starting inside its own windo
 the vehicle back at the depot before its shift ends, the load within the vehicle's
 parcels and kilograms, and the vehicle carrying the job's skills.
 
-Travel times on this hot path are a fast local estimate, not the configured
-travel-time provider: haversine distance x `settings.ROAD_FACTOR` at an average
-urban speed of 25 km/h, 30 % slower in the morning and evening rush hours, times
-the zone's live `speed_factor`. Calling the provider per query would not fit the
-checkout budget (p95 <= 50 ms for a 7-day query).
+Travel times follow the planner's model (`dispatch.travel`, as `planning.problem_build`
+asks it): haversine distance x `settings.ROAD_FACTOR` at the speed profile's speed
+when the day's first shift starts (or now, once the day is under way), times the
+zone's live `speed_factor`, computed here in arrays rather than asked of the provider
+per query, which would not fit the checkout budget (p95 <= 50 ms for a 7-day query).
+An oracle faster than the planner promised evening stops the plan then dropped. With
+an OSRM provider the planner's road times may still differ from this estimate.
 
 The tentative routes are cached per process, per (depot, date), under a version
 stamp read from the database on every query (count, sum and max of the live job
 ids, the active plan id, the shift count). A stamp that only grew by new jobs
 extends the cached routes by inserting those jobs; any other change rebuilds them.
-The stamp is read each time, so several processes never serve stale routes.
+That serves *offers*. The stamp does not see everything (a hold booked at another
+address keeps its job id, a shift or a vehicle edited in place), and two processes
+extend their copies in different orders, so one may fail to fit a job the other
+accepted. A *booking* therefore asks with `committed=True`, under the depot's lock:
+the routes are rebuilt from the committed jobs, whatever this process cached.
+
+A day whose tentative routes cannot hold every live job it already has takes no
+more: the oracle never forgets a booked job to make room for a new one.
 """
 
 from __future__ import annotations
@@ -37,14 +46,12 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 from django.conf import settings
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import Count, Max, Min, Q, Sum
 
 from dispatch.models import Depot, Job, Plan, Shift, Stop, Vehicle, Zone
+from dispatch.travel import SpeedProfile
 from portal import clock
 
-AVERAGE_SPEED_KMH = 25.0
-RUSH_HOUR_SLOWDOWN = 1.3  # travel takes 30 % longer
-RUSH_HOURS = ((7.0, 9.5), (16.5, 19.0))  # local hours
 # A typical leg between two neighbouring stops, used to estimate how many more stops fit.
 TYPICAL_LEG_SECONDS = 300
 
@@ -205,6 +212,8 @@ class _Day:
     count: int
     id_sum: int
     job_ids: frozenset[int] = frozenset()
+    # Live jobs the tentative routes could not fit: the day is already over what the fleet can do.
+    unplaced: int = 0
     index: _PositionIndex | None = None
     slack: dict[tuple[float, float], list[float]] = field(default_factory=dict)
 
@@ -246,26 +255,30 @@ class _PositionIndex:
 
 
 class _Travel:
-    """The fast travel estimate for one depot (its time zone decides the rush hours)."""
+    """The planner's travel model for one depot's day, as a fast estimate (see the module docstring)."""
 
-    def __init__(self, time_zone: str, speed_factor: float, day: dt.date) -> None:
-        offset = dt.datetime.combine(day, dt.time(12), tzinfo=ZoneInfo(time_zone)).utcoffset()
-        self.offset = offset.total_seconds() if offset else 0.0
-        self.seconds_per_km = 3600.0 / AVERAGE_SPEED_KMH * settings.ROAD_FACTOR * speed_factor
-        midnight = dt.datetime.combine(day, dt.time(0), tzinfo=ZoneInfo(time_zone)).timestamp()
-        self.rush_epochs = [(midnight + a * 3600, midnight + b * 3600) for a, b in RUSH_HOURS]
+    def __init__(self, time_zone: str, speed_factor: float, day: dt.date, departure: dt.datetime | None) -> None:
+        midnight = dt.datetime.combine(day, dt.time(0), tzinfo=ZoneInfo(time_zone))
+        # As `planning.problem_build` asks the provider: once, at the first shift's start (or now, if later).
+        departure_s = max(int((departure - midnight).total_seconds()), 0) if departure is not None else 12 * 3600
+        self.speed_ms = SpeedProfile().speed_kmh(departure_s) / 3.6
+        self.speed_factor = speed_factor
+        # Part of the cache's stamp: routes timed at another speed are rebuilt.
+        self.seconds_per_km = 1000.0 * settings.ROAD_FACTOR / self.speed_ms * speed_factor
+
+    def seconds(self, km):
+        """Seconds to drive `km` (a number or an array), rounded as the planner's matrices are."""
+        metres = np.round(np.asarray(km) * 1000.0 * settings.ROAD_FACTOR)
+        seconds = np.round(metres / self.speed_ms)
+        if self.speed_factor != 1.0:
+            seconds = np.ceil(seconds * self.speed_factor)
+        return seconds
 
     def __call__(self, lat1: float, lng1: float, lat2: float, lng2: float, at: float) -> float:
         p1, p2 = math.radians(lat1), math.radians(lat2)
         dlat, dlng = p2 - p1, math.radians(lng2 - lng1)
         a = math.sin(dlat / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dlng / 2) ** 2
-        km = 12742.0 * math.asin(min(1.0, math.sqrt(a)))
-        seconds = km * self.seconds_per_km
-        hour = ((at + self.offset) / 3600.0) % 24
-        for rush_from, rush_to in RUSH_HOURS:
-            if rush_from <= hour < rush_to:
-                return seconds * RUSH_HOUR_SLOWDOWN
-        return seconds
+        return float(self.seconds(12742.0 * math.asin(min(1.0, math.sqrt(a)))))
 
 
 def _km(lat1, lng1, lat2, lng2):
@@ -273,14 +286,6 @@ def _km(lat1, lng1, lat2, lng2):
     p1, p2 = np.radians(lat1), np.radians(lat2)
     a = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lng2 - lng1) / 2) ** 2
     return 12742.0 * np.arcsin(np.minimum(1.0, np.sqrt(a)))
-
-
-def _rush(travel: _Travel, at):
-    """Travel-time multipliers at epoch seconds `at` (same day): the rush-hour slowdown or 1."""
-    factor = np.ones(at.shape)
-    for rush_from, rush_to in travel.rush_epochs:
-        factor[(at >= rush_from) & (at < rush_to)] = RUSH_HOUR_SLOWDOWN
-    return factor
 
 
 def _feasible_anywhere(index: _PositionIndex, km_in, km_out, route_ok, travel: _Travel, starts: float, ends: float,
@@ -297,9 +302,9 @@ def _feasible_anywhere(index: _PositionIndex, km_in, km_out, route_ok, travel: _
     if candidates.size == 0:
         return False
     depart = np.maximum(index.prev_departure[candidates], not_before)
-    start = np.maximum(depart + km_in[candidates] * travel.seconds_per_km * _rush(travel, depart), starts)
+    start = np.maximum(depart + travel.seconds(km_in[candidates]), starts)
     leave = start + service
-    arrive_next = leave + km_out[candidates] * travel.seconds_per_km * _rush(travel, leave)
+    arrive_next = leave + travel.seconds(km_out[candidates])
     fits_next = np.where(
         index.is_end[candidates], arrive_next <= index.route_end[candidates],
         np.maximum(arrive_next, index.next_earliest[candidates]) <= index.next_latest_start[candidates],
@@ -332,9 +337,9 @@ def _stamps(depot: Depot, days: list[dt.date], now: dt.datetime) -> dict[dt.date
         Plan.objects.filter(depot=depot, date__in=days, status=Plan.Status.ACTIVE).values_list("date", "id")
     )
     shifts = {
-        r["date"]: (r["n"], r["m"])
-        for r in Shift.objects.filter(depot=depot, date__in=days).exclude(vehicle__status=Vehicle.Status.LOST)
-        .values("date").annotate(n=Count("id"), m=Max("id"))
+        r["date"]: (r["n"], r["m"], r["first"])
+        for r in Shift.objects.filter(depot=depot, date__in=days, vehicle__status=Vehicle.Status.AVAILABLE)
+        .values("date").annotate(n=Count("id"), m=Max("id"), first=Min("starts_at"))
     }
     return {day: rows.get(day, (0, 0, 0)) + (plans.get(day), shifts.get(day)) for day in days}
 
@@ -344,8 +349,9 @@ def _visit(job: Job) -> _Visit:
                   job_id=job.pk, parcels=job.parcels, kg=job.weight_kg)
 
 
-def _insert_greedily(routes: list[_Route], jobs: list[Job], travel, not_before: float) -> None:
-    """Cheapest insertion of each job, in window order; a job that fits nowhere is left out (over capacity)."""
+def _insert_greedily(routes: list[_Route], jobs: list[Job], travel, not_before: float) -> int:
+    """Cheapest insertion of each job, in window order; returns how many fit nowhere (over capacity)."""
+    unplaced = 0
     for job in sorted(jobs, key=lambda j: (j.window_start, j.pk)):
         visit = _visit(job)
         skills = frozenset(job.skills or ())
@@ -356,11 +362,15 @@ def _insert_greedily(routes: list[_Route], jobs: list[Job], travel, not_before: 
                 best = (found[0], route, found[1])
         if best is not None:
             best[1].insert(best[2], visit, job.parcels, job.weight_kg, travel)
+        else:
+            unplaced += 1
+    return unplaced
 
 
 def _routes_from_shifts(depot: Depot, day: dt.date) -> list[_Route]:
     shifts = (
-        Shift.objects.filter(depot=depot, date=day).exclude(vehicle__status=Vehicle.Status.LOST)
+        # The vehicles the planner plans: lost and in-maintenance ones do not drive.
+        Shift.objects.filter(depot=depot, date=day, vehicle__status=Vehicle.Status.AVAILABLE)
         .select_related("vehicle").order_by("vehicle_id")
     )
     return [
@@ -374,7 +384,7 @@ def _routes_from_shifts(depot: Depot, day: dt.date) -> list[_Route]:
 
 
 def _build_day(depot: Depot, day: dt.date, travel: _Travel, plan_id: int | None,
-               now: dt.datetime) -> tuple[list[_Route], frozenset[int]]:
+               now: dt.datetime) -> tuple[list[_Route], frozenset[int], int]:
     routes = _routes_from_shifts(depot, day)
     jobs = list(_live_jobs(depot.pk, [day], now).only(*JOB_FIELDS))
     ids = frozenset(j.pk for j in jobs)
@@ -409,16 +419,22 @@ def _build_day(depot: Depot, day: dt.date, travel: _Travel, plan_id: int | None,
     else:
         for route in routes:
             route.refresh(travel)
-    _insert_greedily(routes, jobs, travel, now.timestamp())
-    return routes, ids
+    unplaced = _insert_greedily(routes, jobs, travel, now.timestamp())
+    return routes, ids, unplaced
 
 
-def _day_routes(depot: Depot, zone: Zone, day: dt.date, stamp: tuple, now: dt.datetime) -> tuple[_Day, _Travel]:
-    travel = _Travel(depot.time_zone, zone.speed_factor, day)
+def _day_routes(depot: Depot, zone: Zone, day: dt.date, stamp: tuple, now: dt.datetime,
+                committed: bool = False) -> tuple[_Day, _Travel]:
+    first_start = stamp[4][2] if stamp[4] else None
+    travel = _Travel(depot.time_zone, zone.speed_factor, day, max(first_start, now) if first_start else None)
+    # Routes timed at another speed (the zone slowed, the day got under way) are rebuilt, not extended.
+    stamp = stamp + (travel.seconds_per_km,)
     key = (depot.pk, day)
-    count, id_sum, max_id, plan_id, _shifts = stamp
-    with _cache_lock:
-        cached = _cache.get(key)
+    count, id_sum, max_id, plan_id, _shifts, _speed = stamp
+    cached = None
+    if not committed:
+        with _cache_lock:
+            cached = _cache.get(key)
     if cached is not None and cached.stamp == stamp:
         return cached, travel
     if cached is not None and cached.stamp[3:] == stamp[3:]:
@@ -436,11 +452,13 @@ def _day_routes(depot: Depot, zone: Zone, day: dt.date, stamp: tuple, now: dt.da
                 route.refresh(travel)
         new_jobs = list(Job.objects.filter(pk__in=added).only(*JOB_FIELDS))
         _insert_greedily(routes, new_jobs, travel, now.timestamp())
-        built = _Day(stamp, routes, max_id, count, id_sum, live)
+        placed = {v.job_id for route in routes for v in route.visits}
+        built = _Day(stamp, routes, max_id, count, id_sum, live, unplaced=len(live - placed))
         _remember(key, built)
         return built, travel
-    routes, ids = _build_day(depot, day, travel, plan_id, now)
-    built = _Day(stamp, routes, max_id, count, id_sum, ids)
+    routes, ids, unplaced = _build_day(depot, day, travel, plan_id, now)
+    built = _Day(stamp, routes, max_id, count, id_sum, ids, unplaced=unplaced)
+    # Built from the committed jobs alone, so it is as good for this process's later offers.
     _remember(key, built)
     return built, travel
 
@@ -486,15 +504,18 @@ def _remaining(day: _Day, job: JobSpec, skills: frozenset[str], starts: float, e
 
 
 def capacity_check(
-    *, zone: Zone, job: JobSpec, windows: list[CandidateWindow], now: dt.datetime | None = None
+    *, zone: Zone, job: JobSpec, windows: list[CandidateWindow], now: dt.datetime | None = None,
+    committed: bool = False,
 ) -> dict[Hashable, Verdict]:
     """Which candidate windows can still take `job` at its address in `zone`, and roughly how much room is left.
 
     1. Read one version stamp per day touched (two or three small queries in all).
-    2. Get each day's tentative routes from the cache, extending or rebuilding them when the stamp moved.
-    3. For each window, try the cheapest insertion of the job with its window set to the candidate's
+    2. Get each day's tentative routes from the cache, extending or rebuilding them when the stamp moved;
+       with `committed` (a booking, under the depot's lock), rebuild them from the committed jobs.
+    3. A day whose routes cannot fit every live job it has is full: no window of it is feasible.
+    4. For each window, try the cheapest insertion of the job with its window set to the candidate's
        (arrival inside the window, later stops still on time, back before shift end, load, skills).
-    4. A feasible window reports its remaining room (at least 1); an infeasible one says why.
+    5. A feasible window reports its remaining room (at least 1); an infeasible one says why.
     """
     now = now or clock.now()
     depot = zone.depot
@@ -506,7 +527,7 @@ def capacity_check(
     verdicts: dict[Hashable, Verdict] = {}
     prepared = {}
     for day in days:
-        built, travel = _day_routes(depot, zone, day, stamps[day], now)
+        built, travel = _day_routes(depot, zone, day, stamps[day], now, committed=committed)
         index = built.positions()
         route_ok = np.array([
             skills <= r.skills and r.parcels + job.parcels <= r.capacity_parcels and r.kg + job.weight_kg <= r.capacity_kg
@@ -522,6 +543,9 @@ def capacity_check(
             continue
         if not any(skills <= r.skills for r in built.routes):
             verdicts[window.key] = Verdict(False, 0, Reason.SKILL_UNAVAILABLE)
+            continue
+        if built.unplaced:
+            verdicts[window.key] = Verdict(False, 0, Reason.FULL)
             continue
         starts, ends = window.starts_at.timestamp(), window.ends_at.timestamp()
         if _feasible_anywhere(index, km_in, km_out, route_ok, travel, starts, ends, job.service_seconds, not_before):

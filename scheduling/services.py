@@ -107,14 +107,19 @@ def _lock_windows(ids: list[int]) -> dict[int, Window]:
 
 def _claim_fleet(*, window: Window, lat: float, lng: float, skills: tuple[str, ...], size: str,
                  now: dt.datetime) -> None:
-    """Lock the window's depot, then ask the fleet oracle again.
+    """Lock the window's depot, then ask the fleet oracle again, against the committed jobs.
 
     The oracle's first answer is read without a lock, so two shoppers could both be told the last
     reachable slot of a van is theirs. Every write that adds a job to a depot's day takes this lock
-    first (before any window lock), so the second one sees the first one's job and is refused.
+    first (before any window lock), so the second one sees the first one's job and is refused. The
+    second answer rebuilds the day from the committed jobs: the routes this process cached for
+    offers may be another process's bookings behind, or have fitted them differently.
     """
     Depot.objects.select_for_update().filter(pk=window.zone.depot_id).values_list("pk", flat=True).first()
-    _check_offer(window=window, lat=lat, lng=lng, skills=skills, size=size, now=now)
+    # The merchant's places as committed: once a rush has filled the window, the shoppers still
+    # queued on this lock are turned away without rebuilding the fleet's day for each of them.
+    window.booked = Window.objects.filter(pk=window.pk).values_list("booked", flat=True).first()
+    _check_offer(window=window, lat=lat, lng=lng, skills=skills, size=size, now=now, committed=True)
 
 
 def _take_place(*, window: Window, now: dt.datetime, exclude_hold_id=None) -> None:
@@ -143,9 +148,13 @@ def _full_error(window: Window, lat: float, lng: float, skills: tuple[str, ...],
 
 
 def _check_offer(*, window: Window, lat: float, lng: float, skills: tuple[str, ...], size: str,
-                 now: dt.datetime) -> None:
-    """Refuse a window the shopper could not have been offered: outside its zone, closed, or the fleet is full."""
-    offer = window_offer(window=window, lat=lat, lng=lng, skills=skills, size=size, now=now)
+                 now: dt.datetime, committed: bool = False) -> None:
+    """Refuse a window the shopper could not have been offered: outside its zone, closed, or the fleet is full.
+
+    `committed` judges the fleet on the committed jobs rather than this process's cached routes
+    (under the depot's lock, see `_claim_fleet`).
+    """
+    offer = window_offer(window=window, lat=lat, lng=lng, skills=skills, size=size, now=now, committed=committed)
     if offer.available:
         return
     if offer.reason == Reason.OUTSIDE_AREA:

@@ -80,6 +80,7 @@ def window_closed_reason(*, window: Window, now: dt.datetime) -> str | None:
 def window_offers(
     *, merchant: Merchant, zone: Zone, lat: float, lng: float, start: dt.date, days: int,
     skills: tuple[str, ...] = (), size: str = "small", now: dt.datetime, windows: list[Window] | None = None,
+    committed: bool = False,
 ) -> list[WindowOffer]:
     """Every window of the merchant in the zone over `days` days from `start`, each said available or not, and why.
 
@@ -87,7 +88,8 @@ def window_offers(
     2. Rule out windows past their cut-off or lead time.
     3. Apply the merchant cap: booked + live holds must leave a place.
     4. Ask the fleet's capacity oracle about the rest, for this job's size and skills; the room left is
-       the smaller of the merchant's and the fleet's.
+       the smaller of the merchant's and the fleet's. `committed` makes the oracle judge on the
+       committed jobs rather than its per-process cache (a booking, under the depot's lock).
     """
     if windows is None:
         end = start + dt.timedelta(days=days)
@@ -122,7 +124,7 @@ def window_offers(
         job = JobSpec(lat=lat, lng=lng, service_seconds=zone.service_seconds, parcels=parcels, weight_kg=kg,
                       skills=job_skills)
         verdicts = capacity_check(
-            zone=zone, job=job, now=now,
+            zone=zone, job=job, now=now, committed=committed,
             windows=[CandidateWindow(w.pk, w.starts_at, w.ends_at) for w in group],
         )
         for window in group:
@@ -137,7 +139,7 @@ def window_offers(
 
 
 def window_offer(*, window: Window, lat: float, lng: float, skills: tuple[str, ...] = (), size: str = "small",
-                 now: dt.datetime) -> WindowOffer:
+                 now: dt.datetime, committed: bool = False) -> WindowOffer:
     """One window's verdict for an address: outside its zone, closed, full or available."""
     zone = window.zone
     found = zone_for_point(lat=lat, lng=lng)
@@ -145,7 +147,7 @@ def window_offer(*, window: Window, lat: float, lng: float, skills: tuple[str, .
         return WindowOffer(window, False, 0, Reason.OUTSIDE_AREA)
     window.live_holds = window_live_holds(window=window, now=now)
     return window_offers(merchant=window.merchant, zone=zone, lat=lat, lng=lng, start=window.date, days=1,
-                         skills=skills, size=size, now=now, windows=[window])[0]
+                         skills=skills, size=size, now=now, windows=[window], committed=committed)[0]
 
 
 def window_alternatives(*, window: Window, lat: float, lng: float, skills: tuple[str, ...] = (),

@@ -118,3 +118,17 @@ def test_a_delivery_not_yet_out_offers_the_reschedule_link(client, db):
     assert f"/t/{delivery.tracking_token}/reschedule/" in html
     assert "Estimated arrival" in html  # the label is in the page (hidden) for live updates
     assert 'data-field="eta-block" aria-live="polite" hidden' in html
+
+
+def test_the_reschedule_link_keeps_the_language_the_customer_chose_on_the_page(client, db):
+    delivery = DeliveryFactory(status="scheduled", language="fr")
+    event_record(delivery=delivery, milestone="scheduled", source=Event.Source.SYSTEM,
+                 recorded_at=delivery.created_at, client_id="s1")
+
+    html = client.get(reverse("tracking:page", args=[delivery.tracking_token]) + "?lang=en").content.decode()
+    link = f"/t/{delivery.tracking_token}/reschedule/?lang=en"
+    reschedule = client.get(link).content.decode()
+
+    assert link in html
+    assert "Choose another window" in reschedule or "Confirm changes" in reschedule
+    assert "Confirmer les modifications" not in reschedule

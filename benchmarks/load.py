@@ -4,7 +4,7 @@ The script starts the portal as production runs it (its own PostgreSQL database 
 Redis, two daphne processes, a Celery worker and beat, DJANGO_ENV=production, the
 seeded demo city), then, for each concurrency level, runs for --seconds:
 
-- clients that each loop: a window query (GET /api/v1/windows/, 7 days at a random
+- clients that each loop: a window query (GET /api/v1/windows/, 5 days at a random
   demo address) and, one time in --booking-every, a booking (POST
   /api/v1/deliveries/) in a random available window of that answer;
 - the peer, from the same run: the same number of clients calling the trivial
@@ -37,7 +37,7 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.e2e.shoppers import booking_body, tomorrow  # noqa: E402
+from tests.e2e.shoppers import booking_body, seed_day  # noqa: E402
 from tests.e2e.stack import Stack, services_missing  # noqa: E402
 
 STACK_SETTINGS = {"PLANNER_TIME_LIMIT_SECONDS": "3", "REPLAN_DEBOUNCE_SECONDS": "20"}
@@ -91,7 +91,7 @@ async def checkout_client(session, stack: Stack, shops: list[dict], until: float
         lng = address["lng"] + rng.uniform(-0.002, 0.002)
         status, seconds, body = await _timed(
             session, "GET", f"{base}/api/v1/windows/",
-            params={"lat": f"{lat:.5f}", "lng": f"{lng:.5f}", "date": tomorrow().isoformat(), "days": 7},
+            params={"lat": f"{lat:.5f}", "lng": f"{lng:.5f}", "date": seed_day(stack, 1).isoformat(), "days": 5},
             headers={"Authorization": f"Bearer {shop['secret_key']}"})
         results.append(("windows", status, seconds))
         if body and n % booking_every == 0:

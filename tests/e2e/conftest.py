@@ -38,6 +38,7 @@ def stack():
     try:
         running.start()
     except BaseException:
+        running.keep_logs = True
         print(running.tail() if running.processes else "")
         running.stop()
         raise
@@ -52,6 +53,7 @@ def healthy_stack(stack, request):
     dead = [name for name, process in stack.processes.items() if not process.alive]
     failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
     if dead or failed:
+        stack.keep_logs = True
         print(stack.tail())
     assert not dead, f"processes died during the test: {dead}"
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from zoneinfo import ZoneInfo
 
 import aiohttp
 
@@ -15,11 +14,9 @@ def merchant(stack: Stack, slug: str = "fresh-basket") -> dict:
     return next(m for m in stack.seed["merchants"] if m["slug"] == slug)
 
 
-PARIS = ZoneInfo("Europe/Paris")  # the demo city's time zone: its "tomorrow" is the seed's second day
-
-
-def tomorrow() -> dt.date:
-    return dt.datetime.now(PARIS).date() + dt.timedelta(days=1)
+def seed_day(stack: Stack, offset: int) -> dt.date:
+    """A day the seed made windows, shifts and plans for; the first two may close their cut-offs during a run."""
+    return stack.seed_first_day + dt.timedelta(days=offset)
 
 
 async def available_windows(session: aiohttp.ClientSession, stack: Stack, shop: dict, day: dt.date) -> list[dict]:

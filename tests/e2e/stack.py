@@ -95,7 +95,7 @@ class Stack:
     web_processes: int = 2
     worker_concurrency: int = 2
     settings: dict[str, str] = field(default_factory=dict)
-    seed_days: int = 2
+    seed_days: int = 4
 
     def __post_init__(self) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="portal-stack-"))
@@ -107,6 +107,7 @@ class Stack:
         self.web_ports = [free_port() for _ in range(self.web_processes)]
         self.processes: dict[str, Process] = {}
         self.seed: dict = {}
+        self.keep_logs = False  # set when a check failed: stop() then copies the logs under artifacts/
 
     # --- environment --------------------------------------------------------------
 
@@ -143,6 +144,9 @@ class Stack:
         out = self.manage("seed_demo", "--json", "--days", str(self.seed_days), "--plan-seconds", "1")
         self.seed = json.loads(out.strip().splitlines()[-1])
         self.seeded_plans = self.plans_served()  # before any test books or re-plans
+        # The seed's first day, in the demo city's time zone: the tests count days from it, so a run that
+        # crosses midnight still books the days the seed made.
+        self.seed_first_day = self.sql("SELECT min(date) FROM scheduling_window")[0][0]
         for index, port in enumerate(self.web_ports):
             self._process(f"daphne-{index}", [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port),
                                               "portal.asgi:application"])
@@ -175,6 +179,13 @@ class Stack:
         with contextlib.suppress(Exception):
             self._psql(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{self.database}'")
             self._psql(f'DROP DATABASE IF EXISTS "{self.database}"')
+        if self.keep_logs:
+            kept = ROOT / "artifacts" / self.folder.name
+            kept.parent.mkdir(exist_ok=True)
+            for log in self.folder.glob("*.log"):
+                kept.mkdir(exist_ok=True)
+                shutil.copy(log, kept / log.name)
+            print(f"the stack's logs are kept in {kept}")
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def worker_start(self, name: str = "worker") -> Process:

@@ -8,7 +8,7 @@ import uuid
 import aiohttp
 
 from tests.e2e.plans import deliveries_on_active_plans, last_replan_request, replans_settled
-from tests.e2e.shoppers import available_windows, book, booking_body, merchant, tomorrow
+from tests.e2e.shoppers import available_windows, book, booking_body, merchant, seed_day
 
 OUTAGE_SECONDS = 30
 
@@ -38,7 +38,7 @@ async def test_a_redis_outage_costs_freshness_but_never_a_booking_a_page_or_a_re
     answers: list[tuple[str, int]] = []
 
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
-        windows = await available_windows(session, stack, shop, tomorrow())
+        windows = await available_windows(session, stack, shop, seed_day(stack, 3))
         stack.redis_stop()
         outage_ends = time.monotonic() + OUTAGE_SECONDS
         booked, round_ = [], 0

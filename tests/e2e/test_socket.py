@@ -5,7 +5,7 @@ import time
 
 import aiohttp
 
-from tests.e2e.shoppers import available_windows, book, booking_body, merchant, tomorrow
+from tests.e2e.shoppers import available_windows, book, booking_body, merchant, seed_day
 
 IDLE_SECONDS = 60
 
@@ -30,9 +30,9 @@ def tracked_delivery_on(stack, *, window_id: int) -> str:
 async def test_a_tracking_socket_stays_open_a_minute_idle_then_receives_an_eta_pushed_from_another_process(
         healthy_stack):
     stack = healthy_stack
-    shop = merchant(stack)
+    shop = merchant(stack, "maison-meuble")
     async with aiohttp.ClientSession() as session:
-        window = (await available_windows(session, stack, shop, tomorrow()))[0]
+        window = (await available_windows(session, stack, shop, seed_day(stack, 2)))[0]
         token = tracked_delivery_on(stack, window_id=window["id"])
         # Receive with asyncio's timeout: aiohttp's own restarts whenever daphne pings the socket.
         socket = await session.ws_connect(f"{stack.base_url(0)}/ws/t/{token}/", origin=stack.base_url(0),

@@ -2,16 +2,17 @@
 
 import pytest
 
-from tests.browser import BROWSER_MARKS
-from tests.e2e.shoppers import tomorrow
+from tests.browser import BROWSER_MARKS, SCREENSHOTS
+from tests.e2e.shoppers import seed_day
 
 pytestmark = BROWSER_MARKS
 
 
-def deliveries_tomorrow(stack, count: int) -> list[str]:
+def deliveries_on(stack, day, count: int) -> list[str]:
     rows = stack.sql("SELECT tracking_token FROM scheduling_delivery d JOIN scheduling_window w ON w.id = d.window_id "
-                     "WHERE w.date = %s AND d.status IN ('booked', 'scheduled') ORDER BY d.created_at LIMIT %s",
-                     tomorrow(), count)
+                     "JOIN merchants_merchant m ON m.id = d.merchant_id WHERE m.slug = 'fresh-basket' "
+                     "AND w.date = %s AND d.status IN ('booked', 'scheduled') ORDER BY d.created_at LIMIT %s",
+                     day, count)
     return [token for token, in rows]
 
 
@@ -29,7 +30,7 @@ def test_the_customer_saves_instructions_rates_and_reschedules_in_chromium(healt
     from playwright.sync_api import expect
 
     stack = healthy_stack
-    to_instruct, to_rate, to_move = deliveries_tomorrow(stack, 3)
+    to_instruct, to_rate, to_move = deliveries_on(stack, seed_day(stack, 2), 3)
 
     page.goto(f"/t/{to_instruct}/?lang=en")
     page.get_by_label("Notes for the driver").fill("Code 4521B, 3rd floor")
@@ -45,6 +46,7 @@ def test_the_customer_saves_instructions_rates_and_reschedules_in_chromium(healt
 
     page.goto(f"/t/{to_move}/?lang=en")
     page.get_by_role("link", name="Choose another delivery time").click()
+    page.screenshot(path=str(SCREENSHOTS / "e2e-reschedule.png"), full_page=True)
     before = stack.sql("SELECT window_id FROM scheduling_delivery WHERE tracking_token = %s", to_move)[0][0]
     page.locator(f"input[name=window_id]:not([value='{before}'])").first.check()
     page.get_by_role("button", name="Confirm changes").click()

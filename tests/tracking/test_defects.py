@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from dispatch.models import Vehicle
 from tests.factories import DeliveryFactory, local
-from tests.tracking.factories import build_route, device_key_for
+from tests.tracking.factories import build_route
 from tracking.models import CarrierCodeMapping, Event, JourneyException, Ping, ProofOfDelivery
 from tracking.services import carrier_create, event_record
 
@@ -27,13 +27,6 @@ def world():
 @pytest.fixture
 def morning(world, clock_at):
     return clock_at(local(world.day, 9))
-
-
-@pytest.fixture
-def driver_api(world):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {device_key_for(world.driver, 'dk_test_amelie_device')}")
-    return client
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from rest_framework.test import APIClient
 
 from dispatch.models import Job, Stop, Vehicle, Zone
 from tests.factories import VehicleFactory, local
-from tests.tracking.factories import build_route, device_key_for
+from tests.tracking.factories import build_route
 from tracking import geofence
 from tracking.geo import offset
 from tracking.models import EtaSnapshot, Event, Ping, ProofOfDelivery
@@ -16,13 +16,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def world():
     return build_route()
-
-
-@pytest.fixture
-def driver_api(world):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {device_key_for(world.driver, 'dk_test_amelie_device')}")
-    return client
 
 
 @pytest.fixture

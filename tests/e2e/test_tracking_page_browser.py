@@ -48,7 +48,7 @@ def test_the_customer_saves_instructions_rates_and_reschedules_in_chromium(healt
     page.get_by_role("link", name="Choose another delivery time").click()
     page.screenshot(path=str(SCREENSHOTS / "e2e-reschedule.png"), full_page=True)
     before = stack.sql("SELECT window_id FROM scheduling_delivery WHERE tracking_token = %s", to_move)[0][0]
-    page.locator(f"input[name=window_id]:not([value='{before}'])").first.check()
+    page.locator(f"input[name=window_id]:not([value='']):not([value='{before}'])").first.check()
     page.get_by_role("button", name="Confirm changes").click()
     expect(page.get_by_role("status")).to_have_text("Done. Your delivery has been updated.")
     after = stack.sql("SELECT window_id FROM scheduling_delivery WHERE tracking_token = %s", to_move)[0][0]

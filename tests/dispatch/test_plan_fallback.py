@@ -85,3 +85,16 @@ def test_a_day_planned_with_no_time_to_search_still_gets_routes(depot, zone, fle
     assert plan.unassigned == []
     assert set(Stop.objects.filter(route__plan=plan).values_list("job_id", flat=True)) == {job.pk for job in jobs}
     assert plan.routes.count() >= 1
+
+
+def test_a_search_that_drops_jobs_and_whose_constructive_plan_is_refused_searches_again_from_scratch(monkeypatch):
+    # Seen on the production topology: the routing model refused the constructive plan, and a re-plan
+    # kept dropping new bookings that a search from scratch served.
+    monkeypatch.setattr(solver_solve, "FIRST_SEARCH_SHARE", 0.0)
+    monkeypatch.setattr(solver_solve, "_constructed_assignment", lambda planned, routes, variant: None)
+    problem = a_busy_day(jobs=40, time_limit_s=1.0)
+
+    solution = plan_solve_problem(problem)
+
+    assert solution.unassigned == ()
+    assert solution_check(problem, solution) == []

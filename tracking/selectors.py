@@ -19,6 +19,7 @@ from django.utils.translation import ngettext, pgettext
 from dispatch.models import Plan, Shift, Stop
 from merchants.models import Merchant
 from scheduling.models import Delivery
+from scheduling.services import reschedule_open
 from tracking import eta as engine
 from tracking.models import EtaSnapshot, Event, Milestone
 
@@ -255,7 +256,7 @@ def public_status(*, delivery: Delivery, now: dt.datetime) -> dict:
         "can_rate": delivery.status == Delivery.Status.DELIVERED and rating is None,
         "rating": {"stars": rating.stars} if rating is not None else None,
         "can_edit": delivery.status not in (*FINISHED, Delivery.Status.ATTEMPTED),
-        "can_reschedule": delivery.status in (Delivery.Status.BOOKED, Delivery.Status.SCHEDULED,
-                                               Delivery.Status.ATTEMPTED),
+        # The link opens scheduling's reschedule page: offered exactly while that page would take a move.
+        "can_reschedule": reschedule_open(delivery=delivery, now=now),
         "reschedule_url": reschedule_path(delivery),
     }

@@ -1,7 +1,5 @@
 """The customer's tracking page, its JSON twin, and the two forms on it."""
 
-import datetime as dt
-
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -13,7 +11,6 @@ from django.views.decorators.http import require_GET, require_POST
 from portal import clock
 from portal.errors import DomainError
 from scheduling.models import Delivery
-from scheduling.services import reschedule_open
 from scheduling.windows import safe_drop_offered
 from tracking import selectors, services
 
@@ -35,14 +32,6 @@ def _private(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def _public_status(delivery: Delivery, now: dt.datetime) -> dict:
-    status = selectors.public_status(delivery=delivery, now=now)
-    # The link opens the reschedule page, which closes by scheduling's rule (RESCHEDULE_CLOSES_MINUTES before
-    # the window, never after a missed attempt): the page offers it exactly while that page would take it.
-    status["can_reschedule"] = reschedule_open(delivery=delivery, now=now)
-    return status
-
-
 def _not_found(request: HttpRequest) -> HttpResponse:
     # Unknown and expired links answer exactly alike.
     return _private(render(request, "tracking/not_found.html", status=404))
@@ -56,7 +45,7 @@ def tracking_page(request: HttpRequest, token: str) -> HttpResponse:
         return _not_found(request)
     language = _language(request, delivery)
     with translation.override(language):
-        status = _public_status(delivery, clock.now())
+        status = selectors.public_status(delivery=delivery, now=clock.now())
         context = {
             "delivery": delivery, "status": status, "token": token, "language": language,
             "languages": [(code, name) for code, name in settings.LANGUAGES],
@@ -77,7 +66,7 @@ def tracking_status(request: HttpRequest, token: str) -> HttpResponse:
     if delivery is None:
         return _private(JsonResponse({"error": {"code": "not_found", "message": "Not found."}}, status=404))
     with translation.override(_language(request, delivery)):
-        return _private(JsonResponse(_public_status(delivery, clock.now())))
+        return _private(JsonResponse(selectors.public_status(delivery=delivery, now=clock.now())))
 
 
 def _back(token: str, language: str, **flags: str) -> HttpResponse:

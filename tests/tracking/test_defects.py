@@ -12,6 +12,7 @@ from dispatch.models import Vehicle
 from tests.factories import DeliveryFactory, local
 from tests.tracking.factories import build_route
 from tracking.models import CarrierCodeMapping, Event, JourneyException, Ping, ProofOfDelivery
+from tracking.selectors import public_status
 from tracking.services import carrier_create, event_record
 
 pytestmark = pytest.mark.django_db
@@ -194,6 +195,9 @@ def test_the_page_stops_offering_another_time_once_rescheduling_has_closed(clien
     assert "Choose another delivery time" in still_open
     assert "Choose another delivery time" not in closed
     assert status["can_reschedule"] is False
+    # The status the websocket pushes after a milestone is built by the same selector.
+    frame = public_status(delivery=delivery, now=delivery.window.starts_at - dt.timedelta(minutes=119))
+    assert frame["can_reschedule"] is False
 
 
 def test_after_a_missed_delivery_the_page_still_offers_another_time(client, clock_at):

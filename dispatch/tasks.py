@@ -41,7 +41,7 @@ def replan_depot_day(self, depot_id: int, date_iso: str, trigger: str) -> int | 
         replans.replan_finish(request=request, plan=None, outcome="depot deleted")
         return None
     try:
-        plan = services.plan_replan(depot=depot, date=date, trigger=request.triggers[0] if request.triggers else trigger)
+        plan = services.plan_replan(depot=depot, date=date, trigger=request.triggers[0])
     except TravelTimeError as error:
         replans.replan_finish(request=request, plan=None, outcome=f"travel times failed: {error}")
         if not error.retryable:

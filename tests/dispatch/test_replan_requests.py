@@ -17,6 +17,17 @@ from tests.dispatch.conftest import PLAN_DAY, make_jobs
 pytestmark = pytest.mark.django_db
 
 
+def planned_with_a_request_whose_message_was_lost(depot, trigger: str = "manual") -> None:
+    """The day is planned, and a re-plan was asked for whose task never ran (its message went nowhere)."""
+    plan_day(depot=depot, date=PLAN_DAY)
+    with mock.patch.object(tasks.replan_depot_day, "apply_async"):
+        replan_request(depot_id=depot.pk, date=PLAN_DAY, trigger=trigger, debounce=False)
+
+
+def run_task(depot, task_id: str) -> int | None:
+    return tasks.replan_depot_day.apply(args=(depot.pk, PLAN_DAY.isoformat(), "manual"), task_id=task_id).get()
+
+
 def plan_versions(depot) -> list[int]:
     return sorted(Plan.objects.filter(depot=depot, date=PLAN_DAY).values_list("version", flat=True))
 
@@ -65,37 +76,27 @@ def test_a_change_rolled_back_leaves_no_replan_request(depot, jobs):
 
 def test_two_copies_of_a_replan_task_plan_the_day_once(depot, jobs, settings, tasks_in_process):
     settings.REPLAN_DEBOUNCE_SECONDS = 0
-    plan_day(depot=depot, date=PLAN_DAY)
-    with mock.patch.object(tasks.replan_depot_day, "apply_async"):
-        replan_request(depot_id=depot.pk, date=PLAN_DAY, trigger="manual", debounce=False)
+    planned_with_a_request_whose_message_was_lost(depot)
 
-    first = tasks.replan_depot_day.apply(args=(depot.pk, PLAN_DAY.isoformat(), "manual"), task_id="copy-1").get()
-    second = tasks.replan_depot_day.apply(args=(depot.pk, PLAN_DAY.isoformat(), "manual"), task_id="copy-2").get()
+    first, second = run_task(depot, "copy-1"), run_task(depot, "copy-2")
 
     assert first is not None and second is None
     assert plan_versions(depot) == [1, 2]
 
 
 def test_a_task_delivered_again_after_its_worker_died_runs_its_claim_once(depot, jobs, tasks_in_process):
-    plan_day(depot=depot, date=PLAN_DAY)
-    with mock.patch.object(tasks.replan_depot_day, "apply_async"):
-        replan_request(depot_id=depot.pk, date=PLAN_DAY, trigger="manual", debounce=False)
+    planned_with_a_request_whose_message_was_lost(depot)
     # The worker claimed the request, then was killed before it saved a plan.
     assert replan_claim(depot_id=depot.pk, date=PLAN_DAY, task_id="killed-task") is not None
 
-    redelivered = tasks.replan_depot_day.apply(args=(depot.pk, PLAN_DAY.isoformat(), "manual"),
-                                               task_id="killed-task").get()
-    delivered_again = tasks.replan_depot_day.apply(args=(depot.pk, PLAN_DAY.isoformat(), "manual"),
-                                                   task_id="killed-task").get()
+    redelivered, delivered_again = run_task(depot, "killed-task"), run_task(depot, "killed-task")
 
     assert redelivered is not None and delivered_again is None
     assert plan_versions(depot) == [1, 2]
 
 
 def test_a_claim_abandoned_by_a_dead_worker_is_asked_for_again_by_the_sweep(depot, jobs, tasks_in_process):
-    plan_day(depot=depot, date=PLAN_DAY)
-    with mock.patch.object(tasks.replan_depot_day, "apply_async"):
-        replan_request(depot_id=depot.pk, date=PLAN_DAY, trigger="vehicle_lost", debounce=False)
+    planned_with_a_request_whose_message_was_lost(depot, trigger="vehicle_lost")
     replan_claim(depot_id=depot.pk, date=PLAN_DAY, task_id="lost-with-its-message")
 
     replans_sweep(now=timezone.now() + dt.timedelta(hours=1))

@@ -147,6 +147,8 @@ if REDIS_URL:
         }
     }
     CELERY_BROKER_URL = REDIS_URL
+    # kombu's Redis transport, with the one change that keeps a worker alive when Redis drops mid-task.
+    CELERY_BROKER_TRANSPORT = "portal.broker:Transport"
     CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
@@ -172,8 +174,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None  # a worker waits for the broker to come back, it does not exit
 # A late-acknowledged task still running when the broker drops cannot be acknowledged on the dead
-# channel: kombu's Redis transport then raised AttributeError ('NoneType' ... 'hostname') and the
-# worker exited. Cancelled instead, the task is delivered again (a re-plan takes its own claim back).
+# channel (kombu raised AttributeError and the worker exited; see also portal.broker). Cancelled
+# instead, the task is delivered again (a re-plan takes its own claim back).
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 # Enqueueing during a broker outage gives up quickly; the work waits in a database row (see dispatch.replans).
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}

@@ -5,7 +5,7 @@
 The scenario lives in a throwaway SQLite database: one depot in Paris, `--vans`
 vans with `--stops` deliveries each, routed greedily (nearest neighbour) and
 timed with the travel-time provider, every job in the 2-hour window that holds its
-planned arrival. `tracking.simulator.FleetSimulator` then drives the day flat out
+planned arrival. `demo.simulator.FleetSimulator` then drives the day flat out
 through the driver services, so the ETAs measured are the product's own, stored
 as `EtaSnapshot`s. For each stop reached and each horizon (60, 30, 10 minutes
 before the true arrival) we take the ETA the customer was shown at that moment
@@ -51,9 +51,9 @@ def setup_django(database: Path) -> None:
 
 def build_scenario(*, vans: int, stops: int, seed: int, day: dt.date):
     from dispatch.models import Depot, Driver, Job, Plan, Route, Shift, Stop, Vehicle, Zone
+    from dispatch.travel import leg_seconds_from_provider
     from merchants.models import Merchant
     from scheduling.models import Delivery, Window, WindowTemplate
-    from tracking.services import leg_seconds_from_provider
 
     rng = random.Random(seed)
     leg = leg_seconds_from_provider(time_zone="Europe/Paris")
@@ -149,8 +149,8 @@ def measure(truths) -> dict:
 def diagnose(truths, *, slow_zone) -> None:
     """Where the error comes from (see the module docstring); reads the same snapshots as `measure`."""
     from dispatch.models import Stop, Zone
+    from dispatch.travel import leg_seconds_from_provider
     from tracking.models import EtaSnapshot
-    from tracking.services import leg_seconds_from_provider
 
     def mean(values) -> float:
         return statistics.fmean(values) if values else float("nan")
@@ -220,7 +220,7 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as folder:
         setup_django(Path(folder) / "bench.sqlite3")
-        from tracking.simulator import FleetSimulator, SimConfig
+        from demo.simulator import FleetSimulator, SimConfig
 
         day = dt.date(2026, 11, 24)
         depot = build_scenario(vans=args.vans, stops=args.stops, seed=args.seed, day=day)

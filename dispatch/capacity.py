@@ -48,9 +48,9 @@ import numpy as np
 from django.conf import settings
 from django.db.models import Count, Max, Min, Q, Sum
 
+from core import clock
 from dispatch.models import Depot, Job, Plan, Shift, Stop, Vehicle, Zone
 from dispatch.travel import SpeedProfile
-from portal import clock
 
 # A typical leg between two neighbouring stops, used to estimate how many more stops fit.
 TYPICAL_LEG_SECONDS = 300

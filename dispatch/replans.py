@@ -8,7 +8,7 @@ without failing the caller. The periodic `replans_sweep` hands over whatever is
 due and was never handed over, or was handed over long ago and is still pending,
 so every request runs once the broker is back.
 
-Times here are the wall clock, not `portal.clock`: they schedule processes (the
+Times here are the wall clock, not `core.clock`: they schedule processes (the
 debounce, the sweep), and the demo runs its services' clock faster than time.
 """
 

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 from django.db.models import Max, Q
 
+from core import clock
 from dispatch.errors import DispatchError, DispatchErrorCode
 from dispatch.models import Depot, Job, Plan, Route, Shift, Stop, Vehicle, Zone
 from dispatch.planning import FINISHED_STOP_STATUSES, PlanningInput, plan_active, problem_build
@@ -24,7 +25,6 @@ from dispatch.solver import (
     plan_retime,
     plan_solve_problem,
 )
-from portal import clock
 
 logger = logging.getLogger(__name__)
 

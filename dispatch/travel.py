@@ -8,12 +8,16 @@ re-plans right after it) do not recompute them.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections import OrderedDict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 import requests
+from django.core.cache import cache
 
 Point = tuple[float, float]  # (lat, lng)
 Matrix = tuple[tuple[int, ...], ...]
@@ -218,3 +222,96 @@ def provider_from_settings() -> TravelTimeProvider:
     if url:
         return OsrmProvider(url)
     return HaversineProvider(road_factor=getattr(settings, "ROAD_FACTOR", 1.3))
+
+
+# --- Leg by leg, for ETAs -------------------------------------------------------------------
+
+# A stop-to-stop driving time from a table service does not change during the day; workers share it.
+LEG_CACHE_SECONDS = 24 * 3600
+
+
+class ProviderLegTimes:
+    """Driving seconds between two points leaving at a given moment, from the configured travel-time provider.
+
+    Called like `engine.LegSeconds`. A provider with a time-of-day profile
+    (haversine) answers leg by leg: it is local arithmetic, and its profile works
+    in seconds since local midnight in the depot's time zone. A provider blind
+    to the time of day (an OSRM table service) is asked once per refresh:
+    `prefetch` takes every leg the refresh needs, takes the legs between stops
+    already known from the cache the workers share (a stop-to-stop time does not
+    change during the day), and asks one table for the points of the rest.
+    """
+
+    def __init__(self, *, provider: TravelTimeProvider, time_zone: str = "Europe/Paris") -> None:
+        self.provider = provider
+        self.tz = ZoneInfo(time_zone)
+        self._by_quarter: dict[tuple, float] = {}
+        self._known: dict[tuple[Point, Point], float] = {}
+
+    @property
+    def asks_tables(self) -> bool:
+        return not self.provider.depends_on_departure
+
+    def _cache_key(self, origin: Point, destination: Point) -> str:
+        return (f"travel-leg:{self.provider.identity}:{origin[0]:.6f},{origin[1]:.6f};"
+                f"{destination[0]:.6f},{destination[1]:.6f}")
+
+    def prefetch(self, *, stop_legs: Iterable[tuple[Point, Point]], other_legs: Iterable[tuple[Point, Point]] = ()) -> None:
+        """Know every leg a refresh will ask for, in one table request when the cache does not already hold them.
+
+        `stop_legs` join two stops (shared through the cache); `other_legs` start
+        where the van is now and are asked every time.
+        """
+        if not self.asks_tables:
+            return
+        # Ordered sets: legs along a route stay together when they must be split into several tables.
+        stop_legs = dict.fromkeys(leg for leg in stop_legs if leg[0] != leg[1] and leg not in self._known)
+        other_legs = dict.fromkeys(leg for leg in other_legs
+                                   if leg[0] != leg[1] and leg not in self._known and leg not in stop_legs)
+        if stop_legs:
+            keys = {self._cache_key(*leg): leg for leg in stop_legs}
+            for key, seconds in cache.get_many(list(keys)).items():
+                self._known[keys[key]] = float(seconds)
+        missing = [leg for leg in (*stop_legs, *other_legs) if leg not in self._known]
+        for chunk in _legs_in_tables(missing, max_points=self.provider.max_table_points):
+            points = list(dict.fromkeys(point for leg in chunk for point in leg))
+            index = {point: i for i, point in enumerate(points)}
+            _distances, durations = self.provider.matrices(points)
+            for origin, destination in chunk:
+                self._known[(origin, destination)] = float(durations[index[origin]][index[destination]])
+            shared = {self._cache_key(*leg): self._known[leg] for leg in chunk if leg in stop_legs}
+            if shared:
+                cache.set_many(shared, LEG_CACHE_SECONDS)
+
+    def __call__(self, origin: Point, destination: Point, departure: dt.datetime) -> float:
+        if origin == destination:
+            return 0.0
+        if self.asks_tables:
+            if (origin, destination) not in self._known:
+                self.prefetch(stop_legs=(), other_legs=[(origin, destination)])
+            return self._known[(origin, destination)]
+        local = departure.astimezone(self.tz)
+        since_midnight = local.hour * 3600 + local.minute * 60 + local.second
+        key = (origin, destination, since_midnight // 900)
+        if key not in self._by_quarter:
+            _distances, durations = self.provider.matrices([origin, destination], departure_s=since_midnight)
+            self._by_quarter[key] = float(durations[0][1])
+        return self._by_quarter[key]
+
+
+def _legs_in_tables(legs: Sequence[tuple[Point, Point]], *, max_points: int) -> list[list[tuple[Point, Point]]]:
+    """Legs grouped so that no table holds more than `max_points` points (one group when they fit)."""
+    chunks: list[list[tuple[Point, Point]]] = []
+    points: set[Point] = set()
+    for leg in legs:
+        if not chunks or len(points | set(leg)) > max_points:
+            chunks.append([])
+            points = set()
+        chunks[-1].append(leg)
+        points.update(leg)
+    return chunks
+
+
+def leg_seconds_from_provider(*, time_zone: str = "Europe/Paris") -> ProviderLegTimes:
+    """Driving seconds between two points leaving at a given moment, from the configured travel-time provider."""
+    return ProviderLegTimes(provider=provider_from_settings(), time_zone=time_zone)

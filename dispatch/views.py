@@ -13,11 +13,11 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from core import clock
 from dispatch import selectors, services
 from dispatch.errors import DispatchError
 from dispatch.forms import DayForm
 from dispatch.models import Depot, Vehicle
-from portal import clock
 
 
 def _depot_today(depot: Depot) -> dt.date:

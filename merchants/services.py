@@ -1,8 +1,8 @@
 import hashlib
 import secrets
 
+from core import clock
 from merchants.models import AllowedOrigin, ApiKey, Merchant
-from portal import clock
 
 _PREFIX = {ApiKey.Kind.PUBLISHABLE: "pk_", ApiKey.Kind.SECRET: "sk_"}
 

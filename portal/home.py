@@ -37,13 +37,13 @@ def _sample_tracking_url() -> str | None:
 
 def home_links() -> list[Link]:
     candidates = [
-        ("Demo checkout", _url("scheduling:demo-checkout"), "Shoppers",
+        ("Demo checkout", _url("demo:checkout"), "Shoppers",
          "A merchant's checkout with the embedded delivery-window picker: only windows the fleet can serve."),
         ("Sample tracking page", _sample_tracking_url(), "Customers",
          "A branded tracking page for one of today's deliveries, with a live micro-ETA."),
         ("Dispatch console", _url("dispatch:console"), "Dispatchers",
          "Today's routes on a map, a timeline per vehicle, unassigned jobs and re-planning."),
-        ("Care console", _url("tracking:care"), "Care agents",
+        ("Care console", _url("care:home"), "Care agents",
          "One journey per order, the exception queue with owners and timers, and the KPIs."),
         ("Admin", _url("admin:index"), "Staff", "Merchants, brands, API keys, fleet, windows and deliveries."),
         ("API docs", _url("api-docs"), "Merchants and carriers", "The REST API, browsable, with its OpenAPI schema."),

@@ -17,7 +17,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
 ]
 
-for app in ("merchants", "dispatch", "scheduling", "tracking", "notifications"):
+for app in ("merchants", "dispatch", "scheduling", "tracking", "notifications", "care", "demo"):
     module = __import__(f"{app}.urls", fromlist=["urlpatterns", "api_urlpatterns"])
     urlpatterns.append(path("api/v1/", include((module.api_urlpatterns, f"{app}-api"))))
     urlpatterns.append(path("", include((module.urlpatterns, app))))

@@ -10,8 +10,8 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core import clock
 from merchants.auth import MERCHANT_KEY_AUTH, HasAnyMerchantKey, HasSecretKey, SecretKeyAuthentication
-from portal import clock
 from scheduling import services
 from scheduling.cors import MerchantCorsMixin
 from scheduling.errors import SchedulingError, SchedulingErrorCode

@@ -2,7 +2,7 @@
 
 from enum import StrEnum
 
-from portal.errors import DomainError
+from core.errors import DomainError
 
 
 class SchedulingErrorCode(StrEnum):

@@ -26,8 +26,8 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.errors import DomainError
 from merchants.models import ApiKey, Merchant
-from portal.errors import DomainError
 from scheduling.errors import SchedulingError, SchedulingErrorCode
 from scheduling.models import IdempotencyKey
 

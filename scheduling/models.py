@@ -6,9 +6,9 @@ import uuid
 from django.db import models
 from django.db.models import F, Q
 
+from core import clock
 from dispatch.models import Job, Zone
 from merchants.models import ApiKey, Merchant
-from portal import clock
 
 
 def booking_time():

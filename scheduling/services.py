@@ -19,9 +19,9 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
+from core import clock
 from dispatch.models import Depot, Job, Vehicle, Zone
 from merchants.models import Merchant
-from portal import clock
 from scheduling import signals
 from scheduling.errors import SchedulingError, SchedulingErrorCode
 from scheduling.models import BlackoutDate, Delivery, Hold, IdempotencyKey, Window, WindowTemplate

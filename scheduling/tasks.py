@@ -6,8 +6,8 @@ import datetime as dt
 
 from celery import shared_task
 
+from core import clock
 from merchants.models import Merchant
-from portal import clock
 from scheduling import services
 
 MATERIALIZE_DAYS_AHEAD = 14

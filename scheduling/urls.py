@@ -6,9 +6,6 @@ from scheduling import api, views
 urlpatterns: list = [
     path("t/<str:token>/reschedule/", views.reschedule, name="reschedule"),
     path("embed/windows/", views.embed_windows, name="embed-windows"),
-    path("demo/checkout/", views.demo_checkout, name="demo-checkout"),
-    path("demo/checkout/book/", views.demo_checkout_book, name="demo-checkout-book"),
-    path("demo/checkout/confirmation/<str:token>/", views.demo_checkout_confirmation, name="demo-checkout-confirmation"),
 ]
 
 # API endpoints of this app, mounted under /api/v1/.

@@ -22,7 +22,7 @@ def clock_at(monkeypatch):
     """Move the services' clock: `clock_at(local(day, 11))` returns the moment and may be called again."""
 
     def move(moment: dt.datetime) -> dt.datetime:
-        monkeypatch.setattr("portal.clock.now", lambda: moment)
+        monkeypatch.setattr("core.clock.now", lambda: moment)
         return moment
 
     return move

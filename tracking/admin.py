@@ -5,7 +5,6 @@ from tracking.models import (
     CarrierCodeMapping,
     EtaSnapshot,
     Event,
-    JourneyException,
     Ping,
     ProofOfDelivery,
     Rating,
@@ -57,9 +56,3 @@ class ProofAdmin(admin.ModelAdmin):
 @admin.register(Rating)
 class RatingAdmin(admin.ModelAdmin):
     list_display = ["delivery", "stars", "created_at"]
-
-
-@admin.register(JourneyException)
-class JourneyExceptionAdmin(admin.ModelAdmin):
-    list_display = ["delivery", "code", "state", "owner", "opened_at", "due_at"]
-    list_filter = ["state", "code"]

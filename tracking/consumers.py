@@ -5,8 +5,8 @@ import logging
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from portal import clock
-from tracking.selectors import delivery_for_token
+from core import clock
+from scheduling.selectors import delivery_for_token
 from tracking.services.publish import CHANNEL_LAYER_OUTAGE, delivery_group
 
 logger = logging.getLogger(__name__)

@@ -5,7 +5,7 @@ Each receiver is one call: record a milestone, or enqueue a task after commit.
 
 from django.db import transaction
 
-from portal import clock
+from core import clock
 from tracking.models import Event, Milestone
 from tracking.services.journey import event_record
 

@@ -10,7 +10,6 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import formats
 from django.utils.translation import gettext as _
@@ -28,18 +27,6 @@ MAP_WHEN_STOPS_AWAY = 0
 # Rounded so the map shows the street, not the parking space (about 10 m).
 POSITION_DECIMALS = 4
 FINISHED = (Delivery.Status.DELIVERED, Delivery.Status.RETURNED, Delivery.Status.CANCELLED)
-
-
-def delivery_for_token(*, token: str, now: dt.datetime) -> Delivery | None:
-    """The delivery this link opens, or None when the token is unknown or expired (callers answer both alike)."""
-    if not token or len(token) > 64:
-        return None
-    return (
-        Delivery.objects.select_related("merchant", "window", "job")
-        .filter(tracking_token=token)
-        .filter(Q(tracking_expires_at__isnull=True) | Q(tracking_expires_at__gt=now))
-        .first()
-    )
 
 
 def delivery_language(delivery: Delivery) -> str:

@@ -1,4 +1,4 @@
-from django.urls import include, path
+from django.urls import path
 
 from tracking import api, views
 
@@ -8,7 +8,6 @@ urlpatterns: list = [
     path("t/<str:token>/status.json", views.tracking_status, name="status"),
     path("t/<str:token>/instructions/", views.tracking_instructions, name="instructions"),
     path("t/<str:token>/rating/", views.tracking_rating, name="rating"),
-    path("", include("tracking.care_urls")),
 ]
 
 # API endpoints of this app, mounted under /api/v1/.

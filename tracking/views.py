@@ -8,9 +8,10 @@ from django.utils import translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from portal import clock
-from portal.errors import DomainError
+from core import clock
+from core.errors import DomainError
 from scheduling.models import Delivery
+from scheduling.selectors import delivery_for_token
 from scheduling.windows import safe_drop_offered
 from tracking import selectors, services
 
@@ -40,7 +41,7 @@ def _not_found(request: HttpRequest) -> HttpResponse:
 @require_GET
 @never_cache
 def tracking_page(request: HttpRequest, token: str) -> HttpResponse:
-    delivery = selectors.delivery_for_token(token=token, now=clock.now())
+    delivery = delivery_for_token(token=token, now=clock.now())
     if delivery is None:
         return _not_found(request)
     language = _language(request, delivery)
@@ -62,7 +63,7 @@ def tracking_page(request: HttpRequest, token: str) -> HttpResponse:
 @require_GET
 @never_cache
 def tracking_status(request: HttpRequest, token: str) -> HttpResponse:
-    delivery = selectors.delivery_for_token(token=token, now=clock.now())
+    delivery = delivery_for_token(token=token, now=clock.now())
     if delivery is None:
         return _private(JsonResponse({"error": {"code": "not_found", "message": "Not found."}}, status=404))
     with translation.override(_language(request, delivery)):
@@ -76,7 +77,7 @@ def _back(token: str, language: str, **flags: str) -> HttpResponse:
 
 @require_POST
 def tracking_instructions(request: HttpRequest, token: str) -> HttpResponse:
-    delivery = selectors.delivery_for_token(token=token, now=clock.now())
+    delivery = delivery_for_token(token=token, now=clock.now())
     if delivery is None:
         return _not_found(request)
     language = _language(request, delivery)
@@ -93,7 +94,7 @@ def tracking_instructions(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_POST
 def tracking_rating(request: HttpRequest, token: str) -> HttpResponse:
-    delivery = selectors.delivery_for_token(token=token, now=clock.now())
+    delivery = delivery_for_token(token=token, now=clock.now())
     if delivery is None:
         return _not_found(request)
     language = _language(request, delivery)

@@ -4,8 +4,9 @@ import datetime as dt
 
 import factory
 
+from care.models import JourneyException
 from tests.factories import DeliveryFactory
-from tracking.models import EtaSnapshot, Event, JourneyException, ProofOfDelivery
+from tracking.models import EtaSnapshot, Event, ProofOfDelivery
 
 
 class EventFactory(factory.django.DjangoModelFactory):

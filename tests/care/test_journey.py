@@ -4,11 +4,12 @@ import datetime as dt
 
 import pytest
 
+from care.models import JourneyException
 from tests.care.conftest import TODAY
 from tests.care.factories import EtaSnapshotFactory, EventFactory, JourneyExceptionFactory, ProofFactory
 from tests.factories import local
 from tests.tracking.factories import build_route
-from tracking.models import Event, JourneyException
+from tracking.models import Event
 
 pytestmark = pytest.mark.django_db
 

@@ -5,12 +5,12 @@ from decimal import Decimal
 
 import pytest
 
+from care import kpis as care_kpis
 from dispatch.models import Plan
 from tests.care.conftest import NOW, TODAY
 from tests.care.factories import EtaSnapshotFactory, EventFactory, ProofFactory
 from tests.factories import DeliveryFactory, WindowFactory, WindowTemplateFactory, local
 from tests.tracking.factories import build_route
-from tracking import care_selectors
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +23,7 @@ def test_with_no_data_every_kpi_is_a_dash_with_a_hint(console, frozen_now):
     assert "No delivery closed in this period yet." in body
     assert "No active plan in this period." in body
     assert "%" not in body.split("How we are doing")[1].split("Dwell")[0]
-    for period in care_selectors.kpis(now=NOW):
+    for period in care_kpis.kpis(now=NOW):
         assert period.first_attempt_rate is None and period.otif is None and period.eta_mae_minutes is None
         assert period.km_per_stop is None and period.cost_per_stop is None and period.dwell_by_zone == []
 
@@ -53,7 +53,7 @@ def test_first_attempt_rate_and_otif_on_a_hand_made_day(console, frozen_now):
     # Yesterday, one more: first attempt, on time (counts in the week only).
     _closed(yesterday, "delivered", delivered=local(YESTERDAY, 11, 45))
 
-    today_kpis, week = care_selectors.kpis(now=NOW)
+    today_kpis, week = care_kpis.kpis(now=NOW)
 
     assert today_kpis.closed == 6
     assert today_kpis.first_attempt_rate == pytest.approx(3 / 6)
@@ -92,7 +92,7 @@ def test_eta_accuracy_dwell_and_cost_per_stop_from_the_active_plan(console, froz
     old = Plan.objects.create(depot=route.depot, date=TODAY, version=99, status=Plan.Status.SUPERSEDED,
                               distance_m=999_000)
 
-    today_kpis = care_selectors.kpis(now=NOW)[0]
+    today_kpis = care_kpis.kpis(now=NOW)[0]
 
     assert today_kpis.eta_samples == 2
     assert today_kpis.eta_mae_minutes == pytest.approx(8.0)

@@ -6,11 +6,11 @@ import threading
 import pytest
 from django.db import connection, connections
 
-from portal.errors import DomainError
+from care import services as care
+from care.models import JourneyException
+from core.errors import DomainError
 from tests.care.conftest import NOW, make_agent
 from tests.care.factories import JourneyExceptionFactory
-from tracking import care
-from tracking.models import JourneyException
 
 
 @pytest.fixture

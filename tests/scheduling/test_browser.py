@@ -6,7 +6,7 @@ import threading
 import pytest
 from django.db import connections
 
-from merchants.demo import demo_key
+from demo.keys import demo_key
 from merchants.models import ApiKey
 from merchants.services import api_key_create
 from scheduling.models import Delivery

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from merchants.demo import demo_key
+from demo.keys import demo_key
 from merchants.models import ApiKey
 from merchants.services import api_key_create
 from scheduling.models import Delivery, Window
@@ -134,7 +134,7 @@ def test_the_iframe_with_an_unknown_key_says_it_is_not_configured(client, db):
 
 def test_the_demo_checkout_embeds_the_picker_with_the_demo_key(client, merchant, windows):
     api_key_create(merchant=merchant, kind=ApiKey.Kind.PUBLISHABLE, raw_key=demo_key(kind="publishable", slug=merchant.slug))
-    response = client.get(reverse("scheduling:demo-checkout"), {"merchant": merchant.slug})
+    response = client.get(reverse("demo:checkout"), {"merchant": merchant.slug})
     assert response.status_code == 200
     assert demo_key(kind="publishable", slug=merchant.slug).encode() in response.content
     assert b"/static/scheduling/picker.js" in response.content
@@ -147,12 +147,12 @@ def test_the_demo_checkout_books_server_side_with_the_demo_secret_key(client, me
     from scheduling.services import hold_create
 
     hold = hold_create(merchant=merchant, window=tomorrow_window, **ADDRESS)
-    response = client.post(reverse("scheduling:demo-checkout-book"), form | {"hold_id": str(hold.pk)})
+    response = client.post(reverse("demo:checkout-book"), form | {"hold_id": str(hold.pk)})
     assert response.status_code == 302, response.content
     delivery = Delivery.objects.get()
     assert delivery.window_id == tomorrow_window.pk
     assert delivery.tracking_token in response["Location"]
-    again = client.post(reverse("scheduling:demo-checkout-book"), form | {"hold_id": str(hold.pk)})
+    again = client.post(reverse("demo:checkout-book"), form | {"hold_id": str(hold.pk)})
     assert again.status_code == 302 and Delivery.objects.count() == 1
     confirmation = client.get(response["Location"])
     assert f"/t/{delivery.tracking_token}/".encode() in confirmation.content
@@ -160,7 +160,7 @@ def test_the_demo_checkout_books_server_side_with_the_demo_secret_key(client, me
 
 def test_the_demo_checkout_shows_field_errors(client, merchant, windows, tomorrow_window):
     api_key_create(merchant=merchant, kind=ApiKey.Kind.SECRET, raw_key=demo_key(kind="secret", slug=merchant.slug))
-    response = client.post(reverse("scheduling:demo-checkout-book"), {
+    response = client.post(reverse("demo:checkout-book"), {
         "merchant": merchant.slug, "idempotency_key": "demo-2", "name": "C", "phone": "12", "line1": "x",
         "city": "Paris", "postcode": "75004", **ADDRESS})
     assert response.status_code == 400

@@ -3,8 +3,9 @@ import datetime as dt
 import pytest
 from rest_framework.test import APIClient
 
+from care.models import JourneyException
 from tests.factories import DeliveryFactory
-from tracking.models import CarrierCodeMapping, Event, JourneyException, RawCarrierEvent
+from tracking.models import CarrierCodeMapping, Event, RawCarrierEvent
 from tracking.services import carrier_create
 
 pytestmark = pytest.mark.django_db

@@ -8,10 +8,11 @@ from django.db import connection, connections
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from care.models import JourneyException
 from dispatch.models import Vehicle
 from tests.factories import DeliveryFactory, local
 from tests.tracking.factories import build_route
-from tracking.models import CarrierCodeMapping, Event, JourneyException, Ping, ProofOfDelivery
+from tracking.models import CarrierCodeMapping, Event, Ping, ProofOfDelivery
 from tracking.selectors import public_status
 from tracking.services import carrier_create, event_record
 

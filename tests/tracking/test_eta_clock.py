@@ -77,7 +77,7 @@ def test_an_eta_the_seed_computed_on_the_real_clock_never_outranks_the_fleets(cl
 
 
 def test_the_simulator_drops_etas_stamped_after_its_virtual_start(world):
-    from tracking.simulator import FleetSimulator
+    from demo.simulator import FleetSimulator
 
     eta_refresh_plan(plan=world.plan, now=at(world, 23))
     simulator = FleetSimulator(day=world.day, depots=[world.depot], leg_seconds=lambda a, b, when: 600.0)

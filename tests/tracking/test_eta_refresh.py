@@ -7,14 +7,14 @@ import pytest
 from django.core.cache import cache
 
 from dispatch.models import Route, Stop, Vehicle
-from dispatch.travel import OsrmProvider
+from dispatch.travel import OsrmProvider, ProviderLegTimes
 from tests.dispatch.fake_osrm import fake_osrm_server
 from tests.factories import JobFactory, ShiftFactory, VehicleFactory, ZoneFactory, local
 from tests.tracking.factories import RouteFactory, build_route
 from tracking.geo import haversine_m
 from tracking.models import EtaSnapshot
 from tracking.services import eta_refresh_route
-from tracking.services.fleet import ProviderLegTimes, _plan_driven_stops, plan_traffic, route_etas_compute
+from tracking.services.fleet import _plan_driven_stops, plan_traffic, route_etas_compute
 
 pytestmark = pytest.mark.django_db
 

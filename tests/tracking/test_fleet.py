@@ -22,7 +22,7 @@ def world():
 def morning(world, monkeypatch):
     """The clock reads 09:00 on the route's day."""
     moment = [local(world.day, 9)]
-    monkeypatch.setattr("portal.clock.now", lambda: moment[0])
+    monkeypatch.setattr("core.clock.now", lambda: moment[0])
     return moment
 
 

@@ -3,6 +3,7 @@ import datetime as dt
 import pytest
 from django.db import transaction
 
+from demo.simulator import FleetSimulator, SimConfig
 from dispatch.models import Plan, Stop
 from dispatch.signals import plan_changed
 from scheduling import signals as scheduling_signals
@@ -10,7 +11,6 @@ from tests.factories import DeliveryFactory, local
 from tests.tracking.factories import build_route
 from tracking.models import EtaSnapshot, Event
 from tracking.signals import milestone_recorded
-from tracking.simulator import FleetSimulator, SimConfig
 
 pytestmark = pytest.mark.django_db
 

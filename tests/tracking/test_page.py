@@ -24,7 +24,7 @@ def secrets_of(world, delivery):
 def world(monkeypatch):
     world = build_route()
     moment = [local(world.day, 8, 30)]
-    monkeypatch.setattr("portal.clock.now", lambda: moment[0])
+    monkeypatch.setattr("core.clock.now", lambda: moment[0])
     world.clock = moment
     scan_record(driver=world.driver, kind="scanned_out", client_id="out", recorded_at=local(world.day, 8, 0),
                 now=local(world.day, 8, 30))

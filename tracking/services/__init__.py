@@ -10,19 +10,18 @@ from tracking.services.fleet import (
     driver_shift_vehicle,
     eta_refresh_plan,
     eta_refresh_route,
-    leg_seconds_from_provider,
     ping_record_batch,
     route_for_vehicle,
     route_geofence_update,
     scan_record,
 )
-from tracking.services.journey import event_record, journey_exception_open, zone_learn_service
+from tracking.services.journey import event_record, journey_problem_report, zone_learn_service
 from tracking.services.publish import delivery_group, eta_publish, milestone_publish
 
 __all__ = [
     "AttemptReason", "PingBatchResult", "PingInput", "ScanKind",
     "carrier_authenticate", "carrier_create", "carrier_events_ingest",
     "delivery_group", "delivery_instructions_edit", "driver_shift_vehicle", "eta_publish", "eta_refresh_plan", "eta_refresh_route",
-    "event_record", "journey_exception_open", "leg_seconds_from_provider", "milestone_publish", "ping_record_batch", "rating_create",
+    "event_record", "journey_problem_report", "milestone_publish", "ping_record_batch", "rating_create",
     "route_for_vehicle", "route_geofence_update", "scan_record", "zone_learn_service",
 ]

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from portal import clock
+from core import clock
 from scheduling.models import Delivery
 from tracking.carrier_formats import (
     CarrierItem,
@@ -20,7 +20,7 @@ from tracking.carrier_formats import (
 )
 from tracking.errors import TrackingError, TrackingErrorCode
 from tracking.models import Carrier, CarrierCodeMapping, Event, Milestone, RawCarrierEvent
-from tracking.services.journey import event_record, journey_exception_open
+from tracking.services.journey import event_record, journey_problem_report
 
 PARSERS = {Carrier.Format.SWIFTPOST: parse_swiftpost, Carrier.Format.PARCELNET: parse_parcelnet}
 
@@ -119,7 +119,7 @@ def _ingest_item(carrier: Carrier, item: CarrierItem, now: dt.datetime) -> Carri
                 delivery=delivery, milestone=Milestone.EXCEPTION, reason="unknown_carrier_code", source=Event.Source.CARRIER,
                 recorded_at=item.recorded_at, client_id=client_id, raw=raw, lat=item.lat, lng=item.lng, note=problem,
             )
-            journey_exception_open(delivery=delivery, code="unknown_carrier_code", message=problem, now=now)
+            journey_problem_report(delivery=delivery, code="unknown_carrier_code", message=problem, now=now)
             return CarrierEventOutcome(item.external_id, item.external_code, "unmapped", Milestone.EXCEPTION)
         event_record(
             delivery=delivery, milestone=mapping.milestone, reason=mapping.reason or item.reason,

@@ -11,8 +11,8 @@ from django.db.models.functions import Cast
 
 from dispatch.models import Job, Plan, Stop, Zone
 from scheduling.models import Delivery
-from tracking.models import Event, JourneyException, Milestone, RawCarrierEvent
-from tracking.signals import milestone_recorded
+from tracking.models import Event, Milestone, RawCarrierEvent
+from tracking.signals import milestone_recorded, problem_found
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +32,6 @@ STATUS_FOR_MILESTONE = {
 FROZEN_STATUSES = (Delivery.Status.CANCELLED,)
 # A parcel is delivered once: a later report of it is the same fact, not a second delivery.
 ONCE_PER_JOURNEY = (Milestone.DELIVERED,)
-EXCEPTION_DUE = dt.timedelta(hours=2)
 # Dwell samples outside these bounds are clipped before they teach the zone (a lunch break is not a delivery).
 DWELL_BOUNDS_S = (30, 1800)
 # The zone's default counts as this many dwells; later dwells keep at least this weight.
@@ -95,7 +94,7 @@ def event_record(
         if delivery.job_id is not None:
             _apply_to_job(job_id=delivery.job_id, milestone=milestone, at=recorded_at)
         if milestone in (Milestone.ATTEMPTED,):
-            journey_exception_open(
+            journey_problem_report(
                 delivery=delivery, code="failed_attempt", message=f"Delivery attempted: {reason or 'no reason given'}.",
                 now=recorded_at,
             )
@@ -287,7 +286,6 @@ def zone_learn_service(*, zone_id: int, dwell_s: float) -> None:
     )
 
 
-def journey_exception_open(*, delivery: Delivery, code: str, message: str, now: dt.datetime) -> JourneyException:
-    return JourneyException.objects.create(
-        delivery=delivery, code=code[:40], message=message[:300], opened_at=now, due_at=now + EXCEPTION_DUE
-    )
+def journey_problem_report(*, delivery: Delivery, code: str, message: str, now: dt.datetime) -> None:
+    """Tell the apps above that a person must look at this delivery (care opens an exception)."""
+    problem_found.send(sender=Delivery, delivery=delivery, code=code[:40], message=message[:300], at=now)

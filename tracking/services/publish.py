@@ -14,7 +14,7 @@ from django.utils import translation
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from portal import clock
+from core import clock
 from scheduling.models import Delivery
 from tracking import selectors
 

@@ -1,0 +1,92 @@
+"""Care's search: find an order by reference, phone (any format), email, token or tracking link."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import phonenumbers
+from django.db.models import Q
+
+from care.labels import recipient_short, window_label
+from scheduling.models import Delivery
+
+SEARCH_LIMIT = 50
+DEFAULT_PHONE_REGION = "FR"
+# A tracking link anywhere in the text (`…/t/<token>/…`), or a bare token (32 random bytes, url-safe).
+TOKEN_IN_LINK = re.compile(r"/t/([A-Za-z0-9_-]{16,64})")
+BARE_TOKEN = re.compile(r"^[A-Za-z0-9_-]{40,64}$")
+PHONE_LIKE = re.compile(r"^\+?[\d\s().-]{6,24}$")
+EMAIL_LIKE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    delivery_id: str
+    merchant_name: str
+    order_ref: str
+    recipient: str
+    window_label: str
+    status: str
+    status_label: str
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    query: str
+    kind: str  # empty, link, email, phone, reference
+    hits: list[SearchHit] = field(default_factory=list)
+    normalised: str = ""
+
+
+def normalise_phone(raw: str, region: str = DEFAULT_PHONE_REGION) -> str | None:
+    """E.164 for a number a caller reads out ("06 12 34 56 78" → "+33612345678"), or None."""
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def delivery_search(*, query: str, limit: int = SEARCH_LIMIT) -> SearchResult:
+    """Deliveries matching an order reference, a phone number, an email, or a tracking link or token.
+
+    1. A tracking link (anything containing `/t/<token>`) or a bare token: that delivery only.
+    2. An email: recipients with that address, case-insensitively.
+    3. Something that reads as a phone number: the E.164 form (region FR by default), and also
+       order references equal to the text, since references can be all digits.
+    4. Anything else: an exact order reference (any case) or token, then references containing it.
+    """
+    text = query.strip()[:200]
+    if not text:
+        return SearchResult(query=text, kind="empty")
+    deliveries = Delivery.objects.select_related("merchant", "window")
+    normalised = ""
+    link = TOKEN_IN_LINK.search(text)
+    if link:
+        kind, found = "link", deliveries.filter(tracking_token=link.group(1))
+    elif EMAIL_LIKE.match(text):
+        kind, found = "email", deliveries.filter(recipient_email__iexact=text)
+    elif PHONE_LIKE.match(text) and (phone := normalise_phone(text)):
+        kind, normalised = "phone", phone
+        found = deliveries.filter(Q(recipient_phone=phone) | Q(order_ref__iexact=text))
+    else:
+        kind = "reference"
+        found = deliveries.filter(Q(order_ref__iexact=text) | Q(tracking_token=text))
+        if BARE_TOKEN.match(text) and found.filter(tracking_token=text).exists():
+            kind = "link"
+        elif len(text) >= 3 and not found.exists():
+            found = deliveries.filter(order_ref__icontains=text)
+    rows = found.order_by("-window__starts_at", "order_ref")[:limit]
+    hits = [
+        SearchHit(
+            delivery_id=str(d.pk), merchant_name=d.merchant.name, order_ref=d.order_ref,
+            recipient=recipient_short(d.recipient_name),
+            window_label=window_label(d.window.starts_at, d.window.ends_at, d.merchant.zone_info),
+            status=d.status, status_label=d.get_status_display(),
+        )
+        for d in rows
+    ]
+    return SearchResult(query=text, kind=kind, hits=hits, normalised=normalised)

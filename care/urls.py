@@ -1,0 +1,19 @@
+"""The care console's pages, mounted at the site root under the `care` namespace (`care:home`, …)."""
+
+from django.urls import path
+
+from care import views
+
+urlpatterns: list = [
+    path("care/", views.care_home, name="home"),
+    path("care/deliveries/<uuid:delivery_id>/", views.care_journey, name="journey"),
+    path("care/deliveries/<uuid:delivery_id>/reschedule/", views.care_reschedule, name="reschedule"),
+    path("care/deliveries/<uuid:delivery_id>/instructions/", views.care_instructions, name="instructions"),
+    path("care/deliveries/<uuid:delivery_id>/exceptions/", views.care_exception_open, name="exception-open"),
+    path("care/exceptions/", views.care_exceptions, name="exceptions"),
+    path("care/exceptions/<int:exception_id>/<slug:action>/", views.care_exception_action,
+         name="exception-action"),
+]
+
+# Care has no API of its own yet.
+api_urlpatterns: list = []

@@ -1,0 +1,200 @@
+"""Pages of the care console (staff only): find an order, its journey, the exception queue, the KPIs.
+
+Every action is a POST that calls one service and redirects back with a message, so a reload never
+repeats it.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from care import services
+from care.forms import ExceptionOpenForm, InstructionsForm, RescheduleForm, ResolveForm, SearchForm
+from care.journey import journey_for, reschedule_offers
+from care.kpis import kpis
+from care.models import JourneyException
+from care.queue import exception_queue
+from care.search import SearchResult, delivery_search
+from core import clock
+from core.errors import DomainError
+from scheduling import services as scheduling_services
+from scheduling.models import Delivery
+from scheduling.windows import safe_drop_offered
+
+
+def _problem(exc: DomainError) -> str:
+    """A DomainError as a sentence an agent can act on (field messages included)."""
+    friendly = {
+        "window_full": _("That window has just filled up. Pick another one."),
+        "cutoff_passed": _("That window has closed for booking. Pick another one."),
+        "skill_unavailable": _("No vehicle with the skills this delivery needs works in that window."),
+        "not_reschedulable": exc.message,
+        "outside_area": _("The delivery address is outside that window's zone."),
+    }
+    message = friendly.get(exc.code, exc.message)
+    details = [m for messages_ in exc.fields.values() for m in messages_ if m != message]
+    return " ".join([message, *details])
+
+
+def _journey_url(delivery_id) -> str:
+    return reverse("care:journey", args=[delivery_id])
+
+
+@staff_member_required
+@require_GET
+def care_home(request):
+    """The landing page: the search box on top, then today's and the week's KPIs."""
+    form = SearchForm(request.GET or None)
+    result = None
+    if form.is_bound and form.is_valid():
+        result = delivery_search(query=form.cleaned_data["q"])
+    elif form.is_bound:
+        result = SearchResult(query=request.GET.get("q", "")[:200], kind="invalid")
+    now = clock.now()
+    return render(request, "care/home.html", {
+        "form": form, "result": result, "periods": kpis(now=now), "section": "home",
+    })
+
+
+@staff_member_required
+@require_GET
+def care_journey(request, delivery_id):
+    now = clock.now()
+    journey = journey_for(delivery_id=delivery_id, now=now)
+    if journey is None:
+        return render(request, "care/not_found.html", {"section": "home"}, status=404)
+    delivery = journey.delivery
+    offers = reschedule_offers(delivery=delivery, now=now)
+    return render(request, "care/journey.html", {
+        "journey": journey, "delivery": delivery, "section": "home",
+        "reschedule_form": RescheduleForm(offers=offers, tz=journey.tz) if offers else None,
+        "instructions_form": InstructionsForm(initial={
+            "access_notes": delivery.access_notes, "safe_drop": delivery.safe_drop,
+            "leave_with_neighbour": delivery.leave_with_neighbour,
+        }),
+        "safe_drop_offered": safe_drop_offered(merchant=delivery.merchant, window=delivery.window),
+        "exception_form": ExceptionOpenForm(),
+        "resolve_form": ResolveForm(),
+        "next": request.get_full_path(),
+    })
+
+
+def _delivery(delivery_id) -> Delivery:
+    return get_object_or_404(
+        Delivery.objects.select_related("merchant", "window__template", "window__zone", "window__merchant"),
+        pk=delivery_id,
+    )
+
+
+@staff_member_required
+@require_POST
+def care_reschedule(request, delivery_id):
+    """Move the delivery to another feasible window on the customer's behalf; capacity moves with it."""
+    delivery = _delivery(delivery_id)
+    now = clock.now()
+    offers = reschedule_offers(delivery=delivery, now=now)
+    form = RescheduleForm(request.POST, offers=offers, tz=delivery.merchant.zone_info)
+    if not form.is_valid():
+        messages.error(request, _("That window is no longer offered. Pick one from the list."))
+        return redirect(_journey_url(delivery.pk))
+    window = next(o.window for o in offers if o.window.pk == form.cleaned_data["window_id"])
+    try:
+        scheduling_services.delivery_reschedule(delivery=delivery, window=window, now=now)
+    except DomainError as exc:
+        messages.error(request, _problem(exc))
+    else:
+        tz = delivery.merchant.zone_info
+        messages.success(request, _("Moved to %(day)s, %(start)s–%(end)s.") % {
+            "day": window.starts_at.astimezone(tz).strftime("%a %d %b"),
+            "start": window.starts_at.astimezone(tz).strftime("%H:%M"),
+            "end": window.ends_at.astimezone(tz).strftime("%H:%M"),
+        })
+    return redirect(_journey_url(delivery.pk))
+
+
+@staff_member_required
+@require_POST
+def care_instructions(request, delivery_id):
+    delivery = _delivery(delivery_id)
+    form = InstructionsForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
+        return redirect(_journey_url(delivery.pk))
+    values = form.instructions_for(delivery)
+    try:
+        scheduling_services.delivery_update_instructions(
+            delivery=delivery, access_notes=values["access_notes"].strip(), safe_drop=values["safe_drop"],
+            leave_with_neighbour=values["leave_with_neighbour"],
+        )
+    except DomainError as exc:
+        messages.error(request, _problem(exc))
+    else:
+        messages.success(request, _("Delivery instructions saved."))
+    return redirect(_journey_url(delivery.pk))
+
+
+@staff_member_required
+@require_POST
+def care_exception_open(request, delivery_id):
+    delivery = _delivery(delivery_id)
+    form = ExceptionOpenForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
+        return redirect(_journey_url(delivery.pk))
+    try:
+        services.exception_open(delivery=delivery, code=form.cleaned_data["code"], message=form.cleaned_data["message"],
+                            now=clock.now(), due_in_minutes=form.cleaned_data["due_in_minutes"])
+    except DomainError as exc:
+        messages.error(request, _problem(exc))
+    else:
+        messages.success(request, _("Exception opened; it is in the queue."))
+    return redirect(_journey_url(delivery.pk))
+
+
+@staff_member_required
+@require_GET
+def care_exceptions(request):
+    queue = exception_queue(agent=request.user, now=clock.now(), show=request.GET.get("show", "open"))
+    return render(request, "care/exceptions.html", {
+        "queue": queue, "resolve_form": ResolveForm(), "next": request.get_full_path(), "section": "exceptions",
+        "tabs": [(key, label, queue.counts[key])
+                 for key, label in (("open", _("All open")), ("mine", _("Mine")), ("unassigned", _("Unassigned")))],
+    })
+
+
+@staff_member_required
+@require_POST
+def care_exception_action(request, exception_id: int, action: str):
+    """Take, release or resolve one exception, then go back where the agent was."""
+    exception = get_object_or_404(JourneyException, pk=exception_id)
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()):
+        target = reverse("care:exceptions")
+    now = clock.now()
+    try:
+        if action == "take":
+            services.exception_assign(exception=exception, agent=request.user, now=now)
+            messages.success(request, _("You own this exception now."))
+        elif action == "release":
+            services.exception_release(exception=exception, agent=request.user, now=now)
+            messages.success(request, _("Exception released to the queue."))
+        elif action == "resolve":
+            form = ResolveForm(request.POST)
+            if not form.is_valid():
+                messages.error(request, " ".join(form.errors["resolution"]))
+                return redirect(target)
+            services.exception_resolve(exception=exception, agent=request.user,
+                                   resolution=form.cleaned_data["resolution"], now=now)
+            messages.success(request, _("Exception resolved."))
+        else:
+            messages.error(request, _("Unknown action."))
+    except DomainError as exc:
+        messages.error(request, _problem(exc))
+    return redirect(target)

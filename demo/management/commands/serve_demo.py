@@ -1,0 +1,78 @@
+"""Serve the demo city under daphne, with the simulated fleet and periodic work in the same process.
+
+With no Redis the channel layer lives in memory, so whatever publishes ETAs must
+run in the server's own event loop: the simulator and the beat schedule run
+here as asyncio tasks beside daphne. With REDIS_URL set they could equally run
+as separate processes (`manage.py simulate`, `celery worker`, `celery beat`).
+"""
+
+import daphne.server  # noqa: F401  isort:skip  (installs the asyncio Twisted reactor first)
+
+import asyncio
+import logging
+
+from asgiref.sync import sync_to_async
+from celery import current_app as celery_app  # the project's app, set up with the settings
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+logger = logging.getLogger(__name__)
+
+
+async def run_beat_schedule() -> None:
+    """Run each CELERY_BEAT_SCHEDULE entry at its interval, in-process."""
+    schedule = [(entry["task"], float(entry["schedule"])) for entry in settings.CELERY_BEAT_SCHEDULE.values()]
+    celery_app.loader.import_default_modules()
+    next_run = dict.fromkeys((name for name, _ in schedule), 0.0)
+    loop = asyncio.get_running_loop()
+    while True:
+        now = loop.time()
+        for name, every in schedule:
+            if now >= next_run[name]:
+                next_run[name] = now + every
+                try:
+                    await sync_to_async(celery_app.tasks[name].apply)()
+                except Exception:
+                    # One failing periodic job must not stop the others or the server; it is logged with its traceback.
+                    logger.exception("periodic task %s failed", name)
+        await asyncio.sleep(1.0)
+
+
+async def run_simulator(speed: float) -> None:
+    from demo.simulator import run_live
+
+    await run_live(speed=speed)
+
+
+class Command(BaseCommand):
+    help = "Serve the portal on daphne (HTTP + websockets) with the simulated fleet and the periodic tasks running in-process."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--speed", type=float, default=10.0, help="Simulation speed-up (default 10x).")
+        parser.add_argument("--no-simulate", action="store_true", help="Serve without moving the fleet.")
+
+    def handle(self, *args, **options):
+        from channels.routing import get_default_application
+        from daphne.server import Server
+
+        application = get_default_application()  # settings.ASGI_APPLICATION: the demo never imports the wiring
+
+        host, port = options["host"], options["port"]
+        background: list[asyncio.Task] = []
+
+        def on_ready() -> None:
+            loop = asyncio.get_event_loop()
+            background.append(loop.create_task(run_beat_schedule()))
+            if not options["no_simulate"]:
+                background.append(loop.create_task(run_simulator(options["speed"])))
+            self.stdout.write(self.style.SUCCESS(f"Demo city served on http://{host}:{port}/  (Ctrl-C to stop)"))
+            self.stdout.write("  staff pages (dispatch, care, admin): log in as demo / demo")
+
+        Server(
+            application=application,
+            endpoints=[f"tcp:port={port}:interface={host}"],
+            ready_callable=on_ready,
+            verbosity=1,
+        ).run()

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from demo import views
+
+# Pages of this app, mounted at the site root.
+urlpatterns: list = [
+    path("demo/checkout/", views.demo_checkout, name="checkout"),
+    path("demo/checkout/book/", views.demo_checkout_book, name="checkout-book"),
+    path("demo/checkout/confirmation/<str:token>/", views.demo_checkout_confirmation, name="checkout-confirmation"),
+]
+
+# The demo has no API of its own.
+api_urlpatterns: list = []

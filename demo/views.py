@@ -1,0 +1,103 @@
+"""The demo shop's checkout: the embedded picker with the demo publishable key, then a server-side booking."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from rest_framework.exceptions import ValidationError
+
+from core import clock
+from core.errors import DomainError, flatten_field_errors
+from demo.keys import demo_key
+from merchants.models import ApiKey, Merchant
+from merchants.services import api_key_authenticate
+from scheduling.api import delivery_create_idempotent
+from scheduling.models import Delivery
+from scheduling.selectors import delivery_for_token
+from scheduling.views import expired_page, page_language
+from scheduling.windows import merchant_sample_address
+
+
+def _demo_merchant(slug: str | None) -> Merchant | None:
+    merchants = Merchant.objects.all()
+    return merchants.filter(slug=slug).first() if slug else merchants.first()
+
+
+def demo_checkout(request, form: dict | None = None, errors: dict | None = None, error: str | None = None,
+                  status: int = 200):
+    """The demo shop's checkout: the picker (with the demo publishable key), recipient details, book."""
+    merchant = _demo_merchant(request.GET.get("merchant") or request.POST.get("merchant"))
+    if merchant is None:
+        return render(request, "demo/checkout.html", {"merchant": None}, status=404 if request.GET.get("merchant") else 200)
+    lang = page_language(request, merchant.default_language)
+    address = merchant_sample_address(merchant=merchant)
+    with translation.override(lang):
+        return render(request, "demo/checkout.html", {
+            "merchant": merchant, "api_key": demo_key(kind="publishable", slug=merchant.slug), "address": address,
+            "lang": lang, "form": form or {}, "error": error,
+            "errors": {name.replace(".", "_"): messages for name, messages in (errors or {}).items()},
+            "idempotency_key": (form or {}).get("idempotency_key") or uuid.uuid4().hex,
+        }, status=status)
+
+
+@require_POST
+def demo_checkout_book(request):
+    """Books server-side with the merchant's demo secret key, through the same idempotent path as the API."""
+    merchant = _demo_merchant(request.POST.get("merchant"))
+    if merchant is None:
+        raise Http404("Unknown merchant")
+    api_key = api_key_authenticate(raw_key=demo_key(kind="secret", slug=merchant.slug), kind=ApiKey.Kind.SECRET)
+    if api_key is None:
+        raise Http404("The demo keys are not installed; run the demo seed.")
+    post = request.POST
+    lang = page_language(request, merchant.default_language)
+    body = {
+        "order_ref": post.get("order_ref") or f"DEMO-{post.get('idempotency_key', '')[:10].upper()}",
+        "hold_id": post.get("hold_id") or None,
+        "recipient": {"name": post.get("name", ""), "phone": post.get("phone", ""), "email": post.get("email", ""),
+                      "language": lang},
+        "address": {"line1": post.get("line1", ""), "city": post.get("city", ""), "postcode": post.get("postcode", ""),
+                    "lat": post.get("lat", ""), "lng": post.get("lng", "")},
+        "access_notes": post.get("access_notes", ""),
+        "preferences": {"safe_drop": post.get("safe_drop") == "on"},
+    }
+    if not body["hold_id"]:
+        body.pop("hold_id")
+    with translation.override(lang):
+        try:
+            code, result, _replayed = delivery_create_idempotent(
+                api_key=api_key, idempotency_key=post.get("idempotency_key", ""), body=body)
+        except ValidationError as exc:
+            errors = flatten_field_errors(exc.detail)
+            return demo_checkout(request, form=post.dict(), errors=errors,
+                                 error=_("Please check the highlighted fields."), status=400)
+        except DomainError as exc:
+            return demo_checkout(request, form=post.dict(), errors=exc.fields, error=exc.message, status=exc.status_code)
+        if code != 201:
+            message = result.get("error", {}).get("message", _("The booking failed."))
+            form = post.dict() | {"idempotency_key": uuid.uuid4().hex}
+            return demo_checkout(request, form=form, errors=result.get("error", {}).get("fields", {}), error=message,
+                                 status=code)
+        delivery = Delivery.objects.get(pk=result["id"])
+        url = reverse("demo:checkout-confirmation", args=[delivery.tracking_token])
+        return redirect(f"{url}?lang={lang}")
+
+
+def demo_checkout_confirmation(request, token: str):
+    delivery = delivery_for_token(token=token, now=clock.now())
+    if delivery is None:
+        return expired_page(request)
+    with translation.override(page_language(request, delivery.language)):
+        return render(request, "demo/confirmation.html", {
+            "delivery": delivery, "merchant": delivery.merchant, "tz": delivery.merchant.time_zone,
+            "tracking_url": f"{settings.PUBLIC_BASE_URL}/t/{delivery.tracking_token}/",
+            "tracking_path": f"/t/{delivery.tracking_token}/",
+            "reschedule_url": reverse("scheduling:reschedule", args=[delivery.tracking_token]),
+        })

@@ -20,6 +20,10 @@ per query, which would not fit the checkout budget (p95 <= 50 ms for a 7-day que
 An oracle faster than the planner promised evening stops the plan then dropped. With
 an OSRM provider the planner's road times may still differ from this estimate.
 
+The vehicles that count are those `dispatch.selectors` says are available, as for the
+planner: a lost van or one in maintenance offers no room, even on a day already planned
+with it.
+
 The tentative routes are cached per process, per (depot, date), under a version
 stamp read from the database on every query (count, sum and max of the live job
 ids, the active plan id, the shift count). A stamp that only grew by new jobs
@@ -49,7 +53,8 @@ from django.conf import settings
 from django.db.models import Count, Max, Min, Q, Sum
 
 from core import clock
-from dispatch.models import Depot, Job, Plan, Shift, Stop, Vehicle, Zone
+from dispatch.models import Depot, Job, Plan, Stop, Zone
+from dispatch.selectors import shifts_available, vehicle_available_q
 from dispatch.travel import SpeedProfile
 
 # A typical leg between two neighbouring stops, used to estimate how many more stops fit.
@@ -338,7 +343,7 @@ def _stamps(depot: Depot, days: list[dt.date], now: dt.datetime) -> dict[dt.date
     )
     shifts = {
         r["date"]: (r["n"], r["m"], r["first"])
-        for r in Shift.objects.filter(depot=depot, date__in=days, vehicle__status=Vehicle.Status.AVAILABLE)
+        for r in shifts_available(depot_id=depot.pk, dates=days)
         .values("date").annotate(n=Count("id"), m=Max("id"), first=Min("starts_at"))
     }
     return {day: rows.get(day, (0, 0, 0)) + (plans.get(day), shifts.get(day)) for day in days}
@@ -368,11 +373,7 @@ def _insert_greedily(routes: list[_Route], jobs: list[Job], travel, not_before: 
 
 
 def _routes_from_shifts(depot: Depot, day: dt.date) -> list[_Route]:
-    shifts = (
-        # The vehicles the planner plans: lost and in-maintenance ones do not drive.
-        Shift.objects.filter(depot=depot, date=day, vehicle__status=Vehicle.Status.AVAILABLE)
-        .select_related("vehicle").order_by("vehicle_id")
-    )
+    shifts = shifts_available(depot_id=depot.pk, dates=[day]).select_related("vehicle").order_by("vehicle_id")
     return [
         _Route(
             vehicle_id=s.vehicle_id, skills=frozenset(s.vehicle.skills or ()), capacity_parcels=s.vehicle.capacity_parcels,
@@ -392,8 +393,11 @@ def _build_day(depot: Depot, day: dt.date, travel: _Travel, plan_id: int | None,
         by_vehicle = {r.vehicle_id: r for r in routes}
         jobs_by_id = {j.pk: j for j in jobs}
         placed: set[int] = set()
+        # Stops planned on a vehicle that can no longer serve are left out: their jobs, still live,
+        # are inserted into the routes of the vehicles that can.
         stops = (
-            Stop.objects.filter(route__plan_id=plan_id).select_related("route", "route__vehicle", "job")
+            Stop.objects.filter(vehicle_available_q("route__vehicle__"), route__plan_id=plan_id)
+            .select_related("route", "route__vehicle", "job")
             .order_by("route__vehicle_id", "sequence")
         )
         for stop in stops:

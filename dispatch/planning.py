@@ -15,7 +15,8 @@ from django.conf import settings
 from django.db.models import Min, Prefetch
 
 from dispatch import travel
-from dispatch.models import Depot, Job, Plan, Shift, Stop, Vehicle
+from dispatch.models import Depot, Job, Plan, Shift, Stop
+from dispatch.selectors import shifts_available
 from dispatch.solver import Break, Problem
 from dispatch.solver import Job as SJob
 from dispatch.solver import Vehicle as SVehicle
@@ -98,11 +99,9 @@ def _plannable_jobs(depot: Depot, date: dt.date) -> list[Job]:
 
 
 def _shifts(depot: Depot, date: dt.date) -> list[Shift]:
-    # Lost and in-maintenance vehicles do not drive; their jobs go to the others.
+    # Only vehicles that can serve drive (lost and in-maintenance ones do not); their jobs go to the others.
     return list(
-        Shift.objects.filter(depot=depot, date=date, vehicle__status=Vehicle.Status.AVAILABLE)
-        .select_related("vehicle", "driver")
-        .order_by("vehicle__code", "pk")
+        shifts_available(depot_id=depot.pk, dates=[date]).select_related("vehicle", "driver").order_by("vehicle__code", "pk")
     )
 
 

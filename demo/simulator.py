@@ -42,8 +42,8 @@ from django.db.models import Max
 
 from core import clock
 from dispatch.models import Depot, Plan, Route, Shift, Stop, Vehicle
-from dispatch.travel import leg_seconds_from_provider
-from tracking.geo import haversine_m, offset
+from dispatch.travel import haversine_m, leg_seconds_from_provider, street_model_from_settings
+from tracking.geo import offset
 from tracking.models import EtaSnapshot
 from tracking.services import PingInput, ping_record_batch, scan_record
 
@@ -127,6 +127,8 @@ class FleetSimulator:
         time_zone = (self.depots[0] if self.depots else Depot.objects.order_by("code").first() or Depot(
             time_zone="Europe/Paris")).time_zone
         self.leg_seconds = leg_seconds or leg_seconds_from_provider(time_zone=time_zone)
+        # The planner's streets: a van covers the road distance, not the straight line it is drawn along.
+        self.streets = street_model_from_settings()
         self.vans: list[_Van] = []
         self.truths: dict[int, StopTruth] = {}
         self.slow_zone: tuple[int, dt.datetime, dt.datetime] | None = None
@@ -258,7 +260,7 @@ class FleetSimulator:
             share = min(max((at - van.leg_start).total_seconds() / total, 0.0), 1.0)
             lat = van.leg_from[0] + (van.leg_to[0] - van.leg_from[0]) * share
             lng = van.leg_from[1] + (van.leg_to[1] - van.leg_from[1]) * share
-            speed = haversine_m(*van.leg_from, *van.leg_to) * 1.3 / max(total, 1.0)
+            speed = self.streets.road_m(haversine_m(van.leg_from, van.leg_to)) / max(total, 1.0)
             return (lat, lng), speed
         return van.position, 0.0
 

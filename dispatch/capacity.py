@@ -12,13 +12,18 @@ starting inside the window, every later stop still starting inside its own windo
 the vehicle back at the depot before its shift ends, the load within the vehicle's
 parcels and kilograms, and the vehicle carrying the job's skills.
 
-Travel times follow the planner's model (`dispatch.travel`, as `planning.problem_build`
-asks it): haversine distance x `settings.ROAD_FACTOR` at the speed profile's speed
-when the day's first shift starts (or now, once the day is under way), times the
-zone's live `speed_factor`, computed here in arrays rather than asked of the provider
-per query, which would not fit the checkout budget (p95 <= 50 ms for a 7-day query).
-An oracle faster than the planner promised evening stops the plan then dropped. With
-an OSRM provider the planner's road times may still differ from this estimate.
+Travel times are the planner's street model (`dispatch.travel`: `haversine_m`,
+`StreetModel` with `settings.ROAD_FACTOR`, `day_departure_s`, `zone_slowed_s`): the
+road distance at the speed profile's speed when the day's first shift starts (or now,
+once the day is under way), slowed by the zone's live `speed_factor`. The same functions
+run here over numpy arrays rather than through the provider per query, which would not
+fit the checkout budget (p95 <= 50 ms for a 7-day query). An oracle faster than the
+planner promised evening stops the plan then dropped. With an OSRM provider the
+planner's road times may still differ from this estimate.
+
+The vehicles that count are those `dispatch.selectors` says are available, as for the
+planner: a lost van or one in maintenance offers no room, even on a day already planned
+with it.
 
 The tentative routes are cached per process, per (depot, date), under a version
 stamp read from the database on every query (count, sum and max of the live job
@@ -38,19 +43,18 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import math
 import threading
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from django.conf import settings
 from django.db.models import Count, Max, Min, Q, Sum
 
 from core import clock
-from dispatch.models import Depot, Job, Plan, Shift, Stop, Vehicle, Zone
-from dispatch.travel import SpeedProfile
+from dispatch import travel as streets
+from dispatch.models import Depot, Job, Plan, Stop, Zone
+from dispatch.selectors import shifts_available, vehicle_available_q
 
 # A typical leg between two neighbouring stops, used to estimate how many more stops fit.
 TYPICAL_LEG_SECONDS = 300
@@ -255,40 +259,29 @@ class _PositionIndex:
 
 
 class _Travel:
-    """The planner's travel model for one depot's day, as a fast estimate (see the module docstring)."""
+    """The planner's street model for one depot's day, timed once as the planner times it (see the module
+    docstring); called per leg, or over arrays of straight-line metres."""
 
-    def __init__(self, time_zone: str, speed_factor: float, day: dt.date, departure: dt.datetime | None) -> None:
+    def __init__(self, time_zone: str, speed_factor: float, day: dt.date, first_start: dt.datetime | None,
+                 now: dt.datetime) -> None:
         midnight = dt.datetime.combine(day, dt.time(0), tzinfo=ZoneInfo(time_zone))
-        # As `planning.problem_build` asks the provider: once, at the first shift's start (or now, if later).
-        departure_s = max(int((departure - midnight).total_seconds()), 0) if departure is not None else 12 * 3600
-        self.speed_ms = SpeedProfile().speed_kmh(departure_s) / 3.6
+        self.model = streets.street_model_from_settings()
+        self.departure_s = streets.day_departure_s(epoch=midnight, first_start=first_start, now=now)
         self.speed_factor = speed_factor
         # Part of the cache's stamp: routes timed at another speed are rebuilt.
-        self.seconds_per_km = 1000.0 * settings.ROAD_FACTOR / self.speed_ms * speed_factor
+        self.seconds_per_km = self.model.seconds_per_km(self.departure_s) * speed_factor
 
-    def seconds(self, km):
-        """Seconds to drive `km` (a number or an array), rounded as the planner's matrices are."""
-        metres = np.round(np.asarray(km) * 1000.0 * settings.ROAD_FACTOR)
-        seconds = np.round(metres / self.speed_ms)
-        if self.speed_factor != 1.0:
-            seconds = np.ceil(seconds * self.speed_factor)
-        return seconds
+    def seconds(self, straight_m):
+        """Seconds to drive `straight_m` metres as the crow flies (a number or an array), as the planner's
+        matrices have them."""
+        driven = self.model.drive_s(self.model.road_m(straight_m), self.departure_s)
+        return streets.zone_slowed_s(driven, self.speed_factor)
 
     def __call__(self, lat1: float, lng1: float, lat2: float, lng2: float, at: float) -> float:
-        p1, p2 = math.radians(lat1), math.radians(lat2)
-        dlat, dlng = p2 - p1, math.radians(lng2 - lng1)
-        a = math.sin(dlat / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dlng / 2) ** 2
-        return float(self.seconds(12742.0 * math.asin(min(1.0, math.sqrt(a)))))
+        return float(self.seconds(streets.haversine_m((lat1, lng1), (lat2, lng2))))
 
 
-def _km(lat1, lng1, lat2, lng2):
-    """Great-circle kilometres between arrays of points (or a point and arrays)."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    a = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lng2 - lng1) / 2) ** 2
-    return 12742.0 * np.arcsin(np.minimum(1.0, np.sqrt(a)))
-
-
-def _feasible_anywhere(index: _PositionIndex, km_in, km_out, route_ok, travel: _Travel, starts: float, ends: float,
+def _feasible_anywhere(index: _PositionIndex, m_in, m_out, route_ok, travel: _Travel, starts: float, ends: float,
                        service: float, not_before: float) -> bool:
     """The vectorised twin of `_Route.best_insertion`: is there one position where the job fits?
 
@@ -302,9 +295,9 @@ def _feasible_anywhere(index: _PositionIndex, km_in, km_out, route_ok, travel: _
     if candidates.size == 0:
         return False
     depart = np.maximum(index.prev_departure[candidates], not_before)
-    start = np.maximum(depart + travel.seconds(km_in[candidates]), starts)
+    start = np.maximum(depart + travel.seconds(m_in[candidates]), starts)
     leave = start + service
-    arrive_next = leave + travel.seconds(km_out[candidates])
+    arrive_next = leave + travel.seconds(m_out[candidates])
     fits_next = np.where(
         index.is_end[candidates], arrive_next <= index.route_end[candidates],
         np.maximum(arrive_next, index.next_earliest[candidates]) <= index.next_latest_start[candidates],
@@ -338,7 +331,7 @@ def _stamps(depot: Depot, days: list[dt.date], now: dt.datetime) -> dict[dt.date
     )
     shifts = {
         r["date"]: (r["n"], r["m"], r["first"])
-        for r in Shift.objects.filter(depot=depot, date__in=days, vehicle__status=Vehicle.Status.AVAILABLE)
+        for r in shifts_available(depot_id=depot.pk, dates=days)
         .values("date").annotate(n=Count("id"), m=Max("id"), first=Min("starts_at"))
     }
     return {day: rows.get(day, (0, 0, 0)) + (plans.get(day), shifts.get(day)) for day in days}
@@ -368,11 +361,7 @@ def _insert_greedily(routes: list[_Route], jobs: list[Job], travel, not_before: 
 
 
 def _routes_from_shifts(depot: Depot, day: dt.date) -> list[_Route]:
-    shifts = (
-        # The vehicles the planner plans: lost and in-maintenance ones do not drive.
-        Shift.objects.filter(depot=depot, date=day, vehicle__status=Vehicle.Status.AVAILABLE)
-        .select_related("vehicle").order_by("vehicle_id")
-    )
+    shifts = shifts_available(depot_id=depot.pk, dates=[day]).select_related("vehicle").order_by("vehicle_id")
     return [
         _Route(
             vehicle_id=s.vehicle_id, skills=frozenset(s.vehicle.skills or ()), capacity_parcels=s.vehicle.capacity_parcels,
@@ -392,8 +381,11 @@ def _build_day(depot: Depot, day: dt.date, travel: _Travel, plan_id: int | None,
         by_vehicle = {r.vehicle_id: r for r in routes}
         jobs_by_id = {j.pk: j for j in jobs}
         placed: set[int] = set()
+        # Stops planned on a vehicle that can no longer serve are left out: their jobs, still live,
+        # are inserted into the routes of the vehicles that can.
         stops = (
-            Stop.objects.filter(route__plan_id=plan_id).select_related("route", "route__vehicle", "job")
+            Stop.objects.filter(vehicle_available_q("route__vehicle__"), route__plan_id=plan_id)
+            .select_related("route", "route__vehicle", "job")
             .order_by("route__vehicle_id", "sequence")
         )
         for stop in stops:
@@ -426,7 +418,7 @@ def _build_day(depot: Depot, day: dt.date, travel: _Travel, plan_id: int | None,
 def _day_routes(depot: Depot, zone: Zone, day: dt.date, stamp: tuple, now: dt.datetime,
                 committed: bool = False) -> tuple[_Day, _Travel]:
     first_start = stamp[4][2] if stamp[4] else None
-    travel = _Travel(depot.time_zone, zone.speed_factor, day, max(first_start, now) if first_start else None)
+    travel = _Travel(depot.time_zone, zone.speed_factor, day, first_start, now)
     # Routes timed at another speed (the zone slowed, the day got under way) are rebuilt, not extended.
     stamp = stamp + (travel.seconds_per_km,)
     key = (depot.pk, day)
@@ -533,11 +525,11 @@ def capacity_check(
             skills <= r.skills and r.parcels + job.parcels <= r.capacity_parcels and r.kg + job.weight_kg <= r.capacity_kg
             for r in built.routes
         ] + [False], dtype=bool)
-        km_in = _km(index.prev_lat, index.prev_lng, job.lat, job.lng)
-        km_out = _km(job.lat, job.lng, index.next_lat, index.next_lng)
-        prepared[day] = (built, travel, index, route_ok, km_in, km_out)
+        m_in = streets.haversine_m_arrays(index.prev_lat, index.prev_lng, job.lat, job.lng)
+        m_out = streets.haversine_m_arrays(job.lat, job.lng, index.next_lat, index.next_lng)
+        prepared[day] = (built, travel, index, route_ok, m_in, m_out)
     for window in windows:
-        built, travel, index, route_ok, km_in, km_out = prepared[window.starts_at.astimezone(tz).date()]
+        built, travel, index, route_ok, m_in, m_out = prepared[window.starts_at.astimezone(tz).date()]
         if not built.routes:
             verdicts[window.key] = Verdict(False, 0, Reason.NO_SHIFT)
             continue
@@ -548,7 +540,7 @@ def capacity_check(
             verdicts[window.key] = Verdict(False, 0, Reason.FULL)
             continue
         starts, ends = window.starts_at.timestamp(), window.ends_at.timestamp()
-        if _feasible_anywhere(index, km_in, km_out, route_ok, travel, starts, ends, job.service_seconds, not_before):
+        if _feasible_anywhere(index, m_in, m_out, route_ok, travel, starts, ends, job.service_seconds, not_before):
             verdicts[window.key] = Verdict(True, max(_remaining(built, job, skills, starts, ends), 1))
         else:
             verdicts[window.key] = Verdict(False, 0, Reason.FULL)

@@ -1,5 +1,10 @@
 """From the ORM to the solver: build a depot's day as a solver `Problem`, and read a plan back.
 
+Building is two steps. `day_snapshot_load` reads the day from the database into a
+`DaySnapshot` of plain values (depot, shifts with their vehicles, jobs, zones, what
+each vehicle already did); `problem_from_snapshot` turns a snapshot into the solver's
+`Problem` without touching the database, given a travel-time provider.
+
 The solver sees integer seconds since the plan day's local midnight (in the
 depot's time zone) and integer metres. Location indexes are: 0 the depot, then
 one per vehicle that does not start at the depot (a re-plan in flight), then one
@@ -7,7 +12,7 @@ per job. Solver ids are the database primary keys as strings.
 """
 
 import datetime as dt
-import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from zoneinfo import ZoneInfo
 
@@ -15,7 +20,8 @@ from django.conf import settings
 from django.db.models import Min, Prefetch
 
 from dispatch import travel
-from dispatch.models import Depot, Job, Plan, Shift, Stop, Vehicle
+from dispatch.models import Depot, Job, Plan, Shift, Stop
+from dispatch.selectors import shifts_available
 from dispatch.solver import Break, Problem
 from dispatch.solver import Job as SJob
 from dispatch.solver import Vehicle as SVehicle
@@ -98,11 +104,9 @@ def _plannable_jobs(depot: Depot, date: dt.date) -> list[Job]:
 
 
 def _shifts(depot: Depot, date: dt.date) -> list[Shift]:
-    # Lost and in-maintenance vehicles do not drive; their jobs go to the others.
+    # Only vehicles that can serve drive (lost and in-maintenance ones do not); their jobs go to the others.
     return list(
-        Shift.objects.filter(depot=depot, date=date, vehicle__status=Vehicle.Status.AVAILABLE)
-        .select_related("vehicle", "driver")
-        .order_by("vehicle__code", "pk")
+        shifts_available(depot_id=depot.pk, dates=[date]).select_related("vehicle", "driver").order_by("vehicle__code", "pk")
     )
 
 
@@ -190,7 +194,145 @@ def _with_driven_distance(depot: Depot, history: dict[int, VehicleHistory]) -> d
     return result
 
 
-def _break_for(shift: Shift, epoch: dt.datetime, start: int) -> Break | None:
+# --- The day as plain values ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DepotSnapshot:
+    id: int
+    lat: float
+    lng: float
+    time_zone: str
+
+
+@dataclass(frozen=True)
+class ZoneSnapshot:
+    id: int
+    speed_factor: float  # travel into the zone takes this much longer (congestion, weather)
+    service_seconds: int  # for jobs that set none
+
+
+@dataclass(frozen=True)
+class ShiftSnapshot:
+    """A shift with the vehicle that drives it."""
+
+    vehicle_id: int
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    capacity_parcels: int
+    capacity_kg: int
+    skills: frozenset[str] = frozenset()
+    range_km: int | None = None
+    max_duration_minutes: int | None = None
+    break_minutes: int = 0
+    break_earliest: dt.datetime | None = None
+    break_latest: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class JobSnapshot:
+    id: int
+    zone_id: int
+    lat: float
+    lng: float
+    window_start: dt.datetime
+    window_end: dt.datetime
+    service_seconds: int | None  # None or 0: the zone's
+    parcels: int
+    weight_kg: int
+    skills: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class DaySnapshot:
+    """A depot's day as the planner sees it, read from the database once.
+
+    `now` is set only for a re-plan of a day under way: vehicles then start where
+    `history` puts them, no earlier than `now`, and windows are soft. Shifts come in
+    vehicle-code order and jobs in id order, which fixes the solver's location indexes.
+    """
+
+    depot: DepotSnapshot
+    date: dt.date
+    epoch: dt.datetime  # aware local midnight of `date`: the solver's time 0
+    shifts: tuple[ShiftSnapshot, ...]
+    jobs: tuple[JobSnapshot, ...]  # finished ones left out
+    zones: tuple[ZoneSnapshot, ...]
+    history: Mapping[int, VehicleHistory] = field(default_factory=dict)  # by vehicle id
+    now: dt.datetime | None = None
+
+    def to_seconds(self, moment: dt.datetime) -> int:
+        return int((moment - self.epoch).total_seconds())
+
+
+@dataclass(frozen=True)
+class _DayRows:
+    """A snapshot and the rows a solved plan is saved against."""
+
+    snapshot: DaySnapshot
+    jobs: list[Job]
+    shifts: list[Shift]
+    previous: Plan | None
+    arrived: dict[int, dt.datetime | None]
+
+
+def _shift_snapshot(shift: Shift) -> ShiftSnapshot:
+    vehicle = shift.vehicle
+    return ShiftSnapshot(
+        vehicle_id=vehicle.pk, starts_at=shift.starts_at, ends_at=shift.ends_at,
+        capacity_parcels=vehicle.capacity_parcels, capacity_kg=vehicle.capacity_weight_kg,
+        skills=frozenset(vehicle.skills or ()), range_km=vehicle.range_km,
+        max_duration_minutes=shift.max_duration_minutes, break_minutes=shift.break_minutes,
+        break_earliest=shift.break_earliest, break_latest=shift.break_latest,
+    )
+
+
+def _job_snapshot(job: Job) -> JobSnapshot:
+    return JobSnapshot(
+        id=job.pk, zone_id=job.zone_id, lat=job.lat, lng=job.lng, window_start=job.window_start,
+        window_end=job.window_end, service_seconds=job.service_seconds, parcels=job.parcels,
+        weight_kg=job.weight_kg, skills=frozenset(job.skills or ()),
+    )
+
+
+def _day_rows_load(*, depot: Depot, date: dt.date, now: dt.datetime | None) -> _DayRows:
+    """Read a depot's day from the database (see `problem_build` for what `now` changes)."""
+    epoch = plan_epoch(depot=depot, date=date)
+    previous = plan_active(depot=depot, date=date)
+    in_flight = now is not None and day_started(depot=depot, date=date, previous=previous, now=now)
+    history: dict[int, VehicleHistory] = {}
+    if previous is not None and in_flight:
+        history = _with_driven_distance(depot, _history(previous, now))
+    elif previous is not None and now is not None:
+        history = _warm_start(previous)
+    arrived = dict(
+        Stop.objects.filter(route__plan=previous, status=Stop.Status.ARRIVED).values_list("job_id", "actual_arrival")
+    ) if in_flight else {}
+    finished_job_ids = {f.job_id for h in history.values() for f in h.finished}
+    jobs = [j for j in _plannable_jobs(depot, date) if j.pk not in finished_job_ids]
+    shifts = _shifts(depot, date)
+    zones = {j.zone_id: j.zone for j in jobs}
+    snapshot = DaySnapshot(
+        depot=DepotSnapshot(id=depot.pk, lat=depot.lat, lng=depot.lng, time_zone=depot.time_zone),
+        date=date, epoch=epoch,
+        shifts=tuple(_shift_snapshot(s) for s in shifts),
+        jobs=tuple(_job_snapshot(j) for j in jobs),
+        zones=tuple(ZoneSnapshot(id=z.pk, speed_factor=z.speed_factor, service_seconds=z.service_seconds)
+                    for z in sorted(zones.values(), key=lambda z: z.pk)),
+        history=history, now=now if in_flight else None,
+    )
+    return _DayRows(snapshot=snapshot, jobs=jobs, shifts=shifts, previous=previous, arrived=arrived)
+
+
+def day_snapshot_load(*, depot: Depot, date: dt.date, now: dt.datetime | None = None) -> DaySnapshot:
+    """A depot's day as plain values, ready for `problem_from_snapshot`."""
+    return _day_rows_load(depot=depot, date=date, now=now).snapshot
+
+
+# --- From a snapshot to the solver's problem, without the database ------------------------------
+
+
+def _break_for(shift: ShiftSnapshot, epoch: dt.datetime, start: int) -> Break | None:
     if not shift.break_minutes or shift.break_earliest is None or shift.break_latest is None:
         return None
     earliest = int((shift.break_earliest - epoch).total_seconds())
@@ -200,10 +342,162 @@ def _break_for(shift: Shift, epoch: dt.datetime, start: int) -> Break | None:
     return Break(earliest_start=max(earliest, start), latest_start=latest, duration_s=shift.break_minutes * 60)
 
 
+@dataclass(frozen=True)
+class Locations:
+    points: tuple[tuple[float, float], ...]
+    vehicle_start: Mapping[int, int]  # vehicle id -> location index
+    job: Mapping[int, int]  # job id -> location index
+
+
+def snapshot_locations(snapshot: DaySnapshot) -> Locations:
+    """The solver's locations: the depot, then where each vehicle not at the depot is, then the jobs."""
+    points: list[tuple[float, float]] = [(snapshot.depot.lat, snapshot.depot.lng)]
+    vehicle_start: dict[int, int] = {}
+    for shift in snapshot.shifts:
+        past = snapshot.history.get(shift.vehicle_id)
+        if past is None or past.position is None:
+            vehicle_start[shift.vehicle_id] = 0
+        else:
+            vehicle_start[shift.vehicle_id] = len(points)
+            points.append(past.position)
+    job: dict[int, int] = {}
+    for j in snapshot.jobs:
+        job[j.id] = len(points)
+        points.append((j.lat, j.lng))
+    return Locations(points=tuple(points), vehicle_start=vehicle_start, job=job)
+
+
+def snapshot_matrices(
+    snapshot: DaySnapshot, locations: Locations, provider: travel.TravelTimeProvider
+) -> tuple[travel.Matrix, travel.Matrix]:
+    """(distances, durations) between the locations, timed when the day's first shift starts (or now, in
+    flight), with travel into a slowed zone slower by its speed factor."""
+    departure_s = travel.day_departure_s(
+        epoch=snapshot.epoch, first_start=min(s.starts_at for s in snapshot.shifts), now=snapshot.now,
+    )
+    distances, durations = provider.matrices(list(locations.points), departure_s=departure_s)
+    durations = [list(row) for row in durations]
+    speed_factor = {z.id: z.speed_factor for z in snapshot.zones}
+    for job in snapshot.jobs:
+        factor = speed_factor[job.zone_id]
+        if factor != 1.0:
+            column = locations.job[job.id]
+            for row in durations:
+                row[column] = travel.zone_slowed_s(row[column], factor)
+    return distances, tuple(tuple(row) for row in durations)
+
+
+def snapshot_solver_jobs(snapshot: DaySnapshot, locations: Locations) -> tuple[SJob, ...]:
+    zone_service = {z.id: z.service_seconds for z in snapshot.zones}
+    solver_jobs = []
+    for job in snapshot.jobs:
+        start = max(snapshot.to_seconds(job.window_start), 0)
+        end = max(snapshot.to_seconds(job.window_end), start + 1)
+        solver_jobs.append(SJob(
+            id=str(job.id),
+            location=locations.job[job.id],
+            window_start=start,
+            window_end=end,
+            service_s=int(job.service_seconds or zone_service[job.zone_id]),
+            demand=(int(job.parcels), int(job.weight_kg)),
+            skills=job.skills,
+            soft_window=snapshot.now is not None,
+        ))
+    return tuple(solver_jobs)
+
+
+def snapshot_solver_vehicles(
+    snapshot: DaySnapshot, locations: Locations
+) -> tuple[tuple[SVehicle, ...], dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
+    """(vehicles, locked first jobs, initial routes): each shift not over yet, from where and when its
+    vehicle can start, with what it carries and what the current plan gave it."""
+    now_s = snapshot.to_seconds(snapshot.now) if snapshot.now is not None else None
+    jobs = {str(j.id): j for j in snapshot.jobs}
+    solver_vehicles = []
+    locked: dict[str, tuple[str, ...]] = {}
+    initial_routes: dict[str, tuple[str, ...]] = {}
+    for shift in snapshot.shifts:
+        shift_start = snapshot.to_seconds(shift.starts_at)
+        shift_end = snapshot.to_seconds(shift.ends_at)
+        start = shift_start if now_s is None else max(shift_start, now_s)
+        if start >= shift_end:
+            continue  # the shift is over: this vehicle takes no more work today
+        max_duration = shift.max_duration_minutes * 60 if shift.max_duration_minutes else None
+        if max_duration is not None and start > shift_start:
+            max_duration = max(max_duration - (start - shift_start), 1)
+        parcels, weight = shift.capacity_parcels, shift.capacity_kg
+        past = snapshot.history.get(shift.vehicle_id)
+        if past is not None:
+            # Parcels of failed attempts are still on board.
+            for finished in past.finished:
+                if finished.status == Stop.Status.FAILED and str(finished.job_id) in jobs:
+                    failed = jobs[str(finished.job_id)]
+                    parcels, weight = parcels - failed.parcels, weight - failed.weight_kg
+        solver_vehicles.append(SVehicle(
+            id=str(shift.vehicle_id),
+            start_location=locations.vehicle_start[shift.vehicle_id],
+            end_location=0,
+            shift_start=start,
+            shift_end=shift_end,
+            capacity=(max(parcels, 0), max(weight, 0)),
+            skills=shift.skills,
+            max_distance_m=shift.range_km * 1000 if shift.range_km else None,
+            max_duration_s=max_duration,
+            break_=_break_for(shift, snapshot.epoch, start),
+        ))
+        if past is not None:
+            remaining = tuple(str(j) for j in past.remaining if str(j) in jobs)
+            if remaining:
+                initial_routes[str(shift.vehicle_id)] = remaining
+            if past.in_progress is not None and str(past.in_progress) in jobs:
+                locked[str(shift.vehicle_id)] = (str(past.in_progress),)
+    return tuple(solver_vehicles), locked, initial_routes
+
+
+def problem_from_snapshot(
+    snapshot: DaySnapshot, *, provider: travel.TravelTimeProvider, time_limit_s: float
+) -> tuple[Problem | None, list[dict]]:
+    """The solver problem for a day, and the jobs refused before solving (no problem when nothing can be solved).
+
+    1. No jobs: nothing to solve. No shifts: every job is refused as `no_vehicle`.
+    2. Place the locations: the depot, vehicles away from it, the jobs.
+    3. Ask the provider for the matrices once, timed as the day starts; slow travel into slowed zones.
+    4. Jobs with their windows in seconds (soft in flight), service times and demands.
+    5. Vehicles whose shift is not over, with locked first stops and the current plan to warm-start from.
+       When every shift is over, every job is refused as `no_vehicle`.
+    """
+    if not snapshot.jobs:
+        return None, []
+    if not snapshot.shifts:
+        return None, [
+            {"job": j.id, "reason": "no_vehicle", "message": "No vehicle has a shift at this depot on this day."}
+            for j in snapshot.jobs
+        ]
+    locations = snapshot_locations(snapshot)
+    distances, durations = snapshot_matrices(snapshot, locations, provider)
+    solver_jobs = snapshot_solver_jobs(snapshot, locations)
+    solver_vehicles, locked, initial_routes = snapshot_solver_vehicles(snapshot, locations)
+    if not solver_vehicles:
+        return None, [
+            {"job": j.id, "reason": "no_vehicle", "message": "Every shift of this day is over."} for j in snapshot.jobs
+        ]
+    problem = Problem(
+        jobs=solver_jobs,
+        vehicles=solver_vehicles,
+        durations=durations,
+        distances=tuple(tuple(row) for row in distances),
+        time_limit_s=float(time_limit_s),
+        locked=locked,
+        initial_routes=initial_routes,
+        change_penalty=REPLAN_CHANGE_PENALTY if initial_routes else 0,
+    )
+    return problem, []
+
+
 def problem_build(
     *, depot: Depot, date: dt.date, now: dt.datetime | None = None, time_limit_s: float | None = None
 ) -> PlanningInput:
-    """Build the solver problem for a depot's day.
+    """Build the solver problem for a depot's day: load its snapshot, then `problem_from_snapshot`.
 
     With `now` (a re-plan), warm-start from the active plan's order with a change penalty.
     When the day is under way at `now` (see `day_started`), also:
@@ -214,135 +508,15 @@ def problem_build(
     A day not started yet is planned as a first plan is, from the depot at the shifts' starts with hard
     windows: a clock reading before the day says nothing about where the vans will be.
     """
-    epoch = plan_epoch(depot=depot, date=date)
-    previous = plan_active(depot=depot, date=date)
-    in_flight = now is not None and day_started(depot=depot, date=date, previous=previous, now=now)
-    history: dict[int, VehicleHistory] = {}
-    if previous is not None and in_flight:
-        history = _with_driven_distance(depot, _history(previous, now))
-    elif previous is not None and now is not None:
-        history = _warm_start(previous)
-    if not in_flight:
-        now = None
-    arrived = dict(
-        Stop.objects.filter(route__plan=previous, status=Stop.Status.ARRIVED).values_list("job_id", "actual_arrival")
-    ) if in_flight else {}
-    finished_job_ids = {f.job_id for h in history.values() for f in h.finished}
-
-    jobs = [j for j in _plannable_jobs(depot, date) if j.pk not in finished_job_ids]
-    shifts = _shifts(depot, date)
-    planning = PlanningInput(
-        depot=depot, date=date, epoch=epoch, problem=None,
-        jobs={str(j.pk): j for j in jobs}, shifts={str(s.vehicle_id): s for s in shifts},
-        history=history, arrived=arrived, previous=previous, in_flight=in_flight,
+    rows = _day_rows_load(depot=depot, date=date, now=now)
+    snapshot = rows.snapshot
+    problem, unplannable = problem_from_snapshot(
+        snapshot, provider=travel.provider_from_settings(),
+        time_limit_s=time_limit_s if time_limit_s is not None else settings.PLANNER_TIME_LIMIT_SECONDS,
     )
-    if not jobs:
-        return planning
-    if not shifts:
-        planning.unplannable = [
-            {"job": j.pk, "reason": "no_vehicle", "message": "No vehicle has a shift at this depot on this day."}
-            for j in jobs
-        ]
-        return planning
-
-    now_s = planning.to_seconds(now) if now is not None else None
-    points: list[tuple[float, float]] = [(depot.lat, depot.lng)]
-    vehicle_start_location: dict[int, int] = {}
-    for shift in shifts:
-        position = history.get(shift.vehicle_id).position if shift.vehicle_id in history else None
-        if position is None:
-            vehicle_start_location[shift.vehicle_id] = 0
-        else:
-            vehicle_start_location[shift.vehicle_id] = len(points)
-            points.append(position)
-    job_location: dict[int, int] = {}
-    for job in jobs:
-        job_location[job.pk] = len(points)
-        points.append((job.lat, job.lng))
-
-    departure = min(s.starts_at for s in shifts)
-    if now is not None:
-        departure = max(departure, now)
-    provider = travel.provider_from_settings()
-    distances, durations = provider.matrices(points, departure_s=max(planning.to_seconds(departure), 0))
-    durations = [list(row) for row in durations]
-    # Congestion and weather: travel into a zone is slower by its speed factor.
-    for job in jobs:
-        factor = job.zone.speed_factor
-        if factor != 1.0:
-            column = job_location[job.pk]
-            for row in durations:
-                row[column] = int(math.ceil(row[column] * factor))
-
-    solver_jobs = []
-    for job in jobs:
-        start = max(planning.to_seconds(job.window_start), 0)
-        end = max(planning.to_seconds(job.window_end), start + 1)
-        solver_jobs.append(SJob(
-            id=str(job.pk),
-            location=job_location[job.pk],
-            window_start=start,
-            window_end=end,
-            service_s=int(job.service_seconds or job.zone.service_seconds),
-            demand=(int(job.parcels), int(job.weight_kg)),
-            skills=frozenset(job.skills or ()),
-            soft_window=now is not None,
-        ))
-
-    solver_vehicles = []
-    locked: dict[str, tuple[str, ...]] = {}
-    initial_routes: dict[str, tuple[str, ...]] = {}
-    for shift in shifts:
-        vehicle = shift.vehicle
-        shift_start = planning.to_seconds(shift.starts_at)
-        shift_end = planning.to_seconds(shift.ends_at)
-        start = shift_start if now_s is None else max(shift_start, now_s)
-        if start >= shift_end:
-            continue  # the shift is over: this vehicle takes no more work today
-        max_duration = shift.max_duration_minutes * 60 if shift.max_duration_minutes else None
-        if max_duration is not None and start > shift_start:
-            max_duration = max(max_duration - (start - shift_start), 1)
-        parcels, weight = vehicle.capacity_parcels, vehicle.capacity_weight_kg
-        past = history.get(vehicle.pk)
-        if past is not None:
-            # Parcels of failed attempts are still on board.
-            for finished in past.finished:
-                if finished.status == Stop.Status.FAILED and str(finished.job_id) in planning.jobs:
-                    failed = planning.jobs[str(finished.job_id)]
-                    parcels, weight = parcels - failed.parcels, weight - failed.weight_kg
-        solver_vehicles.append(SVehicle(
-            id=str(vehicle.pk),
-            start_location=vehicle_start_location[vehicle.pk],
-            end_location=0,
-            shift_start=start,
-            shift_end=shift_end,
-            capacity=(max(parcels, 0), max(weight, 0)),
-            skills=frozenset(vehicle.skills or ()),
-            max_distance_m=vehicle.range_km * 1000 if vehicle.range_km else None,
-            max_duration_s=max_duration,
-            break_=_break_for(shift, epoch, start),
-        ))
-        if past is not None:
-            remaining = tuple(str(j) for j in past.remaining if str(j) in planning.jobs)
-            if remaining:
-                initial_routes[str(vehicle.pk)] = remaining
-            if past.in_progress is not None and str(past.in_progress) in planning.jobs:
-                locked[str(vehicle.pk)] = (str(past.in_progress),)
-
-    if not solver_vehicles:
-        planning.unplannable = [
-            {"job": j.pk, "reason": "no_vehicle", "message": "Every shift of this day is over."} for j in jobs
-        ]
-        return planning
-
-    planning.problem = Problem(
-        jobs=tuple(solver_jobs),
-        vehicles=tuple(solver_vehicles),
-        durations=tuple(tuple(row) for row in durations),
-        distances=tuple(tuple(row) for row in distances),
-        time_limit_s=float(time_limit_s if time_limit_s is not None else settings.PLANNER_TIME_LIMIT_SECONDS),
-        locked=locked,
-        initial_routes=initial_routes,
-        change_penalty=REPLAN_CHANGE_PENALTY if initial_routes else 0,
+    return PlanningInput(
+        depot=depot, date=date, epoch=snapshot.epoch, problem=problem,
+        jobs={str(j.pk): j for j in rows.jobs}, shifts={str(s.vehicle_id): s for s in rows.shifts},
+        unplannable=unplannable, history=dict(snapshot.history), arrived=rows.arrived, previous=rows.previous,
+        in_flight=snapshot.now is not None,
     )
-    return planning

@@ -1,12 +1,38 @@
-"""Reads for the dispatcher console: a plan's figures, its map and its per-vehicle timeline."""
+"""Reads of the fleet and the plan: which vehicles can serve, and the dispatcher console's figures,
+map and per-vehicle timeline."""
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q, QuerySet
 
-from dispatch.models import Depot, Job, Plan, Route, Stop, Vehicle
+from dispatch.models import Depot, Job, Plan, Route, Shift, Stop, Vehicle
+
+# --- Which vehicles can serve ----------------------------------------------------------------
+
+
+def vehicle_available_q(path: str = "") -> Q:
+    """The one rule of which vehicles serve: an available one. A lost vehicle (broken down) or one in
+    maintenance takes no work: the planner gives it no route and checkout offers none of its time.
+
+    `path` leads from the queried model to the vehicle, e.g. "vehicle__" from a shift.
+    """
+    return Q(**{f"{path}status": Vehicle.Status.AVAILABLE})
+
+
+def vehicles_available(*, depot_id: int) -> QuerySet[Vehicle]:
+    """The depot's vehicles that can serve (see `vehicle_available_q`)."""
+    return Vehicle.objects.filter(vehicle_available_q(), depot_id=depot_id)
+
+
+def shifts_available(*, depot_id: int, dates: Iterable[dt.date]) -> QuerySet[Shift]:
+    """The shifts of these days whose vehicle can serve: the fleet the planner plans and checkout offers."""
+    return Shift.objects.filter(vehicle_available_q("vehicle__"), depot_id=depot_id, date__in=list(dates))
+
+
+# --- The dispatcher console ----------------------------------------------------------------
 
 # Route colours on the map and the timeline: distinct on a grey background and for most colour-blind readers.
 ROUTE_COLOURS = (
@@ -57,14 +83,12 @@ class PlanFigures:
 def plan_figures(*, plan: Plan, routes: list[Route]) -> PlanFigures:
     stops = [s for r in routes for s in r.stops.all()]
     on_time = sum(1 for s in stops if _on_time(s))
-    vehicles_available = Vehicle.objects.filter(
-        shifts__depot=plan.depot, shifts__date=plan.date, status=Vehicle.Status.AVAILABLE
-    ).count()
+    available = shifts_available(depot_id=plan.depot_id, dates=[plan.date]).count()
     return PlanFigures(
         distance_km=round(plan.distance_m / 1000, 1),
         duration_h=round(plan.duration_s / 3600, 1),
         vehicles_used=sum(1 for r in routes if r.stops.all()),
-        vehicles_available=vehicles_available,
+        vehicles_available=available,
         stops=len(stops),
         km_per_stop=round(plan.distance_m / 1000 / len(stops), 2) if stops else None,
         on_time_share=on_time / len(stops) if stops else None,

@@ -1,9 +1,15 @@
-"""Travel-time providers: distance (m) and duration (s) matrices between points.
+"""The one model of the street, and the travel-time providers built on it.
 
-`HaversineProvider` needs no services: great-circle distance times a road factor, at a
-speed that depends on the time of day. `OsrmProvider` asks an OSRM-compatible table
-service. Both cache the matrices of the last few point sets, so one plan (and the
-re-plans right after it) do not recompute them.
+The street model (`haversine_m`, `StreetModel`, `zone_slowed_s`, `day_departure_s`):
+great-circle distance times a road factor, driven at a speed that depends on the time
+of day, slower into a zone by its speed factor. The planner, the capacity oracle and
+the fleet simulator all read it here, so what checkout promises and what the plan
+does are judged on the same streets.
+
+Providers give distance (m) and duration (s) matrices between points.
+`HaversineProvider` is the street model and needs no services. `OsrmProvider` asks an
+OSRM-compatible table service. Both cache the matrices of the last few point sets, so
+one plan (and the re-plans right after it) do not recompute them.
 """
 
 from __future__ import annotations
@@ -16,15 +22,20 @@ from dataclasses import dataclass
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import requests
 from django.core.cache import cache
 
 Point = tuple[float, float]  # (lat, lng)
 Matrix = tuple[tuple[int, ...], ...]
 
-EARTH_RADIUS_M = 6_371_000
+EARTH_RADIUS_M = 6_371_000.0
 CACHE_SIZE = 8
 DAY_S = 24 * 3600
+# When nothing says when the vans leave, travel is timed at midday.
+DEFAULT_DEPARTURE_S = 12 * 3600
+# Streets are longer than the straight line by this much unless `settings.ROAD_FACTOR` says otherwise.
+DEFAULT_ROAD_FACTOR = 1.3
 
 
 class TravelTimeError(Exception):
@@ -49,6 +60,37 @@ class TravelTimeProvider(Protocol):
         ...
 
 
+# --- The model of the street ---------------------------------------------------------------
+#
+# Written once and read by the planner (through `HaversineProvider`), the capacity oracle
+# (over numpy arrays, through the same functions) and the fleet simulator.
+
+
+def _haversine(xp, lat1, lng1, lat2, lng2):
+    """Great-circle metres by the haversine formula, over `xp`: `math` for numbers, numpy for arrays."""
+    phi1, phi2 = xp.radians(lat1), xp.radians(lat2)
+    h = xp.sin((phi2 - phi1) / 2) ** 2 + xp.cos(phi1) * xp.cos(phi2) * xp.sin(xp.radians(lng2 - lng1) / 2) ** 2
+    root = xp.sqrt(h)
+    # Rounding can push the root a hair past 1 for points nearly opposite on the globe.
+    root = min(root, 1.0) if xp is math else np.minimum(root, 1.0)
+    return 2 * EARTH_RADIUS_M * xp.asin(root)
+
+
+def haversine_m(a: Point, b: Point) -> float:
+    """Great-circle metres between two (lat, lng) points."""
+    return _haversine(math, a[0], a[1], b[0], b[1])
+
+
+def haversine_m_arrays(lat1, lng1, lat2, lng2) -> np.ndarray:
+    """`haversine_m` between arrays of latitudes and longitudes (or a point and arrays), element by element."""
+    return _haversine(np, np.asarray(lat1, dtype=float), np.asarray(lng1, dtype=float),
+                      np.asarray(lat2, dtype=float), np.asarray(lng2, dtype=float))
+
+
+def _round(value):
+    return np.round(value) if isinstance(value, np.ndarray) else round(value)
+
+
 @dataclass(frozen=True)
 class SpeedProfile:
     """Average urban driving speed by time of day; `slow_periods` are (from_hour, to_hour, km/h)."""
@@ -63,11 +105,57 @@ class SpeedProfile:
                 return kmh
         return self.default_kmh
 
+    def speed_ms(self, departure_s: int) -> float:
+        return self.speed_kmh(departure_s) / 3.6
 
-def haversine_m(a: Point, b: Point) -> float:
-    lat1, lng1, lat2, lng2 = map(math.radians, (a[0], a[1], b[0], b[1]))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lng2 - lng1) / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(h))
+
+@dataclass(frozen=True)
+class StreetModel:
+    """How long a van takes without a routing service: the straight line times a road factor, driven at
+    the speed profile's speed for the time of day. Every function takes a number or a numpy array."""
+
+    road_factor: float = DEFAULT_ROAD_FACTOR
+    speed_profile: SpeedProfile = SpeedProfile()
+
+    def __post_init__(self) -> None:
+        if self.road_factor < 1.0:
+            raise ValueError("road_factor must be at least 1.0")
+
+    def road_m(self, straight_m):
+        """Metres by road for `straight_m` as the crow flies, rounded to the metre."""
+        return _round(straight_m * self.road_factor)
+
+    def drive_s(self, road_m, departure_s: int):
+        """Seconds to drive `road_m` metres leaving at `departure_s` after local midnight, rounded to the second."""
+        return _round(road_m / self.speed_profile.speed_ms(departure_s))
+
+    def seconds_per_km(self, departure_s: int) -> float:
+        return 1000.0 * self.road_factor / self.speed_profile.speed_ms(departure_s)
+
+
+def zone_slowed_s(seconds, speed_factor: float):
+    """Driving seconds into a zone slowed (congestion, weather) by its `speed_factor`, rounded up."""
+    if speed_factor == 1.0:
+        return seconds
+    if isinstance(seconds, np.ndarray):
+        return np.ceil(seconds * speed_factor)
+    return int(math.ceil(seconds * speed_factor))
+
+
+def day_departure_s(*, epoch: dt.datetime, first_start: dt.datetime | None, now: dt.datetime | None = None) -> int:
+    """When a day's travel is timed, in seconds after its local midnight `epoch`: the first shift's start,
+    or `now` once the day is under way. The planner times every leg of the day at that one moment."""
+    if first_start is None:
+        return DEFAULT_DEPARTURE_S
+    moment = first_start if now is None else max(first_start, now)
+    return max(int((moment - epoch).total_seconds()), 0)
+
+
+def street_model_from_settings() -> StreetModel:
+    """The street model with `settings.ROAD_FACTOR`."""
+    from django.conf import settings
+
+    return StreetModel(road_factor=getattr(settings, "ROAD_FACTOR", DEFAULT_ROAD_FACTOR))
 
 
 class _MatrixCache:
@@ -87,30 +175,35 @@ class _MatrixCache:
 
 
 class HaversineProvider:
+    """The street model as a travel-time provider: local arithmetic, no service."""
+
     depends_on_departure = True
     max_table_points = 10_000  # local arithmetic: only memory bounds it
 
-    def __init__(self, road_factor: float = 1.3, speed_profile: SpeedProfile | None = None) -> None:
-        if road_factor < 1.0:
-            raise ValueError("road_factor must be at least 1.0")
-        self.road_factor = road_factor
-        self.speed_profile = speed_profile or SpeedProfile()
+    def __init__(self, road_factor: float = DEFAULT_ROAD_FACTOR, speed_profile: SpeedProfile | None = None) -> None:
+        self.model = StreetModel(road_factor=road_factor, speed_profile=speed_profile or SpeedProfile())
         self._cache = _MatrixCache()
+
+    @property
+    def road_factor(self) -> float:
+        return self.model.road_factor
+
+    @property
+    def speed_profile(self) -> SpeedProfile:
+        return self.model.speed_profile
 
     @property
     def identity(self) -> str:
         return f"haversine:{self.road_factor}:{self.speed_profile}"
 
-    def matrices(self, points: list[Point], departure_s: int = 12 * 3600) -> tuple[Matrix, Matrix]:
-        speed_ms = self.speed_profile.speed_kmh(departure_s) / 3.6
-        key = (tuple(points), speed_ms)
+    def matrices(self, points: list[Point], departure_s: int = DEFAULT_DEPARTURE_S) -> tuple[Matrix, Matrix]:
+        key = (tuple(points), self.speed_profile.speed_ms(departure_s))
         cached = self._cache.get(key)
         if cached is not None:
             return cached
-        distances = tuple(
-            tuple(round(haversine_m(a, b) * self.road_factor) for b in points) for a in points
-        )
-        durations = tuple(tuple(round(d / speed_ms) for d in row) for row in distances)
+        road_m, drive_s = self.model.road_m, self.model.drive_s
+        distances = tuple(tuple(road_m(haversine_m(a, b)) for b in points) for a in points)
+        durations = tuple(tuple(drive_s(d, departure_s) for d in row) for row in distances)
         value = (distances, durations)
         self._cache.put(key, value)
         return value
@@ -215,13 +308,14 @@ def _matrix(body: dict, name: str, rows: int, columns: int) -> Matrix:
 
 
 def provider_from_settings() -> TravelTimeProvider:
-    """OSRM when `OSRM_URL` is set, otherwise haversine with `ROAD_FACTOR`."""
+    """OSRM when `OSRM_URL` is set, otherwise the street model with `ROAD_FACTOR`."""
     from django.conf import settings
 
     url = getattr(settings, "OSRM_URL", "") or ""
     if url:
         return OsrmProvider(url)
-    return HaversineProvider(road_factor=getattr(settings, "ROAD_FACTOR", 1.3))
+    model = street_model_from_settings()
+    return HaversineProvider(road_factor=model.road_factor, speed_profile=model.speed_profile)
 
 
 # --- Leg by leg, for ETAs -------------------------------------------------------------------

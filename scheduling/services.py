@@ -20,7 +20,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from core import clock
-from dispatch.models import Depot, Job, Vehicle, Zone
+from dispatch.models import Depot, Job, Zone
+from dispatch.selectors import vehicles_available
 from merchants.models import Merchant
 from scheduling import signals
 from scheduling.errors import SchedulingError, SchedulingErrorCode
@@ -55,7 +56,7 @@ def _local(day: dt.date, time: dt.time, tz: ZoneInfo) -> dt.datetime:
 
 def template_default_capacity(*, template: WindowTemplate) -> int:
     """Without a merchant cap, what the zone's depot fleet can make in the window's hours."""
-    vehicles = Vehicle.objects.filter(depot_id=template.zone.depot_id).exclude(status=Vehicle.Status.LOST).count()
+    vehicles = vehicles_available(depot_id=template.zone.depot_id).count()
     start = dt.datetime.combine(dt.date(2000, 1, 1), template.start_time)
     hours = (dt.datetime.combine(dt.date(2000, 1, 1), template.end_time) - start).total_seconds() / 3600
     return int(vehicles * hours * DEFAULT_STOPS_PER_VEHICLE_HOUR)

@@ -1,6 +1,16 @@
+import numpy as np
 import pytest
 
-from dispatch.travel import HaversineProvider, OsrmProvider, TravelTimeError, provider_from_settings
+from dispatch.travel import (
+    HaversineProvider,
+    OsrmProvider,
+    StreetModel,
+    TravelTimeError,
+    haversine_m,
+    haversine_m_arrays,
+    provider_from_settings,
+)
+from tests.dispatch.conftest import PARIS_POINTS
 from tests.dispatch.fake_osrm import fake_osrm_server
 
 # Two points about 1.1 km apart in central Lyon.
@@ -24,6 +34,36 @@ def test_haversine_distance_includes_the_road_factor():
 
     assert 1000 < straight[0][1] < 1200
     assert road[0][1] == pytest.approx(straight[0][1] * 1.3, abs=1)
+
+
+def test_the_haversine_over_arrays_is_the_haversine_point_by_point():
+    lat = np.array([p[0] for p in PARIS_POINTS])
+    lng = np.array([p[1] for p in PARIS_POINTS])
+
+    metres = haversine_m_arrays(BELLECOUR[0], BELLECOUR[1], lat, lng)
+
+    # numpy's trigonometry may differ from math's in the last bit, never by a measurable distance.
+    assert metres.tolist() == pytest.approx([haversine_m(BELLECOUR, p) for p in PARIS_POINTS], abs=1e-6)
+    assert haversine_m(BELLECOUR, TERREAUX) == pytest.approx(1086, abs=5)
+
+
+@pytest.mark.parametrize("departure_s", [8 * 3600, 12 * 3600, 17 * 3600])
+def test_the_street_model_over_arrays_gives_the_providers_matrices(departure_s):
+    points = PARIS_POINTS[:8]
+    distances, durations = HaversineProvider(road_factor=1.4).matrices(points, departure_s=departure_s)
+    model = StreetModel(road_factor=1.4)
+    lat = np.array([p[0] for p in points])
+    lng = np.array([p[1] for p in points])
+
+    for row, (a_lat, a_lng) in enumerate(points):
+        road = model.road_m(haversine_m_arrays(a_lat, a_lng, lat, lng))
+        assert road.tolist() == list(distances[row])
+        assert model.drive_s(road, departure_s).tolist() == list(durations[row])
+
+
+def test_a_road_factor_below_one_is_refused():
+    with pytest.raises(ValueError):
+        StreetModel(road_factor=0.9)
 
 
 def test_the_same_points_are_not_recomputed_within_a_plan():

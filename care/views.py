@@ -24,6 +24,7 @@ from care.search import SearchResult, delivery_search
 from core import clock
 from core.errors import DomainError
 from scheduling import services as scheduling_services
+from scheduling.errors import SchedulingErrorCode
 from scheduling.models import Delivery
 from scheduling.windows import safe_drop_offered
 
@@ -31,11 +32,11 @@ from scheduling.windows import safe_drop_offered
 def _problem(exc: DomainError) -> str:
     """A DomainError as a sentence an agent can act on (field messages included)."""
     friendly = {
-        "window_full": _("That window has just filled up. Pick another one."),
-        "cutoff_passed": _("That window has closed for booking. Pick another one."),
-        "skill_unavailable": _("No vehicle with the skills this delivery needs works in that window."),
-        "not_reschedulable": exc.message,
-        "outside_area": _("The delivery address is outside that window's zone."),
+        SchedulingErrorCode.WINDOW_FULL: _("That window has just filled up. Pick another one."),
+        SchedulingErrorCode.CUTOFF_PASSED: _("That window has closed for booking. Pick another one."),
+        SchedulingErrorCode.SKILL_UNAVAILABLE: _("No vehicle with the skills this delivery needs works in that window."),
+        SchedulingErrorCode.NOT_RESCHEDULABLE: exc.message,
+        SchedulingErrorCode.OUTSIDE_AREA: _("The delivery address is outside that window's zone."),
     }
     message = friendly.get(exc.code, exc.message)
     details = [m for messages_ in exc.fields.values() for m in messages_ if m != message]

@@ -21,13 +21,13 @@ from django.db.models import F
 
 from core import clock
 from dispatch.models import Depot, Job, Vehicle, Zone
+from dispatch.refusals import RefusalReason
 from merchants.models import Merchant
 from scheduling import signals
 from scheduling.errors import SchedulingError, SchedulingErrorCode
 from scheduling.models import BlackoutDate, Delivery, Hold, IdempotencyKey, Window, WindowTemplate
 from scheduling.windows import (
     SIZE_PROFILES,
-    Reason,
     safe_drop_offered,
     window_alternatives,
     window_live_holds,
@@ -157,15 +157,15 @@ def _check_offer(*, window: Window, lat: float, lng: float, skills: tuple[str, .
     offer = window_offer(window=window, lat=lat, lng=lng, skills=skills, size=size, now=now, committed=committed)
     if offer.available:
         return
-    if offer.reason == Reason.OUTSIDE_AREA:
+    if offer.reason == RefusalReason.OUTSIDE_AREA:
         raise SchedulingError(
             SchedulingErrorCode.OUTSIDE_AREA, "This address is outside the window's delivery area.",
             fields={"lat": ["Outside the window's delivery zone."], "lng": ["Outside the window's delivery zone."]},
         )
-    if offer.reason == Reason.CUTOFF_PASSED:
+    if offer.reason == RefusalReason.CUTOFF_PASSED:
         raise _full_error(window, lat, lng, skills, size, now, SchedulingErrorCode.CUTOFF_PASSED,
                           "The cut-off for this window has passed.")
-    if offer.reason == Reason.SKILL_UNAVAILABLE:
+    if offer.reason == RefusalReason.SKILL_UNAVAILABLE:
         raise _full_error(window, lat, lng, skills, size, now, SchedulingErrorCode.SKILL_UNAVAILABLE,
                           "No vehicle with the skills this delivery needs works in this window.")
     raise _full_error(window, lat, lng, skills, size, now)

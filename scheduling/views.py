@@ -15,6 +15,7 @@ from core.errors import DomainError
 from merchants.models import ApiKey, Merchant
 from merchants.services import api_key_authenticate, merchant_allowed_origins
 from scheduling import services
+from scheduling.errors import SchedulingErrorCode
 from scheduling.models import Window
 from scheduling.selectors import delivery_for_token
 from scheduling.windows import merchant_local_today, safe_drop_offered, window_offers
@@ -52,7 +53,7 @@ def reschedule(request, token: str):
                     window = Window.objects.filter(pk=window_id if window_id.isdigit() else 0,
                                                    merchant=merchant).select_related("template", "zone__depot").first()
                     if window is None:
-                        raise DomainError("window_not_found", _("That window is no longer offered."))
+                        raise DomainError(SchedulingErrorCode.WINDOW_NOT_FOUND, _("That window is no longer offered."))
                     services.delivery_reschedule(delivery=delivery, window=window, now=now,
                                                  closes_before_minutes=settings.RESCHEDULE_CLOSES_MINUTES)
                 services.delivery_update_instructions(
@@ -83,11 +84,11 @@ def reschedule(request, token: str):
 
 def _message_for(exc: DomainError) -> str:
     messages = {
-        "window_full": _("Sorry, that window has just filled up. Please pick another one."),
-        "cutoff_passed": _("Sorry, that window is no longer open for booking. Please pick another one."),
-        "reschedule_closed": _("It is too late to change this delivery online."),
-        "not_reschedulable": _("This delivery can no longer be changed."),
-        "window_not_found": _("That window is no longer offered."),
+        SchedulingErrorCode.WINDOW_FULL: _("Sorry, that window has just filled up. Please pick another one."),
+        SchedulingErrorCode.CUTOFF_PASSED: _("Sorry, that window is no longer open for booking. Please pick another one."),
+        SchedulingErrorCode.RESCHEDULE_CLOSED: _("It is too late to change this delivery online."),
+        SchedulingErrorCode.NOT_RESCHEDULABLE: _("This delivery can no longer be changed."),
+        SchedulingErrorCode.WINDOW_NOT_FOUND: _("That window is no longer offered."),
     }
     return messages.get(exc.code, exc.message)
 

@@ -6,10 +6,10 @@ import phonenumbers
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from scheduling.models import Delivery, Window
-from scheduling.windows import KNOWN_SKILLS, MAX_DAYS, OFFER_REASONS, SIZE_PROFILES, WindowOffer
+from scheduling.models import Delivery, ParcelSize, Window
+from scheduling.windows import KNOWN_SKILLS, MAX_DAYS, OFFER_REASONS, WindowOffer
 
-SIZES = tuple(SIZE_PROFILES)
+SIZES = tuple(ParcelSize.values)
 
 
 def _iso(value, tz) -> str:

@@ -25,7 +25,7 @@ from dispatch.refusals import RefusalReason
 from merchants.models import Merchant
 from scheduling import signals
 from scheduling.errors import SchedulingError, SchedulingErrorCode
-from scheduling.models import BlackoutDate, Delivery, Hold, IdempotencyKey, Window, WindowTemplate
+from scheduling.models import BlackoutDate, Delivery, Hold, IdempotencyKey, ParcelSize, Window, WindowTemplate
 from scheduling.windows import (
     SIZE_PROFILES,
     safe_drop_offered,
@@ -329,7 +329,8 @@ def delivery_book(
 def _delivery_create(*, merchant, window, job, order_ref, recipient_name, recipient_phone, recipient_email,
                      address_line1, address_city, address_postcode, lat, lng, access_notes, safe_drop,
                      leave_with_neighbour, preferences, size, skills, language) -> Delivery:
-    parcels, kg = SIZE_PROFILES.get(size, SIZE_PROFILES["small"])
+    size = size if size in SIZE_PROFILES else ParcelSize.SMALL  # as the fleet was asked (see window_offers)
+    parcels, kg = SIZE_PROFILES[size]
     try:
         with transaction.atomic():
             return Delivery.objects.create(
@@ -338,7 +339,7 @@ def _delivery_create(*, merchant, window, job, order_ref, recipient_name, recipi
                 language=language or merchant.default_language, address_line1=address_line1,
                 address_city=address_city, address_postcode=address_postcode, lat=lat, lng=lng,
                 access_notes=access_notes, safe_drop=safe_drop, leave_with_neighbour=leave_with_neighbour,
-                preferences=preferences, parcels=parcels, weight_kg=kg, skills=list(skills),
+                preferences=preferences, size=size, parcels=parcels, weight_kg=kg, skills=list(skills),
                 tracking_expires_at=window.ends_at + dt.timedelta(days=settings.TRACKING_TOKEN_DAYS),
             )
     except IntegrityError:
@@ -400,7 +401,7 @@ def delivery_reschedule(*, delivery: Delivery, window: Window, now: dt.datetime 
         raise SchedulingError(SchedulingErrorCode.NOT_RESCHEDULABLE, "The delivery is already in this window.",
                               fields={"window_id": ["Pick another window."]})
     skills = tuple(delivery.skills or ())
-    size = _size_of(delivery)
+    size = delivery.size
     _check_offer(window=window, lat=delivery.lat, lng=delivery.lng, skills=skills, size=size, now=now)
     try:
         with transaction.atomic():
@@ -431,13 +432,6 @@ def delivery_reschedule(*, delivery: Delivery, window: Window, now: dt.datetime 
             raise _full_error(window, delivery.lat, delivery.lng, skills, size, now)
         raise
     return delivery
-
-
-def _size_of(delivery: Delivery) -> str:
-    for name, (parcels, kg) in SIZE_PROFILES.items():
-        if (parcels, kg) == (delivery.parcels, delivery.weight_kg):
-            return name
-    return "small"
 
 
 def _check_reschedulable(*, delivery: Delivery, now: dt.datetime, closes_before_minutes: int | None) -> None:

@@ -70,7 +70,7 @@ def reschedule(request, token: str):
             offers = [
                 o for o in window_offers(
                     merchant=merchant, zone=delivery.window.zone, lat=delivery.lat, lng=delivery.lng, start=today,
-                    days=7, skills=tuple(delivery.skills or ()), size=services._size_of(delivery), now=now,
+                    days=7, skills=tuple(delivery.skills or ()), size=delivery.size, now=now,
                 )
                 if o.available and o.window.pk != delivery.window_id
             ]

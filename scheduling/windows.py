@@ -13,11 +13,13 @@ from dispatch.refusals import RefusalReason
 from dispatch.zones import zone_for_point, zone_for_postcode
 from merchants.models import Merchant
 from scheduling.errors import SchedulingError, SchedulingErrorCode
-from scheduling.models import BlackoutDate, Delivery, Hold, Window, WindowTemplate
+from scheduling.models import BlackoutDate, Delivery, Hold, ParcelSize, Window, WindowTemplate
 
 MAX_DAYS = 14
 # What a parcel size means for the fleet: (parcels, kilograms).
-SIZE_PROFILES: dict[str, tuple[int, int]] = {"small": (1, 5), "medium": (2, 15), "large": (4, 40), "bulky": (1, 90)}
+SIZE_PROFILES: dict[str, tuple[int, int]] = {
+    ParcelSize.SMALL: (1, 5), ParcelSize.MEDIUM: (2, 15), ParcelSize.LARGE: (4, 40), ParcelSize.BULKY: (1, 90),
+}
 KNOWN_SKILLS = ("two_person", "refrigerated")
 
 
@@ -107,7 +109,7 @@ def window_offers(
         for window in windows:
             window.merchant = merchant
             window.live_holds = holds.get(window.pk, 0)
-    parcels, kg = SIZE_PROFILES.get(size, SIZE_PROFILES["small"])
+    parcels, kg = SIZE_PROFILES.get(size, SIZE_PROFILES[ParcelSize.SMALL])
     offers: dict[int, WindowOffer] = {}
     by_skills: dict[tuple[str, ...], list[Window]] = {}
     for window in windows:

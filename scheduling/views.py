@@ -17,8 +17,8 @@ from merchants.services import api_key_authenticate, merchant_allowed_origins
 from scheduling import services
 from scheduling.errors import SchedulingErrorCode
 from scheduling.models import Window
-from scheduling.selectors import delivery_for_token
-from scheduling.windows import merchant_local_today, safe_drop_offered, window_offers
+from scheduling.selectors import delivery_for_token, delivery_reschedule_offers
+from scheduling.windows import safe_drop_offered
 
 LANGS = {code for code, _name in settings.LANGUAGES}
 
@@ -64,16 +64,7 @@ def reschedule(request, token: str):
                 return redirect(f"{reverse('scheduling:reschedule', args=[token])}?done=1&lang={translation.get_language()}")
             except DomainError as exc:
                 error = _message_for(exc)
-        offers = []
-        if not closed:
-            today = merchant_local_today(merchant, now)
-            offers = [
-                o for o in window_offers(
-                    merchant=merchant, zone=delivery.window.zone, lat=delivery.lat, lng=delivery.lng, start=today,
-                    days=7, skills=tuple(delivery.skills or ()), size=delivery.size, now=now,
-                )
-                if o.available and o.window.pk != delivery.window_id
-            ]
+        offers = [] if closed else delivery_reschedule_offers(delivery=delivery, now=now)
         return render(request, "scheduling/reschedule.html", {
             "delivery": delivery, "merchant": merchant, "tz": merchant.time_zone, "offers": offers,
             "days": _group_by_day(offers, merchant), "closed": closed, "closes_at": closes_at,

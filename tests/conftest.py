@@ -73,4 +73,4 @@ def api(secret_key) -> APIClient:
     return client
 
 
-from tests.browser import chromium  # noqa: E402, F401  (the shared browser fixture)
+from tests.browser import chromium, screenshots  # noqa: E402, F401  (the shared browser fixtures)

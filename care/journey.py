@@ -14,11 +14,9 @@ from dispatch.models import Plan, Shift, Stop
 from merchants.models import Merchant
 from scheduling.models import Delivery
 from scheduling.services import RESCHEDULABLE
-from scheduling.windows import SIZE_PROFILES, WindowOffer, merchant_local_today, window_offers
 from tracking.models import EtaSnapshot, Event, ProofOfDelivery
 from tracking.selectors import eta_to_show
 
-RESCHEDULE_DAYS = 7
 LIVE_STATES = (JourneyException.State.OPEN, JourneyException.State.ASSIGNED)
 
 
@@ -116,22 +114,3 @@ def journey_for(*, delivery_id, now: dt.datetime) -> Journey | None:
         reschedulable=delivery.status in RESCHEDULABLE,
     )
 
-
-def delivery_size(delivery: Delivery) -> str:
-    for name, (parcels, kg) in SIZE_PROFILES.items():
-        if (parcels, kg) == (delivery.parcels, delivery.weight_kg):
-            return name
-    return "small"
-
-
-def reschedule_offers(*, delivery: Delivery, now: dt.datetime) -> list[WindowOffer]:
-    """Windows the delivery could move to now (next days, feasible for the fleet), its own left out."""
-    if delivery.status not in RESCHEDULABLE:
-        return []
-    merchant = delivery.merchant
-    offers = window_offers(
-        merchant=merchant, zone=delivery.window.zone, lat=delivery.lat, lng=delivery.lng,
-        start=merchant_local_today(merchant, now), days=RESCHEDULE_DAYS, skills=tuple(delivery.skills or ()),
-        size=delivery_size(delivery), now=now,
-    )
-    return [o for o in offers if o.available and o.window.pk != delivery.window_id]

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from care import services
 from care.forms import ExceptionOpenForm, InstructionsForm, RescheduleForm, ResolveForm, SearchForm
-from care.journey import journey_for, reschedule_offers
+from care.journey import journey_for
 from care.kpis import kpis
 from care.models import JourneyException
 from care.queue import exception_queue
@@ -24,18 +24,20 @@ from care.search import SearchResult, delivery_search
 from core import clock
 from core.errors import DomainError
 from scheduling import services as scheduling_services
+from scheduling.errors import SchedulingErrorCode
 from scheduling.models import Delivery
+from scheduling.selectors import delivery_reschedule_offers
 from scheduling.windows import safe_drop_offered
 
 
 def _problem(exc: DomainError) -> str:
     """A DomainError as a sentence an agent can act on (field messages included)."""
     friendly = {
-        "window_full": _("That window has just filled up. Pick another one."),
-        "cutoff_passed": _("That window has closed for booking. Pick another one."),
-        "skill_unavailable": _("No vehicle with the skills this delivery needs works in that window."),
-        "not_reschedulable": exc.message,
-        "outside_area": _("The delivery address is outside that window's zone."),
+        SchedulingErrorCode.WINDOW_FULL: _("That window has just filled up. Pick another one."),
+        SchedulingErrorCode.CUTOFF_PASSED: _("That window has closed for booking. Pick another one."),
+        SchedulingErrorCode.SKILL_UNAVAILABLE: _("No vehicle with the skills this delivery needs works in that window."),
+        SchedulingErrorCode.NOT_RESCHEDULABLE: exc.message,
+        SchedulingErrorCode.OUTSIDE_AREA: _("The delivery address is outside that window's zone."),
     }
     message = friendly.get(exc.code, exc.message)
     details = [m for messages_ in exc.fields.values() for m in messages_ if m != message]
@@ -70,7 +72,7 @@ def care_journey(request, delivery_id):
     if journey is None:
         return render(request, "care/not_found.html", {"section": "home"}, status=404)
     delivery = journey.delivery
-    offers = reschedule_offers(delivery=delivery, now=now)
+    offers = delivery_reschedule_offers(delivery=delivery, now=now)
     return render(request, "care/journey.html", {
         "journey": journey, "delivery": delivery, "section": "home",
         "reschedule_form": RescheduleForm(offers=offers, tz=journey.tz) if offers else None,
@@ -98,7 +100,7 @@ def care_reschedule(request, delivery_id):
     """Move the delivery to another feasible window on the customer's behalf; capacity moves with it."""
     delivery = _delivery(delivery_id)
     now = clock.now()
-    offers = reschedule_offers(delivery=delivery, now=now)
+    offers = delivery_reschedule_offers(delivery=delivery, now=now)
     form = RescheduleForm(request.POST, offers=offers, tz=delivery.merchant.zone_info)
     if not form.is_valid():
         messages.error(request, _("That window is no longer offered. Pick one from the list."))

@@ -54,6 +54,7 @@ from django.db.models import Count, Max, Min, Q, Sum
 from core import clock
 from dispatch import travel as streets
 from dispatch.models import Depot, Job, Plan, Stop, Zone
+from dispatch.refusals import RefusalReason
 from dispatch.selectors import shifts_available, vehicle_available_q
 
 # A typical leg between two neighbouring stops, used to estimate how many more stops fit.
@@ -61,12 +62,6 @@ TYPICAL_LEG_SECONDS = 300
 
 JOB_FIELDS = ("id", "lat", "lng", "window_start", "window_end", "service_seconds", "parcels", "weight_kg", "skills")
 LIVE_STATUSES = (Job.Status.PENDING, Job.Status.PLANNED, Job.Status.IN_PROGRESS, Job.Status.HELD)
-
-
-class Reason:
-    FULL = "full"
-    SKILL_UNAVAILABLE = "skill_unavailable"
-    NO_SHIFT = "no_shift"
 
 
 @dataclass(frozen=True)
@@ -92,7 +87,7 @@ class CandidateWindow:
 class Verdict:
     feasible: bool
     remaining: int
-    reason: str | None = None
+    reason: RefusalReason | None = None
 
 
 @dataclass
@@ -531,17 +526,17 @@ def capacity_check(
     for window in windows:
         built, travel, index, route_ok, m_in, m_out = prepared[window.starts_at.astimezone(tz).date()]
         if not built.routes:
-            verdicts[window.key] = Verdict(False, 0, Reason.NO_SHIFT)
+            verdicts[window.key] = Verdict(False, 0, RefusalReason.NO_SHIFT)
             continue
         if not any(skills <= r.skills for r in built.routes):
-            verdicts[window.key] = Verdict(False, 0, Reason.SKILL_UNAVAILABLE)
+            verdicts[window.key] = Verdict(False, 0, RefusalReason.SKILL_UNAVAILABLE)
             continue
         if built.unplaced:
-            verdicts[window.key] = Verdict(False, 0, Reason.FULL)
+            verdicts[window.key] = Verdict(False, 0, RefusalReason.FULL)
             continue
         starts, ends = window.starts_at.timestamp(), window.ends_at.timestamp()
         if _feasible_anywhere(index, m_in, m_out, route_ok, travel, starts, ends, job.service_seconds, not_before):
             verdicts[window.key] = Verdict(True, max(_remaining(built, job, skills, starts, ends), 1))
         else:
-            verdicts[window.key] = Verdict(False, 0, Reason.FULL)
+            verdicts[window.key] = Verdict(False, 0, RefusalReason.FULL)
     return verdicts

@@ -3,14 +3,16 @@
 from enum import StrEnum
 
 from core.errors import DomainError
+from dispatch.refusals import RefusalReason
 
 
 class SchedulingErrorCode(StrEnum):
     WINDOW_FULL = "window_full"
     WINDOW_NOT_FOUND = "window_not_found"
-    CUTOFF_PASSED = "cutoff_passed"
-    OUTSIDE_AREA = "outside_area"
-    SKILL_UNAVAILABLE = "skill_unavailable"
+    # A refused window answers with its refusal reason as the code (a full one says `window_full`).
+    CUTOFF_PASSED = RefusalReason.CUTOFF_PASSED.value
+    OUTSIDE_AREA = RefusalReason.OUTSIDE_AREA.value
+    SKILL_UNAVAILABLE = RefusalReason.SKILL_UNAVAILABLE.value
     HOLD_NOT_FOUND = "hold_not_found"
     HOLD_EXPIRED = "hold_expired"
     DUPLICATE_ORDER_REF = "duplicate_order_ref"

@@ -124,6 +124,15 @@ class Hold(models.Model):
         return f"hold {self.id} on {self.window}"
 
 
+class ParcelSize(models.TextChoices):
+    """The size a shopper books; `scheduling.windows.SIZE_PROFILES` says what each weighs for the fleet."""
+
+    SMALL = "small", "Small"
+    MEDIUM = "medium", "Medium"
+    LARGE = "large", "Large"
+    BULKY = "bulky", "Bulky"
+
+
 class Delivery(models.Model):
     """A booked delivery: what the customer was promised and where it stands."""
 
@@ -155,6 +164,8 @@ class Delivery(models.Model):
     safe_drop = models.BooleanField(default=False)
     leave_with_neighbour = models.BooleanField(default=False)
     preferences = models.JSONField(default=dict, blank=True)
+    # As booked: a reschedule asks the fleet for this size again. Parcels and kilograms follow from it.
+    size = models.CharField(max_length=8, choices=ParcelSize.choices, default=ParcelSize.SMALL)
     parcels = models.PositiveIntegerField(default=1)
     weight_kg = models.PositiveIntegerField(default=5)
     skills = models.JSONField(default=list, blank=True)

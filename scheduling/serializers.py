@@ -6,10 +6,10 @@ import phonenumbers
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from scheduling.models import Delivery, Window
-from scheduling.windows import KNOWN_SKILLS, MAX_DAYS, SIZE_PROFILES, WindowOffer
+from scheduling.models import Delivery, ParcelSize, Window
+from scheduling.windows import KNOWN_SKILLS, MAX_DAYS, OFFER_REASONS, WindowOffer
 
-SIZES = tuple(SIZE_PROFILES)
+SIZES = tuple(ParcelSize.values)
 
 
 def _iso(value, tz) -> str:
@@ -29,7 +29,8 @@ def window_payload(window: Window) -> dict:
 
 def offer_payload(offer: WindowOffer) -> dict:
     return window_payload(offer.window) | {
-        "available": offer.available, "remaining": offer.remaining, "reason": offer.reason,
+        "available": offer.available, "remaining": offer.remaining,
+        "reason": offer.reason.value if offer.reason is not None else None,
     }
 
 
@@ -97,8 +98,7 @@ class WindowSerializer(serializers.Serializer):
 class WindowOfferSerializer(WindowSerializer):
     available = serializers.BooleanField()
     remaining = serializers.IntegerField()
-    reason = serializers.ChoiceField(choices=["full", "cutoff_passed", "outside_area", "skill_unavailable"],
-                                     allow_null=True)
+    reason = serializers.ChoiceField(choices=[r.value for r in OFFER_REASONS], allow_null=True)
 
 
 class BrandSerializer(serializers.Serializer):

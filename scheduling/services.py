@@ -21,14 +21,14 @@ from django.db.models import F
 
 from core import clock
 from dispatch.models import Depot, Job, Zone
+from dispatch.refusals import RefusalReason
 from dispatch.selectors import vehicles_available
 from merchants.models import Merchant
 from scheduling import signals
 from scheduling.errors import SchedulingError, SchedulingErrorCode
-from scheduling.models import BlackoutDate, Delivery, Hold, IdempotencyKey, Window, WindowTemplate
+from scheduling.models import BlackoutDate, Delivery, Hold, IdempotencyKey, ParcelSize, Window, WindowTemplate
 from scheduling.windows import (
     SIZE_PROFILES,
-    Reason,
     safe_drop_offered,
     window_alternatives,
     window_live_holds,
@@ -158,15 +158,15 @@ def _check_offer(*, window: Window, lat: float, lng: float, skills: tuple[str, .
     offer = window_offer(window=window, lat=lat, lng=lng, skills=skills, size=size, now=now, committed=committed)
     if offer.available:
         return
-    if offer.reason == Reason.OUTSIDE_AREA:
+    if offer.reason == RefusalReason.OUTSIDE_AREA:
         raise SchedulingError(
             SchedulingErrorCode.OUTSIDE_AREA, "This address is outside the window's delivery area.",
             fields={"lat": ["Outside the window's delivery zone."], "lng": ["Outside the window's delivery zone."]},
         )
-    if offer.reason == Reason.CUTOFF_PASSED:
+    if offer.reason == RefusalReason.CUTOFF_PASSED:
         raise _full_error(window, lat, lng, skills, size, now, SchedulingErrorCode.CUTOFF_PASSED,
                           "The cut-off for this window has passed.")
-    if offer.reason == Reason.SKILL_UNAVAILABLE:
+    if offer.reason == RefusalReason.SKILL_UNAVAILABLE:
         raise _full_error(window, lat, lng, skills, size, now, SchedulingErrorCode.SKILL_UNAVAILABLE,
                           "No vehicle with the skills this delivery needs works in this window.")
     raise _full_error(window, lat, lng, skills, size, now)
@@ -330,7 +330,8 @@ def delivery_book(
 def _delivery_create(*, merchant, window, job, order_ref, recipient_name, recipient_phone, recipient_email,
                      address_line1, address_city, address_postcode, lat, lng, access_notes, safe_drop,
                      leave_with_neighbour, preferences, size, skills, language) -> Delivery:
-    parcels, kg = SIZE_PROFILES.get(size, SIZE_PROFILES["small"])
+    size = size if size in SIZE_PROFILES else ParcelSize.SMALL  # as the fleet was asked (see window_offers)
+    parcels, kg = SIZE_PROFILES[size]
     try:
         with transaction.atomic():
             return Delivery.objects.create(
@@ -339,7 +340,7 @@ def _delivery_create(*, merchant, window, job, order_ref, recipient_name, recipi
                 language=language or merchant.default_language, address_line1=address_line1,
                 address_city=address_city, address_postcode=address_postcode, lat=lat, lng=lng,
                 access_notes=access_notes, safe_drop=safe_drop, leave_with_neighbour=leave_with_neighbour,
-                preferences=preferences, parcels=parcels, weight_kg=kg, skills=list(skills),
+                preferences=preferences, size=size, parcels=parcels, weight_kg=kg, skills=list(skills),
                 tracking_expires_at=window.ends_at + dt.timedelta(days=settings.TRACKING_TOKEN_DAYS),
             )
     except IntegrityError:
@@ -401,7 +402,7 @@ def delivery_reschedule(*, delivery: Delivery, window: Window, now: dt.datetime 
         raise SchedulingError(SchedulingErrorCode.NOT_RESCHEDULABLE, "The delivery is already in this window.",
                               fields={"window_id": ["Pick another window."]})
     skills = tuple(delivery.skills or ())
-    size = _size_of(delivery)
+    size = delivery.size
     _check_offer(window=window, lat=delivery.lat, lng=delivery.lng, skills=skills, size=size, now=now)
     try:
         with transaction.atomic():
@@ -432,13 +433,6 @@ def delivery_reschedule(*, delivery: Delivery, window: Window, now: dt.datetime 
             raise _full_error(window, delivery.lat, delivery.lng, skills, size, now)
         raise
     return delivery
-
-
-def _size_of(delivery: Delivery) -> str:
-    for name, (parcels, kg) in SIZE_PROFILES.items():
-        if (parcels, kg) == (delivery.parcels, delivery.weight_kg):
-            return name
-    return "small"
 
 
 def _check_reschedulable(*, delivery: Delivery, now: dt.datetime, closes_before_minutes: int | None) -> None:

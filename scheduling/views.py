@@ -15,9 +15,10 @@ from core.errors import DomainError
 from merchants.models import ApiKey, Merchant
 from merchants.services import api_key_authenticate, merchant_allowed_origins
 from scheduling import services
+from scheduling.errors import SchedulingErrorCode
 from scheduling.models import Window
-from scheduling.selectors import delivery_for_token
-from scheduling.windows import merchant_local_today, safe_drop_offered, window_offers
+from scheduling.selectors import delivery_for_token, delivery_reschedule_offers
+from scheduling.windows import safe_drop_offered
 
 LANGS = {code for code, _name in settings.LANGUAGES}
 
@@ -52,7 +53,7 @@ def reschedule(request, token: str):
                     window = Window.objects.filter(pk=window_id if window_id.isdigit() else 0,
                                                    merchant=merchant).select_related("template", "zone__depot").first()
                     if window is None:
-                        raise DomainError("window_not_found", _("That window is no longer offered."))
+                        raise DomainError(SchedulingErrorCode.WINDOW_NOT_FOUND, _("That window is no longer offered."))
                     services.delivery_reschedule(delivery=delivery, window=window, now=now,
                                                  closes_before_minutes=settings.RESCHEDULE_CLOSES_MINUTES)
                 services.delivery_update_instructions(
@@ -63,16 +64,7 @@ def reschedule(request, token: str):
                 return redirect(f"{reverse('scheduling:reschedule', args=[token])}?done=1&lang={translation.get_language()}")
             except DomainError as exc:
                 error = _message_for(exc)
-        offers = []
-        if not closed:
-            today = merchant_local_today(merchant, now)
-            offers = [
-                o for o in window_offers(
-                    merchant=merchant, zone=delivery.window.zone, lat=delivery.lat, lng=delivery.lng, start=today,
-                    days=7, skills=tuple(delivery.skills or ()), size=services._size_of(delivery), now=now,
-                )
-                if o.available and o.window.pk != delivery.window_id
-            ]
+        offers = [] if closed else delivery_reschedule_offers(delivery=delivery, now=now)
         return render(request, "scheduling/reschedule.html", {
             "delivery": delivery, "merchant": merchant, "tz": merchant.time_zone, "offers": offers,
             "days": _group_by_day(offers, merchant), "closed": closed, "closes_at": closes_at,
@@ -83,11 +75,11 @@ def reschedule(request, token: str):
 
 def _message_for(exc: DomainError) -> str:
     messages = {
-        "window_full": _("Sorry, that window has just filled up. Please pick another one."),
-        "cutoff_passed": _("Sorry, that window is no longer open for booking. Please pick another one."),
-        "reschedule_closed": _("It is too late to change this delivery online."),
-        "not_reschedulable": _("This delivery can no longer be changed."),
-        "window_not_found": _("That window is no longer offered."),
+        SchedulingErrorCode.WINDOW_FULL: _("Sorry, that window has just filled up. Please pick another one."),
+        SchedulingErrorCode.CUTOFF_PASSED: _("Sorry, that window is no longer open for booking. Please pick another one."),
+        SchedulingErrorCode.RESCHEDULE_CLOSED: _("It is too late to change this delivery online."),
+        SchedulingErrorCode.NOT_RESCHEDULABLE: _("This delivery can no longer be changed."),
+        SchedulingErrorCode.WINDOW_NOT_FOUND: _("That window is no longer offered."),
     }
     return messages.get(exc.code, exc.message)
 

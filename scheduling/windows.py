@@ -8,24 +8,26 @@ from dataclasses import dataclass
 from django.db.models import Count
 
 from dispatch.capacity import CandidateWindow, JobSpec, capacity_check
-from dispatch.capacity import Reason as FleetReason
 from dispatch.models import Zone
+from dispatch.refusals import RefusalReason
 from dispatch.zones import zone_for_point, zone_for_postcode
 from merchants.models import Merchant
 from scheduling.errors import SchedulingError, SchedulingErrorCode
-from scheduling.models import BlackoutDate, Delivery, Hold, Window, WindowTemplate
+from scheduling.models import BlackoutDate, Delivery, Hold, ParcelSize, Window, WindowTemplate
 
 MAX_DAYS = 14
 # What a parcel size means for the fleet: (parcels, kilograms).
-SIZE_PROFILES: dict[str, tuple[int, int]] = {"small": (1, 5), "medium": (2, 15), "large": (4, 40), "bulky": (1, 90)}
+SIZE_PROFILES: dict[str, tuple[int, int]] = {
+    ParcelSize.SMALL: (1, 5), ParcelSize.MEDIUM: (2, 15), ParcelSize.LARGE: (4, 40), ParcelSize.BULKY: (1, 90),
+}
 KNOWN_SKILLS = ("two_person", "refrigerated")
 
 
-class Reason:
-    FULL = "full"
-    CUTOFF_PASSED = "cutoff_passed"
-    OUTSIDE_AREA = "outside_area"
-    SKILL_UNAVAILABLE = "skill_unavailable"
+# The reasons a shopper may be given for a window on offer (the API's `reason`); the fleet's other
+# reasons read as `full` to a shopper.
+OFFER_REASONS = (
+    RefusalReason.FULL, RefusalReason.CUTOFF_PASSED, RefusalReason.OUTSIDE_AREA, RefusalReason.SKILL_UNAVAILABLE,
+)
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,7 @@ class WindowOffer:
     window: Window
     available: bool
     remaining: int
-    reason: str | None
+    reason: RefusalReason | None
 
 
 def address_zone(*, lat: float | None = None, lng: float | None = None, postcode: str = "") -> Zone:
@@ -69,11 +71,11 @@ def window_live_holds(*, window: Window, now: dt.datetime, exclude_hold_id=None)
     return holds.count()
 
 
-def window_closed_reason(*, window: Window, now: dt.datetime) -> str | None:
+def window_closed_reason(*, window: Window, now: dt.datetime) -> RefusalReason | None:
     """`cutoff_passed` when the template's cut-off or lead time has passed, else None."""
     lead = dt.timedelta(minutes=window.template.lead_time_minutes)
     if now >= window.cutoff_at or now + lead > window.starts_at:
-        return Reason.CUTOFF_PASSED
+        return RefusalReason.CUTOFF_PASSED
     return None
 
 
@@ -107,14 +109,14 @@ def window_offers(
         for window in windows:
             window.merchant = merchant
             window.live_holds = holds.get(window.pk, 0)
-    parcels, kg = SIZE_PROFILES.get(size, SIZE_PROFILES["small"])
+    parcels, kg = SIZE_PROFILES.get(size, SIZE_PROFILES[ParcelSize.SMALL])
     offers: dict[int, WindowOffer] = {}
     by_skills: dict[tuple[str, ...], list[Window]] = {}
     for window in windows:
         reason = window_closed_reason(window=window, now=now)
         merchant_left = window.capacity - window.booked - getattr(window, "live_holds", 0)
         if reason is None and merchant_left <= 0:
-            reason = Reason.FULL
+            reason = RefusalReason.FULL
         if reason is not None:
             offers[window.pk] = WindowOffer(window, False, 0, reason)
             continue
@@ -133,7 +135,7 @@ def window_offers(
             if verdict.feasible:
                 offers[window.pk] = WindowOffer(window, True, min(merchant_left, verdict.remaining), None)
             else:
-                reason = Reason.SKILL_UNAVAILABLE if verdict.reason == FleetReason.SKILL_UNAVAILABLE else Reason.FULL
+                reason = verdict.reason if verdict.reason in OFFER_REASONS else RefusalReason.FULL
                 offers[window.pk] = WindowOffer(window, False, 0, reason)
     return [offers[w.pk] for w in windows]
 
@@ -144,7 +146,7 @@ def window_offer(*, window: Window, lat: float, lng: float, skills: tuple[str, .
     zone = window.zone
     found = zone_for_point(lat=lat, lng=lng)
     if found is None or found.pk != zone.pk:
-        return WindowOffer(window, False, 0, Reason.OUTSIDE_AREA)
+        return WindowOffer(window, False, 0, RefusalReason.OUTSIDE_AREA)
     window.live_holds = window_live_holds(window=window, now=now)
     return window_offers(merchant=window.merchant, zone=zone, lat=lat, lng=lng, start=window.date, days=1,
                          skills=skills, size=size, now=now, windows=[window], committed=committed)[0]

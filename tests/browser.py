@@ -8,7 +8,6 @@ import pytest
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "artifacts" / "screenshots"
 
 # Put on a module: `pytestmark = BROWSER_MARKS`.
 BROWSER_MARKS = [
@@ -25,8 +24,16 @@ def chromium():
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     from playwright.sync_api import sync_playwright
 
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="session")
+def screenshots(tmp_path_factory) -> Path:
+    """The folder this run's screenshots go to, for a reviewer: in pytest's temporary directory, not the source tree.
+
+    pytest keeps the last few runs' directories (`--basetemp` chooses another place).
+    """
+    return tmp_path_factory.mktemp("screenshots", numbered=False)

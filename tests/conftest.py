@@ -9,6 +9,21 @@ from merchants.services import api_key_create
 from tests.factories import MerchantFactory
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(tmp_path_factory):
+    """On SQLite, test in a database file, as the embedded default runs, not in Django's shared in-memory one.
+
+    Threads then race through connections of their own, under the same IMMEDIATE transactions, WAL and busy
+    timeout as the product, so the race tests hold SQLite to what DESIGN.md promises. The file lives in
+    pytest's temporary directory (one per run and per worker), never in the source tree.
+    """
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("database") / "test.sqlite3")
+
+
 @pytest.fixture(autouse=True)
 def _fresh_capacity_cache():
     """The oracle caches tentative routes per process; ids are reused after each test's rollback."""
@@ -58,4 +73,4 @@ def api(secret_key) -> APIClient:
     return client
 
 
-from tests.browser import chromium  # noqa: E402, F401  (the shared browser fixture)
+from tests.browser import chromium, screenshots  # noqa: E402, F401  (the shared browser fixtures)

@@ -22,7 +22,8 @@
     en: {
       title: "Choose a delivery window", loading: "Loading delivery windows…", none: "No delivery window is available for this address.",
       error: "Delivery windows could not be loaded.", retry: "Try again", left: function (n) { return "only " + n + " left"; },
-      full: "Full", cutoff_passed: "Closed", outside_area: "Not delivered here", skill_unavailable: "Not available for this order",
+      // One label per window refusal reason the API gives (dispatch.refusals, scheduling.windows.OFFER_REASONS).
+      reasons: { full: "Full", cutoff_passed: "Closed", outside_area: "Not delivered here", skill_unavailable: "Not available for this order" },
       holding: "Holding…", held: "Held", hint: "Use the arrow keys to choose, Enter to reserve.", free: "Free",
       labels: { standard: "Standard", evening: "Evening", weekend: "Weekend", premium: "Premium" },
       holdFailed: "This window could not be held. Please choose another one.",
@@ -30,7 +31,7 @@
     fr: {
       title: "Choisissez un créneau de livraison", loading: "Chargement des créneaux…", none: "Aucun créneau n’est disponible pour cette adresse.",
       error: "Les créneaux n’ont pas pu être chargés.", retry: "Réessayer", left: function (n) { return n > 1 ? "plus que " + n + " places" : "plus qu’une place"; },
-      full: "Complet", cutoff_passed: "Fermé", outside_area: "Hors zone", skill_unavailable: "Indisponible pour cette commande",
+      reasons: { full: "Complet", cutoff_passed: "Fermé", outside_area: "Hors zone", skill_unavailable: "Indisponible pour cette commande" },
       holding: "Réservation…", held: "Réservé", hint: "Flèches pour choisir, Entrée pour réserver.", free: "Gratuit",
       labels: { standard: "Standard", evening: "Soirée", weekend: "Week-end", premium: "Premium" },
       holdFailed: "Ce créneau n’a pas pu être réservé. Choisissez-en un autre.",
@@ -192,7 +193,7 @@
           var meta = el("span", { class: "meta" });
           meta.appendChild(el("span", { class: "label" }, t.labels[w.label] || w.label));
           meta.appendChild(el("span", { class: "price" }, self.priceLabel(w.price)));
-          if (!w.available) meta.appendChild(el("span", { class: "reason" }, t[w.reason] || t.full));
+          if (!w.available) meta.appendChild(el("span", { class: "reason" }, t.reasons[w.reason] || t.reasons.full));
           else if (w.remaining <= 3) meta.appendChild(el("span", { class: "left" }, t.left(w.remaining)));
           if (self.heldId === w.id) meta.appendChild(el("span", { class: "status" }, "✓ " + t.held));
           slot.appendChild(meta);

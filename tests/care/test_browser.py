@@ -9,7 +9,6 @@ from django.test import Client
 from dispatch.models import Plan, Route
 from scheduling.models import Delivery
 from tests.browser import BROWSER_MARKS
-from tests.browser import SCREENSHOTS as SHOTS
 from tests.care.conftest import TODAY, TOMORROW, make_agent
 from tests.care.factories import EtaSnapshotFactory, EventFactory, JourneyExceptionFactory
 from tests.factories import MerchantFactory, ShiftFactory, WindowFactory, WindowTemplateFactory, local
@@ -80,7 +79,7 @@ def _morning(agent, teammate):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_queue_and_a_journey_look_right_in_a_desktop_browser(live_server, browser_context, frozen_now):
+def test_the_queue_and_a_journey_look_right_in_a_desktop_browser(live_server, browser_context, frozen_now, screenshots):
     agent, teammate = make_agent("alice", "Alice", "Moreau"), make_agent("bruno", "Bruno", "Petit")
     route, late, now = _morning(agent, teammate)
     frozen_now(now)
@@ -90,14 +89,13 @@ def test_the_queue_and_a_journey_look_right_in_a_desktop_browser(live_server, br
                                   "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
                                   "url": live_server.url}])
     page = browser_context.new_page()
-    SHOTS.mkdir(parents=True, exist_ok=True)
 
     page.goto(f"{live_server.url}/care/exceptions/")
     rows = page.locator("table.care-queue tbody tr")
     assert rows.count() == 4
     assert "overdue by 5 min" in rows.nth(0).inner_text()
     assert rows.nth(0).locator(".badge-bad").count() == 1
-    page.screenshot(path=str(SHOTS / "care_queue.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "care_queue.png"), full_page=True)
 
     assert "failed_attempt" in rows.nth(3).inner_text()
     rows.nth(3).get_by_role("button", name="Take it").click()
@@ -109,7 +107,7 @@ def test_the_queue_and_a_journey_look_right_in_a_desktop_browser(live_server, br
     page.wait_for_selector("#care-order")
     assert "Left the depot" in page.inner_text(".care-events")
     assert page.locator("#id_window_id option").count() >= 1
-    page.screenshot(path=str(SHOTS / "care_journey.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "care_journey.png"), full_page=True)
 
     page.goto(f"{live_server.url}/care/")
-    page.screenshot(path=str(SHOTS / "care_home.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "care_home.png"), full_page=True)

@@ -4,7 +4,7 @@ import datetime as dt
 import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
 from care import services as care
 from care.models import JourneyException
@@ -111,11 +111,8 @@ def test_an_action_never_redirects_off_site(console, exception):
     assert response["Location"] == "/care/exceptions/"
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_agents_taking_the_same_exception_at_once_only_one_wins():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL (DATABASE_URL)")
     agents = [make_agent(f"agent{i}") for i in range(8)]
     rounds = [JourneyExceptionFactory(opened_at=NOW, due_at=NOW + dt.timedelta(hours=1)) for _ in range(5)]
     for exception in rounds:

@@ -3,11 +3,13 @@
 import datetime as dt
 
 import pytest
+from django.test import Client
 
+from dispatch.models import Shift
 from scheduling.models import Delivery, Window
 from scheduling.services import delivery_create_for_seed, windows_materialize
 from tests.care.conftest import TODAY, TOMORROW, add_shifts
-from tests.factories import MerchantFactory, WindowTemplateFactory
+from tests.factories import MerchantFactory, ShiftFactory, VehicleFactory, WindowTemplateFactory, local
 
 pytestmark = pytest.mark.django_db
 
@@ -68,3 +70,23 @@ def test_a_delivered_order_cannot_be_moved(console, windows, delivery):
     evening = windows.get(date=TOMORROW, label="evening")
     console.post(f"/care/deliveries/{delivery.pk}/reschedule/", {"window_id": evening.pk})
     assert Window.objects.get(pk=evening.pk).booked == 0
+
+
+def test_the_agent_and_the_customer_are_offered_the_same_windows_for_a_bulky_delivery(console, windows, depot):
+    morning = windows.get(date=TOMORROW, label="standard")
+    delivery = delivery_create_for_seed(
+        merchant=morning.merchant, window=morning, order_ref="FB-2", recipient_name="Camille", size="bulky",
+        address_line1="12 Rue de Rivoli", address_city="Paris", address_postcode="75004", lat=48.8556, lng=2.3600)
+    # The day after, only small vans work: none carries a 90 kg parcel.
+    light_day = TOMORROW + dt.timedelta(days=1)
+    Shift.objects.filter(date=light_day).delete()
+    van = VehicleFactory(depot=depot, capacity_weight_kg=60)
+    ShiftFactory(vehicle=van, depot=depot, date=light_day, starts_at=local(light_day, 8), ends_at=local(light_day, 20))
+
+    agent_page = console.get(f"/care/deliveries/{delivery.pk}/")
+    customer_page = Client().get(f"/t/{delivery.tracking_token}/reschedule/")
+
+    for_agent = [pk for pk, _label in agent_page.context["reschedule_form"].fields["window_id"].choices]
+    for_customer = [offer.window.pk for offer in customer_page.context["offers"]]
+    assert for_agent == for_customer == [windows.get(date=TOMORROW, label="evening").pk] + [
+        w.pk for w in windows.filter(date=TOMORROW + dt.timedelta(days=2))]

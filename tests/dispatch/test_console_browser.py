@@ -6,7 +6,7 @@ from django.test import Client
 
 from dispatch.models import Plan, Vehicle
 from dispatch.services import plan_day
-from tests.browser import BROWSER_MARKS, SCREENSHOTS
+from tests.browser import BROWSER_MARKS
 from tests.dispatch.conftest import PLAN_DAY, make_jobs
 from tests.factories import ShiftFactory, VehicleFactory, local
 
@@ -22,7 +22,7 @@ def browser_page(chromium):
 
 @pytest.mark.django_db(transaction=True)
 def test_the_dispatcher_watches_the_plan_and_replans_around_a_lost_van(live_server, browser_page, depot, zone, clock_at,
-                                                                          tasks_in_process):
+                                                                          tasks_in_process, screenshots):
     vans = []
     for n in range(1, 6):
         van = VehicleFactory(code=f"van-{n}", name=f"Van {n}", depot=depot, capacity_parcels=40, capacity_weight_kg=500)
@@ -38,7 +38,6 @@ def test_the_dispatcher_watches_the_plan_and_replans_around_a_lost_van(live_serv
     browser_page.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
                                "url": live_server.url}])
     page = browser_page.new_page()
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
     page.goto(f"{live_server.url}/dispatch/?depot={depot.pk}&date={PLAN_DAY.isoformat()}")
     page.wait_for_selector("#dc-map[data-ready=true]", timeout=15_000)
@@ -48,7 +47,7 @@ def test_the_dispatcher_watches_the_plan_and_replans_around_a_lost_van(live_serv
     assert page.locator("#dc-map path.leaflet-interactive").count() >= routes + 45
     assert page.locator(".dc-row").count() == plan.routes.count()
     assert page.locator("[data-figure=distance]").inner_text() == f"{round(plan.distance_m / 1000, 1)} km"
-    page.screenshot(path=str(SCREENSHOTS / "dispatch_console.png"))
+    page.screenshot(path=str(screenshots / "dispatch_console.png"))
 
     busiest = max(plan.routes.all(), key=lambda r: r.stops.count()).vehicle
     page.once("dialog", lambda dialog: dialog.accept())
@@ -61,4 +60,4 @@ def test_the_dispatcher_watches_the_plan_and_replans_around_a_lost_van(live_serv
     assert Vehicle.objects.get(pk=busiest.pk).status == Vehicle.Status.LOST
     active = Plan.objects.get(depot=depot, date=PLAN_DAY, status=Plan.Status.ACTIVE)
     assert active.version == 2 and not active.routes.filter(vehicle=busiest, stops__isnull=False).exists()
-    page.screenshot(path=str(SCREENSHOTS / "dispatch_console_after_lost.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "dispatch_console_after_lost.png"), full_page=True)

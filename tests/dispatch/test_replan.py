@@ -265,11 +265,8 @@ def test_a_slower_zone_asks_for_a_replan_of_today(depot, zone, jobs, clock_at, d
     assert apply_async.call_args.kwargs["args"] == (depot.pk, PLAN_DAY.isoformat(), "speed_factor")
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_replanning_the_same_day_save_one_after_the_other(depot, jobs):
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL row locks")
     plan_day(depot=depot, date=PLAN_DAY)
     errors, barrier = [], threading.Barrier(2)
 

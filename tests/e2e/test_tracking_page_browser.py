@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.browser import BROWSER_MARKS, SCREENSHOTS
+from tests.browser import BROWSER_MARKS
 from tests.e2e.shoppers import seed_day
 
 pytestmark = BROWSER_MARKS
@@ -26,7 +26,7 @@ def page(chromium, healthy_stack):
     context.close()
 
 
-def test_the_customer_saves_instructions_rates_and_reschedules_in_chromium(healthy_stack, page):
+def test_the_customer_saves_instructions_rates_and_reschedules_in_chromium(healthy_stack, page, screenshots):
     from playwright.sync_api import expect
 
     stack = healthy_stack
@@ -46,7 +46,7 @@ def test_the_customer_saves_instructions_rates_and_reschedules_in_chromium(healt
 
     page.goto(f"/t/{to_move}/?lang=en")
     page.get_by_role("link", name="Choose another delivery time").click()
-    page.screenshot(path=str(SCREENSHOTS / "e2e-reschedule.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "e2e-reschedule.png"), full_page=True)
     before = stack.sql("SELECT window_id FROM scheduling_delivery WHERE tracking_token = %s", to_move)[0][0]
     page.locator(f"input[name=window_id]:not([value='']):not([value='{before}'])").first.check()
     page.get_by_role("button", name="Confirm changes").click()

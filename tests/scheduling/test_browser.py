@@ -11,7 +11,6 @@ from merchants.models import ApiKey
 from merchants.services import api_key_create
 from scheduling.models import Delivery
 from tests.browser import BROWSER_MARKS
-from tests.browser import SCREENSHOTS as SHOTS
 
 pytestmark = [*BROWSER_MARKS, pytest.mark.django_db(transaction=True)]
 
@@ -45,12 +44,11 @@ def tab_until(page, predicate, limit=30):
 
 
 def test_a_keyboard_only_shopper_picks_a_window_books_and_gets_a_tracking_link(browser, live_server, merchant,
-                                                                             windows, demo_keys):
-    SHOTS.mkdir(parents=True, exist_ok=True)
+                                                                             windows, demo_keys, screenshots):
     page = browser.new_page(viewport={"width": 420, "height": 900})
     page.goto(f"{live_server.url}/demo/checkout/?merchant={merchant.slug}&lang=en")
     page.locator("delivery-window-picker [role=radio]").first.wait_for()
-    page.screenshot(path=str(SHOTS / "demo_checkout.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "demo_checkout.png"), full_page=True)
 
     assert tab_until(page, lambda: focused_slot(page) is not None), "Tab never reached the window picker"
     first = focused_slot(page)
@@ -61,7 +59,7 @@ def test_a_keyboard_only_shopper_picks_a_window_books_and_gets_a_tracking_link(b
     page.keyboard.press("Enter")
     page.locator("#held-status").filter(has_text="Window held").wait_for()
     assert page.input_value("#hold_id")
-    page.screenshot(path=str(SHOTS / "demo_checkout_held.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "demo_checkout_held.png"), full_page=True)
 
     assert tab_until(page, lambda: page.evaluate("document.activeElement.id") == "name")
     page.keyboard.type("Camille Durand")
@@ -73,7 +71,7 @@ def test_a_keyboard_only_shopper_picks_a_window_books_and_gets_a_tracking_link(b
     with page.expect_navigation():
         page.keyboard.press("Enter")
     page.locator("#tracking-link").wait_for()
-    page.screenshot(path=str(SHOTS / "demo_confirmation.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "demo_confirmation.png"), full_page=True)
 
     href = page.get_attribute("#tracking-link", "href")
     match = re.search(r"/t/([A-Za-z0-9_-]+)/$", href)
@@ -85,16 +83,15 @@ def test_a_keyboard_only_shopper_picks_a_window_books_and_gets_a_tracking_link(b
 
 
 def test_the_picker_and_the_reschedule_page_in_french_on_a_phone(browser, live_server, merchant, windows, demo_keys,
-                                                                tomorrow_window):
+                                                                tomorrow_window, screenshots):
     from scheduling.services import delivery_create_for_seed
     from tests.scheduling.conftest import ADDRESS
 
-    SHOTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(viewport={"width": 390, "height": 844})
     page.goto(f"{live_server.url}/demo/checkout/?merchant={merchant.slug}&lang=fr")
     page.locator("delivery-window-picker [role=radio]").first.wait_for()
     assert "Choisissez un créneau" in page.locator("delivery-window-picker .title").inner_text()
-    page.screenshot(path=str(SHOTS / "demo_checkout_fr.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "demo_checkout_fr.png"), full_page=True)
 
     made = []
 
@@ -115,14 +112,14 @@ def test_the_picker_and_the_reschedule_page_in_french_on_a_phone(browser, live_s
     delivery = made[0]
     page.goto(f"{live_server.url}/t/{delivery.tracking_token}/reschedule/")
     assert page.locator("h1").inner_text() == "Modifier votre livraison"
-    page.screenshot(path=str(SHOTS / "reschedule_fr.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "reschedule_fr.png"), full_page=True)
     page.locator("input[name=window_id]").nth(1).check()
     page.fill("#access_notes", "Digicode 4521")
     page.locator("button[type=submit]").click()
     page.locator(".notice-ok").wait_for()
-    page.screenshot(path=str(SHOTS / "reschedule_done_fr.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "reschedule_done_fr.png"), full_page=True)
     delivery.refresh_from_db()
     assert delivery.window_id != tomorrow_window.pk
     assert delivery.access_notes == "Digicode 4521"
     page.goto(f"{live_server.url}/t/unknown-token/reschedule/")
-    page.screenshot(path=str(SHOTS / "reschedule_expired.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "reschedule_expired.png"), full_page=True)

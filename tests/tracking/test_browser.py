@@ -13,7 +13,6 @@ import pytest
 import requests
 
 from tests.browser import BROWSER_MARKS
-from tests.browser import SCREENSHOTS as SHOTS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -76,11 +75,10 @@ def _post_ping(base: str, scenario: dict, client_id: str, lat: float, lng: float
 
 @pytest.mark.parametrize("viewport", [{"width": 1280, "height": 900}, {"width": 390, "height": 844}],
                          ids=["desktop", "phone"])
-def test_a_ping_moves_the_eta_on_the_open_page_within_a_second(server, browser, viewport):
+def test_a_ping_moves_the_eta_on_the_open_page_within_a_second(server, browser, viewport, screenshots):
     from playwright.sync_api import expect
 
     base, worlds = server
-    SHOTS.mkdir(parents=True, exist_ok=True)
     name = "desktop" if viewport["width"] > 600 else "phone"
     scenario = worlds["worlds"][0 if name == "desktop" else 1]
     page = browser.new_page(viewport=viewport)
@@ -89,7 +87,7 @@ def test_a_ping_moves_the_eta_on_the_open_page_within_a_second(server, browser, 
     eta = page.locator('[data-field="eta_label"]')
     expect(eta).not_to_have_text("")
     before = eta.inner_text()
-    page.screenshot(path=str(SHOTS / f"tracking-{name}-before.png"), full_page=True)
+    page.screenshot(path=str(screenshots / f"tracking-{name}-before.png"), full_page=True)
 
     # The van reports from far away: its next customers' ETAs slip, and the page shows it without a reload.
     lat, lng = scenario["stops"][0]
@@ -97,7 +95,7 @@ def test_a_ping_moves_the_eta_on_the_open_page_within_a_second(server, browser, 
 
     expect(eta).not_to_have_text(before, timeout=1000)
     assert page.evaluate("performance.getEntriesByType('navigation').length") == 1
-    page.screenshot(path=str(SHOTS / f"tracking-{name}-after.png"), full_page=True)
+    page.screenshot(path=str(screenshots / f"tracking-{name}-after.png"), full_page=True)
 
     # The first customer is next: the van shows on a map, and the socket keeps the page live.
     first = browser.new_page(viewport=viewport)
@@ -105,14 +103,14 @@ def test_a_ping_moves_the_eta_on_the_open_page_within_a_second(server, browser, 
     _post_ping(base, scenario, f"near-{name}", lat + 0.002, lng + 0.002)
     expect(first.locator("#trk-map")).to_be_visible(timeout=3000)
     expect(first.locator('[data-field="stops_away_label"]')).to_have_text("Vous êtes le prochain arrêt")
-    first.screenshot(path=str(SHOTS / f"tracking-{name}-next-fr.png"), full_page=True)
+    first.screenshot(path=str(screenshots / f"tracking-{name}-next-fr.png"), full_page=True)
 
 
-def test_an_unknown_link_shows_the_not_found_page(server, browser):
+def test_an_unknown_link_shows_the_not_found_page(server, browser, screenshots):
     base, _scenario = server
     page = browser.new_page(viewport={"width": 390, "height": 844})
 
     response = page.goto(f"{base}/t/{'x' * 43}/")
 
     assert response.status == 404
-    page.screenshot(path=str(SHOTS / "tracking-not-found.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "tracking-not-found.png"), full_page=True)

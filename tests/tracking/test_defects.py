@@ -4,7 +4,7 @@ import datetime as dt
 import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -78,11 +78,8 @@ def test_a_carrier_reporting_delivered_after_the_driver_does_not_deliver_twice(w
     assert delivery.events.filter(milestone="delivered").count() == 1
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_delivered_reports_at_once_record_one_delivery():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL (DATABASE_URL)")
     world = build_route()
     delivery = world.deliveries[0]
     sources = [Event.Source.DRIVER, Event.Source.CARRIER, Event.Source.DRIVER, Event.Source.CARRIER]

@@ -247,19 +247,22 @@ def holds_purge_expired(*, now: dt.datetime | None = None) -> int:
 # --- Delivery status --------------------------------------------------------------
 
 D = Delivery.Status
-# from -> the statuses a delivery may move to. Cancelled is final; delivered can only come back as returned.
-# A reschedule books it again; a new attempt (after attempted or returned) starts scheduled again.
+# from -> the statuses a delivery may move to. Nothing goes back to booked: a booking, a reschedule and a new
+# attempt (after attempted or returned) are scheduled in their window. Cancelled is final; delivered can only
+# come back as returned.
 DELIVERY_TRANSITIONS: dict[str, frozenset[str]] = {
     D.BOOKED: frozenset({D.SCHEDULED, D.OUT_FOR_DELIVERY, D.ATTEMPTED, D.DELIVERED, D.RETURNED, D.CANCELLED}),
-    D.SCHEDULED: frozenset({D.BOOKED, D.OUT_FOR_DELIVERY, D.ATTEMPTED, D.DELIVERED, D.RETURNED, D.CANCELLED}),
+    D.SCHEDULED: frozenset({D.OUT_FOR_DELIVERY, D.ATTEMPTED, D.DELIVERED, D.RETURNED, D.CANCELLED}),
     D.OUT_FOR_DELIVERY: frozenset({D.ATTEMPTED, D.DELIVERED, D.RETURNED}),
-    D.ATTEMPTED: frozenset({D.BOOKED, D.SCHEDULED, D.OUT_FOR_DELIVERY, D.DELIVERED, D.RETURNED, D.CANCELLED}),
+    D.ATTEMPTED: frozenset({D.SCHEDULED, D.OUT_FOR_DELIVERY, D.DELIVERED, D.RETURNED, D.CANCELLED}),
     D.DELIVERED: frozenset({D.RETURNED}),
     D.RETURNED: frozenset({D.SCHEDULED, D.OUT_FOR_DELIVERY, D.ATTEMPTED, D.DELIVERED}),
     D.CANCELLED: frozenset(),
 }
-# What a delivery booked or moved into a window is.
-STATUS_IN_A_WINDOW = D.BOOKED
+# A delivery booked or moved into a window is scheduled there: the row says so as soon as it is written, and
+# the booking's answer with it (the journey's `created` and `scheduled` milestones, recorded at the same
+# moment after commit, agree).
+STATUS_IN_A_WINDOW = D.SCHEDULED
 
 
 def delivery_status_transition_allowed(*, current: str, to: str) -> bool:

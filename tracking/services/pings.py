@@ -5,16 +5,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Q
 
 from core import clock
 from dispatch.models import Route, Stop, Vehicle
+from dispatch.services import vehicle_position_record
+from dispatch.transitions import stop_mark_arrived, stop_mark_departed
 from tracking import eta as engine
 from tracking import geofence
 from tracking.geo import haversine_m
 from tracking.models import Event, Milestone, Ping
 from tracking.services.etas import eta_refresh_route
-from tracking.services.journey import event_record, stop_mark_arrived, stop_mark_departed
+from tracking.services.journey import event_record
 from tracking.services.routes import route_for_vehicle, route_stops
 
 # Points a handheld cannot have measured: too vague to place a van on a street, or faster than any van.
@@ -109,9 +110,7 @@ def ping_record_batch(
     Ping.objects.bulk_create(rows, ignore_conflicts=True)
     result.accepted = len(rows)
     if newest is not None:
-        Vehicle.objects.filter(pk=vehicle.pk).filter(
-            Q(last_seen_at__isnull=True) | Q(last_seen_at__lt=newest.recorded_at)
-        ).update(last_lat=newest.lat, last_lng=newest.lng, last_seen_at=newest.recorded_at)
+        vehicle_position_record(vehicle_id=vehicle.pk, lat=newest.lat, lng=newest.lng, at=newest.recorded_at)
     if refresh and rows:
         route = route_for_vehicle(vehicle=vehicle, now=now)
         if route is not None:

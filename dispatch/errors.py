@@ -12,6 +12,7 @@ class DispatchErrorCode(StrEnum):
     VEHICLE_ALREADY_LOST = "vehicle_already_lost"
     INVALID_SPEED_FACTOR = "invalid_speed_factor"
     PLAN_CONFLICT = "plan_conflict"
+    INVALID_TRANSITION = "invalid_transition"
 
 
 class DispatchError(DomainError):

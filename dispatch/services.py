@@ -25,6 +25,7 @@ from dispatch.solver import (
     plan_retime,
     plan_solve_problem,
 )
+from dispatch.transitions import jobs_mark_planned, jobs_mark_unplanned
 
 logger = logging.getLogger(__name__)
 
@@ -210,11 +211,8 @@ def _plan_save(
         Plan.objects.filter(pk=plan.pk).update(distance_m=total_distance, duration_s=total_duration)
         plan.distance_m, plan.duration_s = total_distance, total_duration
 
-        served = [int(j) for j in visits]
-        Job.objects.filter(pk__in=served, status=Job.Status.PENDING).update(status=Job.Status.PLANNED)
-        Job.objects.filter(pk__in=[u["job"] for u in unassigned], status=Job.Status.PLANNED).update(
-            status=Job.Status.PENDING
-        )
+        jobs_mark_planned(job_ids=[int(j) for j in visits])
+        jobs_mark_unplanned(job_ids=[u["job"] for u in unassigned])
         transaction.on_commit(lambda: plan_changed.send(sender=Plan, plan=plan), robust=True)
     logger.info(
         "plan %s saved (%s): %d stops, %d unassigned, %.1f km, solved in %.2f s",
@@ -291,6 +289,21 @@ def _shortfall(planning: PlanningInput, solution: Solution) -> tuple[int, int]:
         max(visit.start_service - window_end[visit.job_id], 0) for route in solution.routes for visit in route.visits
     )
     return len(solution.unassigned), late
+
+
+# --- Where the vehicles are ---------------------------------------------------
+
+
+def vehicle_position_record(*, vehicle_id: int, lat: float, lng: float, at: dt.datetime) -> bool:
+    """The vehicle was seen at (lat, lng) at `at`: its last position moves, only ever forward in time.
+
+    The re-planner starts the vehicle's route from there. True when the position moved.
+    """
+    return bool(
+        Vehicle.objects.filter(pk=vehicle_id)
+        .filter(Q(last_seen_at__isnull=True) | Q(last_seen_at__lt=at))
+        .update(last_lat=lat, last_lng=lng, last_seen_at=at)
+    )
 
 
 # --- Disruptions -----------------------------------------------------------

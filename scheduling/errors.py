@@ -19,6 +19,7 @@ class SchedulingErrorCode(StrEnum):
     DELIVERY_NOT_FOUND = "delivery_not_found"
     NOT_RESCHEDULABLE = "not_reschedulable"
     NOT_CANCELLABLE = "not_cancellable"
+    STATUS_CHANGE_REFUSED = "status_change_refused"
     RESCHEDULE_CLOSED = "reschedule_closed"
     INVALID_DATE = "invalid_date"
     INVALID_REQUEST = "invalid_request"

@@ -1,4 +1,8 @@
-"""Writes of the promise: materialising windows, holds, bookings, rescheduling, cancelling.
+"""Writes of the promise: materialising windows, holds, bookings, rescheduling, cancelling, delivery status.
+
+Scheduling is the only writer of a delivery's status: every change goes through the one
+table of allowed transitions (`DELIVERY_TRANSITIONS`). The fleet's jobs are dispatch's;
+they are created and moved only through `dispatch.transitions`.
 
 Capacity moves only under the window rows' locks (`select_for_update`, taken in
 primary-key order) and through conditional updates that check the row count; the
@@ -20,6 +24,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from core import clock
+from dispatch import transitions as job_transitions
 from dispatch.models import Depot, Job, Zone
 from dispatch.refusals import RefusalReason
 from dispatch.selectors import vehicles_available
@@ -176,12 +181,16 @@ def _job_for(*, window: Window, lat: float, lng: float, size: str, skills: tuple
              status: str, hold_expires_at: dt.datetime | None = None) -> Job:
     zone: Zone = window.zone
     parcels, kg = SIZE_PROFILES.get(size, SIZE_PROFILES["small"])
-    all_skills = sorted(set(skills) | set(window.template.required_skills or ()))
-    return Job.objects.create(
-        reference=reference[:64], depot_id=zone.depot_id, zone=zone, date=window.date, lat=lat, lng=lng,
+    return job_transitions.job_create(
+        status=status, reference=reference, depot_id=zone.depot_id, zone=zone, date=window.date, lat=lat, lng=lng,
         window_start=window.starts_at, window_end=window.ends_at, service_seconds=zone.service_seconds,
-        parcels=parcels, weight_kg=kg, skills=all_skills, status=status, hold_expires_at=hold_expires_at,
+        parcels=parcels, weight_kg=kg, skills=_job_skills(window=window, skills=skills),
+        hold_expires_at=hold_expires_at,
     )
+
+
+def _job_skills(*, window: Window, skills: tuple[str, ...]) -> list[str]:
+    return sorted(set(skills) | set(window.template.required_skills or ()))
 
 
 def _after_commit_job_changed(*jobs: Job) -> None:
@@ -232,10 +241,62 @@ def holds_purge_expired(*, now: dt.datetime | None = None) -> int:
         Hold.objects.filter(pk__in=[pk for pk, _ in expired], status=Hold.Status.ACTIVE).update(
             status=Hold.Status.RELEASED
         )
-        Job.objects.filter(pk__in=[j for _, j in expired if j], status=Job.Status.HELD).update(
-            status=Job.Status.CANCELLED
-        )
+        job_transitions.jobs_release_held(job_ids=[j for _, j in expired if j])
     return len(expired)
+
+
+# --- Delivery status --------------------------------------------------------------
+
+D = Delivery.Status
+# from -> the statuses a delivery may move to. Nothing goes back to booked: a booking, a reschedule and a new
+# attempt (after attempted or returned) are scheduled in their window. Cancelled is final; delivered can only
+# come back as returned.
+DELIVERY_TRANSITIONS: dict[str, frozenset[str]] = {
+    D.BOOKED: frozenset({D.SCHEDULED, D.OUT_FOR_DELIVERY, D.ATTEMPTED, D.DELIVERED, D.RETURNED, D.CANCELLED}),
+    D.SCHEDULED: frozenset({D.OUT_FOR_DELIVERY, D.ATTEMPTED, D.DELIVERED, D.RETURNED, D.CANCELLED}),
+    D.OUT_FOR_DELIVERY: frozenset({D.ATTEMPTED, D.DELIVERED, D.RETURNED}),
+    D.ATTEMPTED: frozenset({D.SCHEDULED, D.OUT_FOR_DELIVERY, D.DELIVERED, D.RETURNED, D.CANCELLED}),
+    D.DELIVERED: frozenset({D.RETURNED}),
+    D.RETURNED: frozenset({D.SCHEDULED, D.OUT_FOR_DELIVERY, D.ATTEMPTED, D.DELIVERED}),
+    D.CANCELLED: frozenset(),
+}
+# A delivery booked or moved into a window is scheduled there: the row says so as soon as it is written, and
+# the booking's answer with it (the journey's `created` and `scheduled` milestones, recorded at the same
+# moment after commit, agree).
+STATUS_IN_A_WINDOW = D.SCHEDULED
+
+
+def delivery_status_transition_allowed(*, current: str, to: str) -> bool:
+    return to in DELIVERY_TRANSITIONS.get(current, frozenset())
+
+
+def _delivery_status_move(*, delivery_id, to: str, stay: bool = False, **fields) -> int:
+    """Move the delivery to `to` (with `fields`) if the table allows it from its status, or `stay` there.
+
+    One conditional UPDATE; returns the rows changed (0 when refused).
+    """
+    sources = [s for s, targets in DELIVERY_TRANSITIONS.items() if to in targets or (stay and s == to)]
+    return Delivery.objects.filter(pk=delivery_id, status__in=sources).update(status=to, **fields)
+
+
+def delivery_status_set(*, delivery_id, status: str, strict: bool = True) -> bool:
+    """Move a delivery to `status`; true when it changed, false when it already was there.
+
+    A change `DELIVERY_TRANSITIONS` does not allow leaves the row as it is: with `strict`
+    it is refused (409 status_change_refused); without, it returns false. The journey's
+    reports, which arrive late and out of order, are applied without `strict`: a cancelled
+    delivery stays cancelled whatever a carrier still says.
+    """
+    status = D(status)
+    if _delivery_status_move(delivery_id=delivery_id, to=status):
+        return True
+    current = Delivery.objects.filter(pk=delivery_id).values_list("status", flat=True).first()
+    if current == status or not strict:
+        return False
+    raise SchedulingError(
+        SchedulingErrorCode.STATUS_CHANGE_REFUSED,
+        f"A delivery that is {current or 'gone'} cannot become {status}.", status_code=409,
+    )
 
 
 # --- Deliveries -------------------------------------------------------------------
@@ -297,16 +358,16 @@ def delivery_book(
                 # The hold's place becomes a booking: not counted twice, since it is no longer active.
                 _take_place(window=locked, now=now)
                 parcels, kg = SIZE_PROFILES.get(size, SIZE_PROFILES["small"])
-                Job.objects.filter(pk=hold.job_id).update(
-                    status=Job.Status.PENDING, hold_expires_at=None, lat=lat, lng=lng, reference=order_ref[:64],
-                    parcels=parcels, weight_kg=kg,
-                    skills=sorted(set(skills) | set(window.template.required_skills or ())),
-                )
-                job = Job.objects.get(pk=hold.job_id) if hold.job_id else None
+                if hold.job_id:
+                    job = job_transitions.job_hold_book(
+                        job_id=hold.job_id, reference=order_ref, lat=lat, lng=lng, parcels=parcels, weight_kg=kg,
+                        skills=_job_skills(window=window, skills=skills),
+                    )
             else:
                 if hold is not None:
                     Hold.objects.filter(pk=hold.pk, status=Hold.Status.ACTIVE).update(status=Hold.Status.RELEASED)
-                    Job.objects.filter(pk=hold.job_id, status=Job.Status.HELD).update(status=Job.Status.CANCELLED)
+                    if hold.job_id:
+                        job_transitions.jobs_release_held(job_ids=[hold.job_id])
                 _take_place(window=locked, now=now)
             if job is None:
                 job = _job_for(window=window, lat=lat, lng=lng, size=size, skills=skills, reference=order_ref,
@@ -342,6 +403,7 @@ def _delivery_create(*, merchant, window, job, order_ref, recipient_name, recipi
                 access_notes=access_notes, safe_drop=safe_drop, leave_with_neighbour=leave_with_neighbour,
                 preferences=preferences, size=size, parcels=parcels, weight_kg=kg, skills=list(skills),
                 tracking_expires_at=window.ends_at + dt.timedelta(days=settings.TRACKING_TOKEN_DAYS),
+                status=STATUS_IN_A_WINDOW,
             )
     except IntegrityError:
         raise SchedulingError(
@@ -417,13 +479,16 @@ def delivery_reschedule(*, delivery: Delivery, window: Window, now: dt.datetime 
             old_job_id = current.job_id
             if old_job_id:
                 # A failed attempt stays failed in the fleet's history; a job not yet made is cancelled.
-                Job.objects.filter(pk=old_job_id).exclude(status__in=(Job.Status.FAILED, Job.Status.DONE)).update(
-                    status=Job.Status.CANCELLED)
+                job_transitions.job_withdraw(job_id=old_job_id)
             job = _job_for(window=window, lat=delivery.lat, lng=delivery.lng, size=size, skills=skills,
                            reference=delivery.order_ref, status=Job.Status.PENDING)
-            Delivery.objects.filter(pk=delivery.pk).update(window=window, job=job, status=Delivery.Status.BOOKED,
-                                                           updated_at=now)
-            delivery.window, delivery.job, delivery.status = window, job, Delivery.Status.BOOKED
+            # Moving within scheduled (a scheduled delivery to another window) is a move all the same.
+            moved = _delivery_status_move(delivery_id=delivery.pk, to=STATUS_IN_A_WINDOW, stay=True, window=window,
+                                          job=job, updated_at=now)
+            if moved != 1:
+                raise SchedulingError(SchedulingErrorCode.NOT_RESCHEDULABLE,
+                                      "This delivery changed meanwhile; reload and try again.", status_code=409)
+            delivery.window, delivery.job, delivery.status = window, job, STATUS_IN_A_WINDOW
             old_job = Job.objects.filter(pk=old_job_id).first() if old_job_id else None
             _after_commit_job_changed(*(j for j in (old_job, job) if j is not None))
             transaction.on_commit(lambda: signals.delivery_rescheduled.send(
@@ -463,9 +528,7 @@ def delivery_cancel(*, delivery: Delivery, now: dt.datetime | None = None) -> De
     """Cancel a booked delivery and give its place back to the window (and its stop back to the fleet)."""
     now = now or clock.now()
     with transaction.atomic():
-        cancelled = Delivery.objects.filter(pk=delivery.pk, status__in=RESCHEDULABLE).update(
-            status=Delivery.Status.CANCELLED, updated_at=now
-        )
+        cancelled = _delivery_status_move(delivery_id=delivery.pk, to=Delivery.Status.CANCELLED, updated_at=now)
         if cancelled != 1:
             raise SchedulingError(SchedulingErrorCode.NOT_CANCELLABLE,
                                   "This delivery can no longer be cancelled.", status_code=409)
@@ -474,7 +537,7 @@ def delivery_cancel(*, delivery: Delivery, now: dt.datetime | None = None) -> De
         _give_back(window=locked)
         job = None
         if current.job_id:
-            Job.objects.filter(pk=current.job_id).update(status=Job.Status.CANCELLED)
+            job_transitions.job_cancel(job_id=current.job_id)
             job = Job.objects.get(pk=current.job_id)
             _after_commit_job_changed(job)
         transaction.on_commit(lambda: signals.delivery_cancelled.send(sender=Delivery, delivery=current), robust=True)

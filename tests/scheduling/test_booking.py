@@ -24,7 +24,7 @@ def test_a_booking_returns_the_delivery_with_its_tracking_link(api, tomorrow_win
     assert response.status_code == 201, response.content
     body = response.json()
     delivery = Delivery.objects.get(pk=body["id"])
-    assert body["status"] == "booked"
+    assert body["status"] == "scheduled" == delivery.status
     assert body["window"] == {"start": f"{TOMORROW}T10:00:00+02:00", "end": f"{TOMORROW}T12:00:00+02:00"}
     assert body["tracking_url"] == f"https://track.example/t/{delivery.tracking_token}/"
     assert Window.objects.get(pk=tomorrow_window.pk).booked == 1

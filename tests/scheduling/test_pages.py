@@ -68,7 +68,7 @@ def test_after_a_failed_attempt_the_customer_can_still_pick_a_new_window(client,
 
     assert response.status_code == 302
     delivery.refresh_from_db()
-    assert (delivery.window_id, delivery.status) == (target.pk, Delivery.Status.BOOKED)
+    assert (delivery.window_id, delivery.status) == (target.pk, Delivery.Status.SCHEDULED)
     assert delivery.job_id != failed_job_id
     assert Job.objects.get(pk=failed_job_id).status == Job.Status.FAILED
 

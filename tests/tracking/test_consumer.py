@@ -8,7 +8,7 @@ from portal.asgi import application
 from tests.factories import local
 from tests.tracking.factories import build_route
 from tracking.services import delivery_group, eta_publish, ping_record_batch, scan_record
-from tracking.services.fleet import PingInput
+from tracking.services.pings import PingInput
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

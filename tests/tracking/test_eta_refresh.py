@@ -14,7 +14,7 @@ from tests.tracking.factories import RouteFactory, build_route
 from tracking.geo import haversine_m
 from tracking.models import EtaSnapshot
 from tracking.services import eta_refresh_route
-from tracking.services.fleet import _plan_driven_stops, plan_traffic, route_etas_compute
+from tracking.services.etas import _plan_driven_stops, plan_traffic, route_etas_compute
 
 pytestmark = pytest.mark.django_db
 

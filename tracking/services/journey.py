@@ -1,4 +1,8 @@
-"""Recording canonical milestones: idempotent, ordered by when they happened, and applied to the plan's rows."""
+"""Recording canonical milestones: idempotent, ordered by when they happened, and passed on to their owners.
+
+The delivery's status is scheduling's and the job's and stop's are dispatch's: a milestone
+moves them only through `scheduling.services.delivery_status_set` and `dispatch.transitions`.
+"""
 
 import datetime as dt
 import hashlib
@@ -6,11 +10,10 @@ import logging
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import Case, F, IntegerField, Value, When
-from django.db.models.functions import Cast
 
-from dispatch.models import Job, Plan, Stop, Zone
+from dispatch.transitions import job_mark_done, job_mark_failed, stop_mark_arrived
 from scheduling.models import Delivery
+from scheduling.services import delivery_status_set
 from tracking.models import Event, Milestone, RawCarrierEvent
 from tracking.signals import milestone_recorded, problem_found
 
@@ -28,15 +31,8 @@ STATUS_FOR_MILESTONE = {
     Milestone.DELIVERED: Delivery.Status.DELIVERED,
     Milestone.RETURNED: Delivery.Status.RETURNED,
 }
-# Deliveries that no milestone moves any more (cancelled is the scheduling app's decision).
-FROZEN_STATUSES = (Delivery.Status.CANCELLED,)
 # A parcel is delivered once: a later report of it is the same fact, not a second delivery.
 ONCE_PER_JOURNEY = (Milestone.DELIVERED,)
-# Dwell samples outside these bounds are clipped before they teach the zone (a lunch break is not a delivery).
-DWELL_BOUNDS_S = (30, 1800)
-# The zone's default counts as this many dwells; later dwells keep at least this weight.
-DWELL_PRIOR_WEIGHT = 3
-DWELL_MIN_WEIGHT = 0.04
 
 
 @dataclass(frozen=True)
@@ -67,9 +63,10 @@ def event_record(
     2. Insert the event in a savepoint; the unique (source, client_id) constraint
        turns a replay into a lookup of the first copy, which is returned unchanged.
     3. The delivery's status follows its journey (`delivery_status_sync`), so an
-       event that arrives late never moves it backwards.
+       event that arrives late never moves it backwards; scheduling's table has the
+       last word (a cancelled delivery stays cancelled).
     4. Arrived, attempted and delivered move the job and its stop in the active
-       plan forward, never back.
+       plan forward through dispatch's transitions, never back.
     5. After commit: `milestone_recorded` is sent and the page is pushed the new status.
     """
     milestone = Milestone(milestone)
@@ -185,10 +182,11 @@ def _current_attempt(rows: list[tuple]) -> list[tuple]:
 
 
 def delivery_status_sync(*, delivery_id) -> str | None:
-    """Set the delivery's status from its journey; returns the new status if it changed.
+    """Bring the delivery's status to what its journey says; returns the new status if it changed.
 
     1. The current attempt is found by `_current_attempt` (a reschedule after a failed attempt starts one).
     2. Of its milestones, the furthest along wins (ties: the later one).
+    3. Scheduling sets it (`delivery_status_set`, not strict): a move its table refuses changes nothing.
     """
     rows = list(
         Event.objects.filter(delivery_id=delivery_id, milestone__in=list(STATUS_FOR_MILESTONE))
@@ -199,91 +197,16 @@ def delivery_status_sync(*, delivery_id) -> str | None:
     current = _current_attempt(rows)
     latest = max(current, key=lambda row: (PROGRESS[Milestone(row[0])], row[1], row[2]))[0]
     status = STATUS_FOR_MILESTONE[Milestone(latest)]
-    changed = (
-        Delivery.objects.filter(pk=delivery_id).exclude(status__in=(*FROZEN_STATUSES, status)).update(status=status)
-    )
-    return status if changed else None
-
-
-def _active_stop(job_id: int) -> Stop | None:
-    return (
-        Stop.objects.filter(job_id=job_id, route__plan__status=Plan.Status.ACTIVE)
-        .select_related("job__zone")
-        .first()
-    )
+    return status if delivery_status_set(delivery_id=delivery_id, status=status, strict=False) else None
 
 
 def _apply_to_job(*, job_id: int, milestone: Milestone, at: dt.datetime) -> None:
     if milestone == Milestone.ARRIVED:
         stop_mark_arrived(job_id=job_id, at=at)
-    elif milestone in (Milestone.DELIVERED, Milestone.ATTEMPTED):
-        done = milestone == Milestone.DELIVERED
-        stop_mark_arrived(job_id=job_id, at=at)
-        Stop.objects.filter(
-            job_id=job_id, route__plan__status=Plan.Status.ACTIVE, status__in=(Stop.Status.PENDING, Stop.Status.ARRIVED)
-        ).update(status=Stop.Status.DONE if done else Stop.Status.FAILED)
-        Job.objects.filter(
-            pk=job_id, status__in=(Job.Status.PENDING, Job.Status.PLANNED, Job.Status.IN_PROGRESS)
-        ).update(status=Job.Status.DONE if done else Job.Status.FAILED)
-
-
-def stop_mark_arrived(*, job_id: int, at: dt.datetime) -> bool:
-    """The vehicle reached this job's stop at `at`; true when this is news."""
-    updated = Stop.objects.filter(
-        job_id=job_id, route__plan__status=Plan.Status.ACTIVE, actual_arrival__isnull=True
-    ).update(actual_arrival=at)
-    Stop.objects.filter(job_id=job_id, route__plan__status=Plan.Status.ACTIVE, status=Stop.Status.PENDING).update(
-        status=Stop.Status.ARRIVED
-    )
-    Job.objects.filter(pk=job_id, status__in=(Job.Status.PENDING, Job.Status.PLANNED)).update(
-        status=Job.Status.IN_PROGRESS
-    )
-    return bool(updated)
-
-
-def stop_mark_departed(*, stop: Stop, at: dt.datetime) -> bool:
-    """The vehicle left the stop at `at`: record it once and teach the zone the dwell."""
-    updated = Stop.objects.filter(pk=stop.pk, actual_departure__isnull=True).update(actual_departure=at)
-    if not updated:
-        return False
-    stop.actual_departure = at
-    if stop.actual_arrival is not None:
-        zone_learn_service(zone_id=stop.job.zone_id, dwell_s=(at - stop.actual_arrival).total_seconds())
-    return True
-
-
-def zone_learn_service(*, zone_id: int, dwell_s: float) -> None:
-    """Fold one observed dwell into the zone's learned service time.
-
-    A robust running mean that starts from the zone's default service time:
-    1. the sample is clipped to sane bounds, then to half / twice the current estimate;
-    2. its weight is 1/(n + PRIOR) for the n-th dwell seen in the zone, so the
-       first dwells move the estimate quickly, and never less than the floor, so
-       it keeps following the zone as it changes;
-    3. the update is one UPDATE on the current value, so concurrent departures
-       do not lose each other's samples.
-    """
-    low, high = DWELL_BOUNDS_S
-    sample = min(max(dwell_s, low), high)
-    zone = Zone.objects.filter(pk=zone_id).values("learned_service_seconds", "default_service_seconds").first()
-    if zone is None:
-        return
-    current = zone["learned_service_seconds"] or zone["default_service_seconds"]
-    sample = min(max(sample, current / 2), current * 2)
-    seen = Stop.objects.filter(
-        job__zone_id=zone_id, actual_arrival__isnull=False, actual_departure__isnull=False,
-        route__plan__status=Plan.Status.ACTIVE,
-    ).count()
-    alpha = max(1.0 / (seen + DWELL_PRIOR_WEIGHT), DWELL_MIN_WEIGHT)
-    Zone.objects.filter(pk=zone_id).update(
-        learned_service_seconds=Case(
-            When(learned_service_seconds__isnull=True, then=Value(int(round(current * (1 - alpha) + sample * alpha)))),
-            default=Cast(
-                F("learned_service_seconds") * (1 - alpha) + Value(sample * alpha) + Value(0.5),
-                IntegerField(),
-            ),
-        )
-    )
+    elif milestone == Milestone.DELIVERED:
+        job_mark_done(job_id=job_id, at=at)
+    elif milestone == Milestone.ATTEMPTED:
+        job_mark_failed(job_id=job_id, at=at)
 
 
 def journey_problem_report(*, delivery: Delivery, code: str, message: str, now: dt.datetime) -> None:

@@ -1,41 +1,25 @@
-"""What the fleet reports: GPS pings, driver scans, geofenced arrival and departure, and the ETAs they move."""
+"""Micro-ETAs: each route's remaining stops from where its van is, bent by how the plan's fleet is driving today."""
 
 import datetime as dt
-import logging
-import os
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 from itertools import groupby
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
-from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import translation
 
 from core import clock
-from dispatch.models import Driver, Job, Plan, Route, Shift, Stop, Vehicle
+from dispatch.models import Job, Plan, Route, Stop, Vehicle
 from dispatch.travel import Point, ProviderLegTimes, leg_seconds_from_provider
-from scheduling.models import Delivery
 from tracking import eta as engine
-from tracking import geofence, selectors
-from tracking.errors import TrackingError, TrackingErrorCode
+from tracking import selectors
 from tracking.geo import haversine_m
-from tracking.models import EtaSnapshot, Event, Milestone, Ping, ProofOfDelivery
-from tracking.services.journey import event_record, stop_mark_departed
+from tracking.models import EtaSnapshot, Event, Milestone
+from tracking.services.journey import event_record
 from tracking.services.publish import eta_publish
+from tracking.services.routes import route_stops
 
-logger = logging.getLogger(__name__)
-
-# Points a handheld cannot have measured: too vague to place a van on a street, or faster than any van.
-MAX_ACCURACY_M = 100.0
-MAX_SPEED_MPS = 45.0  # 162 km/h
-MIN_JUMP_M = 250.0  # below this, an implied speed is GPS noise, not a teleport
-# How far back the geofence looks for fixes.
-GEOFENCE_LOOKBACK = dt.timedelta(hours=2)
 # The fleet's pace today is read from its legs over this long; live traffic per zone, from the legs into it
 # over the shorter lookback. Each is pulled towards the level above by a prior worth this many seconds of driving.
 FLEET_PACE_LOOKBACK = dt.timedelta(hours=2)
@@ -44,313 +28,6 @@ ZONE_TRAFFIC_LOOKBACK = dt.timedelta(minutes=45)
 ZONE_TRAFFIC_PRIOR_S = 600.0
 # A leg ending this soon after its window opened may include waiting for it.
 WINDOW_WAIT_MARGIN = dt.timedelta(seconds=60)
-
-
-class ScanKind(StrEnum):
-    SCANNED_OUT = "scanned_out"
-    ARRIVED = "arrived"
-    ATTEMPTED = "attempted"
-    DELIVERED = "delivered"
-    RETURNED = "returned"
-
-
-class AttemptReason(StrEnum):
-    NOBODY_HOME = "nobody_home"
-    ACCESS_REFUSED = "access_refused"
-    ADDRESS_NOT_FOUND = "address_not_found"
-    REFUSED_BY_RECIPIENT = "refused_by_recipient"
-    DAMAGED = "damaged"
-    NO_SAFE_PLACE = "no_safe_place"
-    OUT_OF_TIME = "out_of_time"
-
-
-@dataclass(frozen=True)
-class PingInput:
-    client_id: str
-    recorded_at: dt.datetime
-    lat: float
-    lng: float
-    speed_mps: float | None = None
-    heading: float | None = None
-    accuracy_m: float | None = None
-
-
-@dataclass
-class PingBatchResult:
-    accepted: int = 0
-    duplicates: int = 0
-    flagged: dict[str, str] = field(default_factory=dict)  # client_id -> reason
-
-
-@dataclass
-class ScanResult:
-    events: list[Event]
-    created: bool
-
-
-def vehicle_local_date(*, vehicle: Vehicle, now: dt.datetime) -> dt.date:
-    return now.astimezone(ZoneInfo(vehicle.depot.time_zone)).date()
-
-
-def driver_shift_vehicle(*, driver: Driver, now: dt.datetime) -> Vehicle:
-    """The vehicle of the driver's shift today (in the depot's time zone)."""
-    shifts = Shift.objects.filter(driver=driver, date__in=[(now - dt.timedelta(days=1)).date(), now.date(),
-                                                            (now + dt.timedelta(days=1)).date()])
-    for shift in shifts.select_related("vehicle__depot"):
-        if vehicle_local_date(vehicle=shift.vehicle, now=now) == shift.date:
-            return shift.vehicle
-    raise TrackingError(
-        TrackingErrorCode.VEHICLE_NOT_ASSIGNED, "This driver has no shift today.", status_code=403
-    )
-
-
-def route_for_vehicle(*, vehicle: Vehicle, now: dt.datetime) -> Route | None:
-    """The vehicle's route in today's active plan."""
-    return (
-        Route.objects.filter(
-            vehicle=vehicle, plan__status=Plan.Status.ACTIVE, plan__date=vehicle_local_date(vehicle=vehicle, now=now)
-        )
-        .select_related("vehicle__depot", "plan")
-        .first()
-    )
-
-
-# --- Pings -----------------------------------------------------------------
-
-
-def _flag(point: PingInput, previous: PingInput | None, now: dt.datetime) -> str:
-    if point.accuracy_m is not None and point.accuracy_m > MAX_ACCURACY_M:
-        return "poor_accuracy"
-    if point.speed_mps is not None and point.speed_mps > MAX_SPEED_MPS:
-        return "impossible_speed"
-    if point.recorded_at > now + engine.PING_CLOCK_AHEAD:
-        return "clock_ahead"
-    if previous is not None:
-        distance = haversine_m(previous.lat, previous.lng, point.lat, point.lng)
-        seconds = abs((point.recorded_at - previous.recorded_at).total_seconds())
-        if distance > MIN_JUMP_M and distance / max(seconds, 1.0) > MAX_SPEED_MPS:
-            return "impossible_jump"
-    return ""
-
-
-def ping_record_batch(
-    *, vehicle: Vehicle, points: Sequence[PingInput], now: dt.datetime | None = None, refresh: bool = True
-) -> PingBatchResult:
-    """Store a batch of GPS points once each, flag the implausible ones, and move the vehicle.
-
-    1. Points are handled in `recorded_at` order, whatever order they came in.
-    2. A point is flagged (kept, not trusted) when its accuracy is too poor, its
-       speed or its jump from the previous trusted point is beyond any van, or
-       it is dated in the future.
-    3. Rows are inserted with the (vehicle, client_id) constraint ignoring replays.
-    4. The vehicle's last position moves only forward in time.
-    5. The geofence and the route's ETAs are brought up to date.
-    """
-    now = now or clock.now()
-    ordered = sorted(points, key=lambda p: p.recorded_at)
-    result = PingBatchResult()
-    if not ordered:
-        return result
-    client_ids = [p.client_id for p in ordered]
-    known = set(Ping.objects.filter(vehicle=vehicle, client_id__in=client_ids).values_list("client_id", flat=True))
-    last_trusted = (
-        Ping.objects.filter(vehicle=vehicle, flagged="", recorded_at__lte=ordered[0].recorded_at)
-        .order_by("-recorded_at")
-        .first()
-    )
-    previous = (
-        PingInput(client_id=last_trusted.client_id, recorded_at=last_trusted.recorded_at, lat=last_trusted.lat,
-                  lng=last_trusted.lng)
-        if last_trusted is not None else None
-    )
-    rows: list[Ping] = []
-    newest: PingInput | None = None
-    seen: set[str] = set()
-    for point in ordered:
-        if point.client_id in known or point.client_id in seen:
-            result.duplicates += 1
-            continue
-        seen.add(point.client_id)
-        reason = _flag(point, previous, now)
-        if reason:
-            result.flagged[point.client_id] = reason
-        else:
-            previous = point
-            newest = point
-        rows.append(Ping(
-            vehicle=vehicle, client_id=point.client_id, recorded_at=point.recorded_at, lat=point.lat, lng=point.lng,
-            speed_mps=point.speed_mps, heading=point.heading, accuracy_m=point.accuracy_m, flagged=reason,
-        ))
-    Ping.objects.bulk_create(rows, ignore_conflicts=True)
-    result.accepted = len(rows)
-    if newest is not None:
-        Vehicle.objects.filter(pk=vehicle.pk).filter(
-            Q(last_seen_at__isnull=True) | Q(last_seen_at__lt=newest.recorded_at)
-        ).update(last_lat=newest.lat, last_lng=newest.lng, last_seen_at=newest.recorded_at)
-    if refresh and rows:
-        route = route_for_vehicle(vehicle=vehicle, now=now)
-        if route is not None:
-            route_geofence_update(route=route, now=now)
-            eta_refresh_route(route=route, now=now)
-    return result
-
-
-# --- Geofence ----------------------------------------------------------------
-
-
-def _fixes(vehicle_id: int, since: dt.datetime, until: dt.datetime) -> list[geofence.Fix]:
-    rows = Ping.objects.filter(
-        vehicle_id=vehicle_id, flagged="", recorded_at__gte=since, recorded_at__lte=until + engine.PING_CLOCK_AHEAD
-    ).order_by("recorded_at").values_list("recorded_at", "lat", "lng", "speed_mps")
-    return [geofence.Fix(at=r[0], lat=r[1], lng=r[2], speed_mps=r[3]) for r in rows]
-
-
-def _route_stops(route: Route) -> list[Stop]:
-    return list(route.stops.select_related("job__zone", "job__delivery__merchant").order_by("sequence"))
-
-
-def route_geofence_update(*, route: Route, now: dt.datetime) -> None:
-    """Record departures from and arrivals at this route's stops that the trusted fixes show.
-
-    1. The stop the vehicle is at (arrived, not yet left): a departure closes it
-       and teaches its zone the dwell.
-    2. Then the next stop not yet reached: an arrival records the `arrived`
-       milestone (source geofence), which moves the stop and the job.
-    """
-    radius = float(settings.GEOFENCE_RADIUS_M)
-    stops = _route_stops(route)
-    floor = now - GEOFENCE_LOOKBACK
-    since = max(route.starts_at - dt.timedelta(minutes=30), floor)
-    at_stop = [s for s in stops if s.actual_arrival is not None and s.actual_departure is None]
-    for stop in at_stop:
-        left = geofence.departure_at(
-            _fixes(route.vehicle_id, max(stop.actual_arrival, floor), now), lat=stop.job.lat, lng=stop.job.lng,
-            radius_m=radius,
-        )
-        if left is None:
-            return  # still there: the next stop cannot have been reached
-        stop_mark_departed(stop=stop, at=left)
-    reached = [s.actual_departure or s.actual_arrival for s in stops if s.actual_arrival is not None]
-    if reached:
-        since = max(max(reached), floor)
-    target = next((s for s in stops if s.status == Stop.Status.PENDING and s.actual_arrival is None), None)
-    if target is None:
-        return
-    arrived = geofence.arrival_at(_fixes(route.vehicle_id, since, now), lat=target.job.lat, lng=target.job.lng,
-                                  radius_m=radius)
-    if arrived is None:
-        return
-    delivery = getattr(target.job, "delivery", None)
-    if delivery is not None:
-        event_record(
-            delivery=delivery, milestone=Milestone.ARRIVED, source=Event.Source.GEOFENCE,
-            recorded_at=arrived, client_id=f"geofence-arrived:{target.job_id}",
-            lat=target.job.lat, lng=target.job.lng,
-        )
-    else:
-        from tracking.services.journey import stop_mark_arrived
-
-        stop_mark_arrived(job_id=target.job_id, at=arrived)
-
-
-# --- Scans -------------------------------------------------------------------
-
-
-def _random_name(upload: UploadedFile) -> UploadedFile:
-    # Proof files are served from media: their names must not be guessable.
-    extension = os.path.splitext(upload.name or "")[1].lower()[:8]
-    upload.name = f"{secrets.token_urlsafe(24)}{extension}"
-    return upload
-
-
-def scan_record(
-    *,
-    driver: Driver,
-    kind: str,
-    client_id: str,
-    recorded_at: dt.datetime,
-    job_id: int | None = None,
-    reason: str = "",
-    recipient_name: str = "",
-    photo: UploadedFile | None = None,
-    signature: UploadedFile | None = None,
-    lat: float | None = None,
-    lng: float | None = None,
-    now: dt.datetime | None = None,
-) -> ScanResult:
-    """A driver's scan, turned into canonical milestones on the deliveries it concerns.
-
-    Scan-out and return may concern the whole route (no job) or one job; arrived,
-    attempted and delivered concern one job on the driver's route today.
-    Replaying the same `client_id` changes nothing and returns the first events.
-    """
-    now = now or clock.now()
-    kind = ScanKind(kind)
-    vehicle = driver_shift_vehicle(driver=driver, now=now)
-    route = route_for_vehicle(vehicle=vehicle, now=now)
-    if route is None:
-        raise TrackingError(TrackingErrorCode.NO_ROUTE_TODAY, "This vehicle has no route in today's plan.",
-                            status_code=409)
-    stops = _route_stops(route)
-    if job_id is None:
-        if kind not in (ScanKind.SCANNED_OUT, ScanKind.RETURNED):
-            raise TrackingError(TrackingErrorCode.UNKNOWN_JOB, f"A {kind} scan needs a job.",
-                                fields={"job": ["This field is required for this kind of scan."]})
-        targets = stops
-    else:
-        targets = [s for s in stops if s.job_id == job_id]
-        if not targets:
-            raise TrackingError(TrackingErrorCode.JOB_NOT_ON_ROUTE, "This job is not on your route today.",
-                                status_code=404, fields={"job": ["Not on your route today."]})
-    if kind == ScanKind.ATTEMPTED and reason not in set(AttemptReason):
-        raise TrackingError(
-            TrackingErrorCode.REASON_REQUIRED, "An attempted delivery needs a reason code.",
-            fields={"reason": [f"One of: {', '.join(AttemptReason)}."]},
-        )
-    if kind == ScanKind.RETURNED and job_id is None:
-        targets = [s for s in stops if s.status == Stop.Status.FAILED]
-
-    events: list[Event] = []
-    created = False
-    with transaction.atomic():
-        for stop in targets:
-            delivery: Delivery | None = getattr(stop.job, "delivery", None)
-            if delivery is None:
-                continue
-            suffix = f":{delivery.pk.hex}" if job_id is None else ""
-            milestones = [Milestone(kind)]
-            if kind == ScanKind.SCANNED_OUT:
-                milestones.append(Milestone.OUT_FOR_DELIVERY)
-            for milestone in milestones:
-                recorded = event_record(
-                    delivery=delivery, milestone=milestone, source=Event.Source.DRIVER, recorded_at=recorded_at,
-                    client_id=f"{client_id}{suffix}" + ("" if milestone == kind else f":{milestone}"),
-                    reason=reason if kind == ScanKind.ATTEMPTED else "", lat=lat, lng=lng,
-                )
-                events.append(recorded.event)
-                created = created or recorded.created
-            if kind == ScanKind.DELIVERED and created:
-                _proof_save(delivery=delivery, recipient_name=recipient_name, photo=photo, signature=signature,
-                            lat=lat, lng=lng, at=recorded_at)
-    if created:
-        eta_refresh_route(route=route, now=now)
-    return ScanResult(events=events, created=created)
-
-
-def _proof_save(*, delivery: Delivery, recipient_name: str, photo, signature, lat, lng, at: dt.datetime) -> None:
-    proof = ProofOfDelivery(delivery=delivery, recipient_name=recipient_name[:120], lat=lat, lng=lng, captured_at=at)
-    if photo is not None:
-        proof.photo = _random_name(photo)
-    if signature is not None:
-        proof.signature = _random_name(signature)
-    try:
-        with transaction.atomic():
-            proof.save()
-    except IntegrityError:
-        logger.info("proof of delivery for %s already stored", delivery.pk)
-
-
-# --- ETAs ----------------------------------------------------------------------
 
 
 def _service_seconds(job: Job) -> float:
@@ -482,7 +159,7 @@ def route_etas_compute(*, route: Route, now: dt.datetime, leg_seconds=None) -> t
        request for a table service), then `engine.route_etas` walks the route.
     """
     leg_seconds = leg_seconds or leg_seconds_from_provider(time_zone=route.vehicle.depot.time_zone)
-    stops = _route_stops(route)
+    stops = route_stops(route)
     by_id = {s.pk: s for s in stops}
     vehicle = route.vehicle
     depot = vehicle.depot

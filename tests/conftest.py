@@ -24,6 +24,28 @@ def django_db_modify_db_settings(tmp_path_factory):
         database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("database") / "test.sqlite3")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_session_left_on_the_test_database(django_db_setup, django_db_blocker):
+    """On PostgreSQL each process keeps a pool of connections, as in production. After the browser tests
+    one pooled connection is still checked out by a thread of Django's threaded test server that has
+    ended, so the pool cannot close it and PostgreSQL refused to drop the test database ("being
+    accessed by other users"). Close the pools, then end whatever session is still open there."""
+    yield
+    from django.db import connections
+
+    connections.close_all()
+    for connection in connections.all(initialized_only=True):
+        if connection.vendor != "postgresql":
+            continue
+        if connection.settings_dict.get("OPTIONS", {}).get("pool"):
+            connection.close_pool()
+            # Or the teardown's own close() would open a new pool, and its first connection, here.
+            connection.settings_dict["OPTIONS"].pop("pool")
+        with django_db_blocker.unblock(), connection._nodb_cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                           "WHERE datname = %s AND pid <> pg_backend_pid()", [connection.settings_dict["NAME"]])
+
+
 @pytest.fixture(autouse=True)
 def _fresh_capacity_cache():
     """The oracle caches tentative routes per process; ids are reused after each test's rollback."""

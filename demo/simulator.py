@@ -44,8 +44,7 @@ from core import clock
 from dispatch.models import Depot, Plan, Route, Shift, Stop, Vehicle
 from dispatch.travel import haversine_m, leg_seconds_from_provider, street_model_from_settings
 from tracking.geo import offset
-from tracking.models import EtaSnapshot
-from tracking.services import PingInput, ping_record_batch, scan_record
+from tracking.services import PingInput, eta_snapshots_discard_after, ping_record_batch, scan_record
 
 logger = logging.getLogger(__name__)
 
@@ -180,7 +179,7 @@ class FleetSimulator:
         # The day is replayed from `start`. An ETA stamped later was computed on another clock (the seed plans
         # the day on the real clock, hours ahead of a demo's virtual morning): on the fleet's clock it comes
         # from the future, and the page would show it over every ETA the replayed day computes.
-        EtaSnapshot.objects.filter(stop__route__plan__in=plans, computed_at__gt=start).delete()
+        eta_snapshots_discard_after(plans=plans, after=start)
         shifts = {s.vehicle_id: s for s in Shift.objects.filter(date=self.day)}
         self.vans = []
         for route in Route.objects.filter(plan__in=plans).select_related("vehicle__depot").order_by("vehicle__code"):

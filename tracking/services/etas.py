@@ -283,3 +283,10 @@ def eta_refresh_plan(*, plan: Plan, now: dt.datetime | None = None) -> int:
     for route in plan.routes.select_related("vehicle__depot", "plan", "plan__depot"):
         stored += len(eta_refresh_route(route=route, now=now, leg_seconds=leg_seconds))
     return stored
+
+
+def eta_snapshots_discard_after(*, plans: Sequence[Plan], after: dt.datetime) -> int:
+    """Forget the ETAs of these plans' stops computed after `after`: a day replayed from that moment (the demo's
+    simulated fleet) must not show the customer an ETA computed on another clock, later than its own."""
+    deleted, _by_model = EtaSnapshot.objects.filter(stop__route__plan__in=plans, computed_at__gt=after).delete()
+    return deleted

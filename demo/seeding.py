@@ -54,6 +54,7 @@ def seed_merchants() -> list[tuple[Merchant, city.MerchantSpec]]:
                 "name": spec.name, "brand_name": spec.name, "primary_colour": spec.primary, "accent_colour": spec.accent,
                 "time_zone": "Europe/Paris", "languages": list(spec.languages), "sms_sender": spec.sms_sender,
                 "email_from": spec.email_from, "support_phone": "+33180000000", "currency": "EUR",
+                "country": "FR",
             },
         )
         for origin in (spec.origin, "http://127.0.0.1:8000", "http://localhost:8000"):

@@ -1,5 +1,6 @@
 import zoneinfo
 
+import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
@@ -15,6 +16,12 @@ origin_validator = RegexValidator(
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
         raise ValidationError(f"{value!r} is not an IANA time zone such as Europe/Paris.")
+
+
+def validate_country(value: str) -> None:
+    # The regions whose phone numbers we can read: ISO 3166-1 alpha-2 codes, which is what `country` is for.
+    if value not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValidationError(f"{value!r} is not a two-letter country code such as FR.")
 
 
 class Merchant(models.Model):
@@ -34,6 +41,10 @@ class Merchant(models.Model):
     email_from = models.EmailField(blank=True)
     support_phone = models.CharField(max_length=20, blank=True)
     currency = models.CharField(max_length=3, default="EUR")
+    country = models.CharField(
+        max_length=2, default="FR", validators=[validate_country],
+        help_text="ISO 3166-1 alpha-2 code; customers' phone numbers written without a country code are read as this country's.",
+    )
     # Delivery options the merchant allows
     safe_drop_allowed = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -43,6 +54,7 @@ class Merchant(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(primary_colour__regex=r"^#[0-9a-fA-F]{6}$"), name="merchant_primary_colour_hex"),
             models.CheckConstraint(condition=Q(accent_colour__regex=r"^#[0-9a-fA-F]{6}$"), name="merchant_accent_colour_hex"),
+            models.CheckConstraint(condition=Q(country__regex=r"^[A-Z]{2}$"), name="merchant_country_iso_alpha2"),
         ]
 
     def __str__(self) -> str:

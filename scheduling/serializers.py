@@ -126,6 +126,14 @@ class HoldOutputSerializer(serializers.Serializer):
     window = WindowSerializer()
 
 
+def phone_example(region: str | None) -> str:
+    """A mobile number of the region as its people write it, e.g. "06 12 34 56 78" in France."""
+    example = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE) if region else None
+    if example is None:
+        return "+33 6 12 34 56 78"
+    return phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+
 class RecipientSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=120)
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
@@ -133,14 +141,19 @@ class RecipientSerializer(serializers.Serializer):
     language = serializers.ChoiceField(choices=["en", "fr"], required=False, default="")
 
     def validate_phone(self, value: str) -> str:
+        """E.164 for a number as people write it: "06 12 34 56 78" reads in the merchant's country."""
         if not value:
             return ""
+        merchant = self.context.get("merchant")
+        region = merchant.country if merchant is not None else None
         try:
-            number = phonenumbers.parse(value, None)
+            number = phonenumbers.parse(value, region)
         except phonenumbers.NumberParseException:
-            raise serializers.ValidationError(_("Use the international E.164 format, e.g. +33612345678."))
-        if not phonenumbers.is_valid_number(number):
-            raise serializers.ValidationError(_("This is not a valid phone number."))
+            number = None
+        if number is None or not phonenumbers.is_valid_number(number):
+            raise serializers.ValidationError(
+                _("This is not a phone number we can text: check the digits (e.g. %(example)s).")
+                % {"example": phone_example(region)})
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
     def validate(self, attrs):

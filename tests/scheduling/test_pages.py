@@ -164,7 +164,20 @@ def test_the_demo_checkout_shows_field_errors(client, merchant, windows, tomorro
         "merchant": merchant.slug, "idempotency_key": "demo-2", "name": "C", "phone": "12", "line1": "x",
         "city": "Paris", "postcode": "75004", **ADDRESS})
     assert response.status_code == 400
-    assert b"E.164" in response.content
+    assert "This is not a phone number we can text: check the digits (e.g. 06 12 34 56 78)." in response.content.decode()
+    assert b"E.164" not in response.content
+
+
+def test_the_demo_checkout_reads_a_phone_as_people_write_it(client, merchant, windows, tomorrow_window):
+    from scheduling.services import hold_create
+
+    api_key_create(merchant=merchant, kind=ApiKey.Kind.SECRET, raw_key=demo_key(kind="secret", slug=merchant.slug))
+    hold = hold_create(merchant=merchant, window=tomorrow_window, **ADDRESS)
+    response = client.post(reverse("demo:checkout-book"), {
+        "merchant": merchant.slug, "idempotency_key": "demo-3", "name": "Camille", "phone": "06 12 34 56 78",
+        "line1": "12 Rue de Rivoli", "city": "Paris", "postcode": "75004", "hold_id": str(hold.pk), **ADDRESS})
+    assert response.status_code == 302, response.content
+    assert Delivery.objects.get().recipient_phone == "+33612345678"
 
 
 def test_the_demo_checkout_delivers_to_a_real_street_of_the_merchants_area(merchant, delivery):

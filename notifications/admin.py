@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from notifications.models import InboundSms, Message, OptOut, Reminder
+from notifications.models import InboundSms, Message, OptOut, Reminder, SmsConversation
 
 
 @admin.register(Message)
@@ -22,3 +22,9 @@ class OptOutAdmin(admin.ModelAdmin):
 @admin.register(InboundSms)
 class InboundSmsAdmin(admin.ModelAdmin):
     list_display = ["from_number", "body", "handled_as", "received_at"]
+    readonly_fields = ["reply"]
+
+
+@admin.register(SmsConversation)
+class SmsConversationAdmin(admin.ModelAdmin):
+    list_display = ["from_number", "delivery", "offered_window_ids", "offered_at", "expires_at"]

@@ -87,6 +87,25 @@ class InboundSms(models.Model):
     body = models.TextField()
     received_at = models.DateTimeField(auto_now_add=True)
     handled_as = models.CharField(max_length=20, blank=True, help_text="stop, help, reschedule, unknown")
+    # What we answered, so Twilio's retry of the same message gets the same answer and no second effect.
+    reply = models.TextField(blank=True)
 
     def __str__(self) -> str:
         return f"{self.from_number}: {self.body[:30]}"
+
+
+class SmsConversation(models.Model):
+    """The windows offered by SMS to a number ("reply 1, 2 or 3"), so a bare digit can be understood."""
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="sms_conversations")
+    from_number = models.CharField(max_length=20, help_text="The customer's E.164 number the offer answered.")
+    offered_window_ids = models.JSONField(default=list, help_text="Window ids in the order they were numbered.")
+    offered_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-offered_at"]
+        indexes = [models.Index(fields=["from_number", "expires_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.from_number} offered {self.offered_window_ids}"

@@ -1,7 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from notifications import inbound_views
 
 # Pages of this app, mounted at the site root.
-urlpatterns: list = []
+urlpatterns: list = [
+    path("notifications/twilio/inbound/", inbound_views.twilio_inbound, name="twilio-inbound"),
+]
 
 # API endpoints of this app, mounted under /api/v1/.
 api_urlpatterns: list = []

@@ -239,6 +239,10 @@ SMS_BACKEND = env_choice("SMS_BACKEND", ("console", "twilio", "memory"), "consol
 TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID")
 TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN")
 TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER")
+# Twilio signs the URL it called. Behind a proxy that ends TLS, Django sees http://… while Twilio signed
+# https://…: production trusts X-Forwarded-Proto (SECURE_PROXY_SSL_HEADER below), and this base, when set,
+# replaces whatever scheme and host the request arrived with.
+TWILIO_WEBHOOK_BASE_URL = env_url("TWILIO_WEBHOOK_BASE_URL", schemes=("http", "https")).rstrip("/")
 if SMS_BACKEND == "twilio" and not (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN):
     raise ImproperlyConfigured("SMS_BACKEND=twilio needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN")
 

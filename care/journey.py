@@ -12,6 +12,8 @@ from care.labels import window_label
 from care.models import JourneyException
 from dispatch.models import Plan, Shift, Stop
 from merchants.models import Merchant
+from notifications.models import Message
+from notifications.selectors import messages_for_delivery
 from scheduling.models import Delivery
 from scheduling.services import RESCHEDULABLE
 from tracking.models import EtaSnapshot, Event, ProofOfDelivery
@@ -50,6 +52,7 @@ class Journey:
     resolved_exceptions: list[JourneyException]
     tracking_path: str | None
     reschedulable: bool
+    messages: list[Message]
 
 
 def _active_stop(delivery: Delivery) -> Stop | None:
@@ -112,5 +115,6 @@ def journey_for(*, delivery_id, now: dt.datetime) -> Journey | None:
         resolved_exceptions=[e for e in exceptions if e.state == JourneyException.State.RESOLVED],
         tracking_path=tracking_path,
         reschedulable=delivery.status in RESCHEDULABLE,
+        messages=messages_for_delivery(delivery_id=delivery.pk),
     )
 

@@ -18,6 +18,7 @@ from core.errors import DomainError, flatten_field_errors
 from demo.keys import demo_key
 from merchants.models import ApiKey, Merchant
 from merchants.services import api_key_authenticate
+from notifications.selectors import booking_confirmation_sent_to
 from scheduling.api import delivery_create_idempotent
 from scheduling.models import Delivery
 from scheduling.selectors import delivery_for_token
@@ -100,4 +101,5 @@ def demo_checkout_confirmation(request, token: str):
             "tracking_url": f"{settings.PUBLIC_BASE_URL}/t/{delivery.tracking_token}/",
             "tracking_path": f"/t/{delivery.tracking_token}/",
             "reschedule_url": reverse("scheduling:reschedule", args=[delivery.tracking_token]),
+            "sent_to": booking_confirmation_sent_to(delivery_id=delivery.pk),
         })

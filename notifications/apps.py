@@ -4,3 +4,15 @@ from django.apps import AppConfig
 class NotificationsConfig(AppConfig):
     name = "notifications"
     verbose_name = "Notifications"
+
+    def ready(self) -> None:
+        from notifications import receivers
+        from scheduling import signals as scheduling_signals
+        from tracking.signals import milestone_recorded
+
+        scheduling_signals.delivery_booked.connect(receivers.on_delivery_booked, dispatch_uid="notifications.booked")
+        scheduling_signals.delivery_rescheduled.connect(
+            receivers.on_delivery_rescheduled, dispatch_uid="notifications.rescheduled")
+        scheduling_signals.delivery_cancelled.connect(
+            receivers.on_delivery_cancelled, dispatch_uid="notifications.cancelled")
+        milestone_recorded.connect(receivers.on_milestone_recorded, dispatch_uid="notifications.milestone")

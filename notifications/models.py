@@ -1,5 +1,7 @@
 """Messages sent and received, reminders due, and who asked not to be contacted."""
 
+import datetime as dt
+
 from django.db import models
 from django.db.models import Q
 
@@ -13,33 +15,59 @@ class Channel(models.TextChoices):
     WEBHOOK = "webhook", "Merchant webhook"
 
 
+class Trigger(models.TextChoices):
+    """The journey moments a customer hears about (one switch each in MerchantMessaging)."""
+
+    BOOKED = "booked", "Booking confirmed"
+    RESCHEDULED = "rescheduled", "Rescheduled"
+    CANCELLED = "cancelled", "Cancelled"
+    OUT_FOR_DELIVERY = "out_for_delivery", "Out for delivery"
+    DELIVERED = "delivered", "Delivered"
+    ATTEMPTED = "attempted", "Delivery attempted"
+
+
 class Message(models.Model):
+    """One message to one address, claimed before the provider is called: see notifications.sending."""
+
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
+        # Claimed by a worker that is calling the provider. A row left here (the worker died after the
+        # provider may have accepted it) is never sent again: at most once, and care sees it.
+        SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
         DELIVERED = "delivered", "Delivered"
+        UNDELIVERED = "undelivered", "Undelivered"
         FAILED = "failed", "Failed"
-        SUPPRESSED = "suppressed", "Suppressed (opt-out or quiet hours)"
+        SUPPRESSED = "suppressed", "Suppressed (opt-out)"
 
     merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="messages")
     delivery = models.ForeignKey(Delivery, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages")
     channel = models.CharField(max_length=10, choices=Channel.choices)
     template = models.CharField(max_length=60)
+    trigger = models.CharField(max_length=20, choices=Trigger.choices, blank=True)
     to = models.CharField(max_length=300)
     subject = models.CharField(max_length=200, blank=True)
     body = models.TextField()
+    html_body = models.TextField(blank=True)
+    calendar = models.TextField(blank=True, help_text="An iCalendar invite attached to the email, if any.")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
     # "Send once": a unique key per (delivery, purpose) so retries and races never double-send.
     dedupe_key = models.CharField(max_length=120, unique=True, null=True, blank=True)
     provider_id = models.CharField(max_length=80, blank=True)
     error = models.CharField(max_length=300, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # Not before this time: quiet hours, or the backoff after a provider error that may pass.
+    send_after = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["status", "created_at"])]
+        indexes = [
+            models.Index(fields=["status", "created_at"]),
+            models.Index(fields=["provider_id"], condition=~Q(provider_id=""), name="message_provider_id_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.channel} {self.template} → {self.to}"
@@ -109,3 +137,28 @@ class SmsConversation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_number} offered {self.offered_window_ids}"
+
+
+class MerchantMessaging(models.Model):
+    """What a merchant's customers are sent, and when not to send it. No row means every default."""
+
+    merchant = models.OneToOneField(Merchant, on_delete=models.CASCADE, related_name="messaging")
+    on_booked = models.BooleanField(default=True)
+    on_rescheduled = models.BooleanField(default=True)
+    on_cancelled = models.BooleanField(default=True)
+    on_out_for_delivery = models.BooleanField(default=True)
+    on_delivered = models.BooleanField(default=True)
+    on_attempted = models.BooleanField(default=True)
+    # In the merchant's time zone. Equal times mean no quiet hours.
+    quiet_hours_start = models.TimeField(default=dt.time(21, 0))
+    quiet_hours_end = models.TimeField(default=dt.time(8, 0))
+
+    class Meta:
+        verbose_name = "merchant messaging"
+        verbose_name_plural = "merchant messaging"
+
+    def __str__(self) -> str:
+        return f"messaging of {self.merchant_id}"
+
+    def sends(self, trigger: str) -> bool:
+        return bool(getattr(self, f"on_{trigger}"))

@@ -187,6 +187,8 @@ CELERY_BEAT_SCHEDULE = {
     "scheduling-materialize-windows": {"task": "scheduling.tasks.windows_materialize_upcoming", "schedule": 3600.0},
     "scheduling-purge-idempotency-keys": {"task": "scheduling.tasks.idempotency_keys_purge", "schedule": 3600.0},
     "dispatch-replans-sweep": {"task": "dispatch.tasks.replans_sweep", "schedule": 15.0},
+    # Sends what quiet hours held, what a provider error deferred, and what a broker outage never enqueued.
+    "notifications-send-due": {"task": "notifications.tasks.messages_send_due", "schedule": 60.0},
 }
 
 # --- Internationalisation -------------------------------------------------
@@ -243,8 +245,15 @@ TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER")
 # https://…: production trusts X-Forwarded-Proto (SECURE_PROXY_SSL_HEADER below), and this base, when set,
 # replaces whatever scheme and host the request arrived with.
 TWILIO_WEBHOOK_BASE_URL = env_url("TWILIO_WEBHOOK_BASE_URL", schemes=("http", "https")).rstrip("/")
+# A Messaging Service picks the sender from its pool; it wins over TWILIO_FROM_NUMBER when both are set.
+TWILIO_MESSAGING_SERVICE_SID = env_str("TWILIO_MESSAGING_SERVICE_SID")
+TWILIO_TIMEOUT_SECONDS = env_float("TWILIO_TIMEOUT_SECONDS", 10.0, minimum=1.0)
 if SMS_BACKEND == "twilio" and not (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN):
     raise ImproperlyConfigured("SMS_BACKEND=twilio needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN")
+if SMS_BACKEND == "twilio" and not (TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID):
+    raise ImproperlyConfigured("SMS_BACKEND=twilio needs TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID")
+# A message whose provider keeps failing in a way that may pass is tried this often, then marked failed.
+MESSAGE_MAX_ATTEMPTS = env_int("MESSAGE_MAX_ATTEMPTS", 5, minimum=1)
 
 EMAIL_URL = env_url("EMAIL_URL", schemes=("smtp", "smtps", "submission", "consolemail", "filemail", "memorymail"))
 if EMAIL_URL:

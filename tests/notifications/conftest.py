@@ -1,3 +1,10 @@
+import datetime as dt
+
+import pytest
+
+from notifications.channels import memory_sms
+from tests.factories import DeliveryFactory, MerchantFactory, WindowFactory, WindowTemplateFactory, local
+
 # The scheduling fixtures (a fleet, a merchant's windows, a fixed clock) serve the SMS conversations too.
 from tests.scheduling.conftest import (  # noqa: F401
     depot,
@@ -9,3 +16,36 @@ from tests.scheduling.conftest import (  # noqa: F401
     windows,
     zone,
 )
+
+# Tuesday 2 June 2026, 10:00 in Paris: daytime, outside quiet hours.
+NOON_DAY = dt.date(2026, 6, 2)
+DAYTIME = local(NOON_DAY, 10)
+
+
+@pytest.fixture(autouse=True)
+def sms_outbox(settings):
+    """SMS go to the in-process outbox; the list is what customers' phones received."""
+    settings.SMS_BACKEND = "memory"
+    memory_sms.outbox.clear()
+    yield memory_sms.outbox
+    memory_sms.outbox.clear()
+
+
+@pytest.fixture
+def shop(db):
+    return MerchantFactory(slug="fresh-basket", name="Fresh Basket", brand_name="Fresh Basket",
+                           primary_colour="#2e7d32", accent_colour="#1b5e20", email_from="hello@freshbasket.example",
+                           support_phone="+33140000000")
+
+
+def make_delivery(shop, *, day=NOON_DAY + dt.timedelta(days=1), start=10, end=12, **fields):
+    window_template = WindowTemplateFactory(merchant=shop, start_time=dt.time(start), end_time=dt.time(end))
+    window = WindowFactory(template=window_template, date=day)
+    return DeliveryFactory(window=window, **fields)
+
+
+@pytest.fixture
+def delivery(shop):
+    """Camille, who gave a mobile number and an email, books Wednesday 10:00–12:00."""
+    return make_delivery(shop, recipient_name="Camille Durand", recipient_phone="+33612345678",
+                         recipient_email="camille@example.com", access_notes="Door code 4521B")

@@ -1,0 +1,42 @@
+"""SMS through Twilio's official SDK.
+
+The sender is the Messaging Service (TWILIO_MESSAGING_SERVICE_SID) when set, else
+TWILIO_FROM_NUMBER: always a number customers can reply to (STOP, a new day), never
+a merchant's alphanumeric id, which cannot receive replies. Twilio
+calls `status_callback` as the message moves (sent, delivered, undelivered, failed).
+"""
+
+from __future__ import annotations
+
+import requests
+from django.conf import settings
+from twilio.base.exceptions import TwilioRestException
+from twilio.http import HttpClient
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+from notifications.channels import ChannelError
+
+# Twilio error codes that no retry can fix: an invalid "To" number, a recipient who replied STOP,
+# a landline, a country not enabled on the account.
+PERMANENT_ERROR_CODES = {21211, 21610, 21614, 21408, 21612}
+
+
+def http_client() -> HttpClient:
+    """The HTTP client the SDK speaks through (tests give it one that records the request)."""
+    return TwilioHttpClient(timeout=settings.TWILIO_TIMEOUT_SECONDS)
+
+
+def send(*, to: str, body: str, status_callback: str) -> str:
+    client = Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, http_client=http_client())
+    route = ({"messaging_service_sid": settings.TWILIO_MESSAGING_SERVICE_SID} if settings.TWILIO_MESSAGING_SERVICE_SID
+             else {"from_": settings.TWILIO_FROM_NUMBER})
+    try:
+        message = client.messages.create(to=to, body=body, status_callback=status_callback, **route)
+    except TwilioRestException as error:
+        # 4xx other than throttling is about this request, not Twilio's health: sending it again fails again.
+        permanent = error.code in PERMANENT_ERROR_CODES or (400 <= error.status < 500 and error.status != 429)
+        raise ChannelError(f"Twilio {error.status} error {error.code}: {error.msg}"[:300], permanent=permanent) from error
+    except requests.RequestException as error:
+        raise ChannelError(f"Twilio unreachable: {error}"[:300], permanent=False) from error
+    return message.sid

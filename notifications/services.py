@@ -1,0 +1,220 @@
+"""Sending messages once: enqueue a claimed row, send it from a task, follow the provider's reports.
+
+The row is the claim. `message_enqueue` inserts it under a unique dedupe key (a duplicate event
+inserts nothing); the task `message_send` moves it queued→sending with a conditional UPDATE that
+exactly one worker wins, and only the winner calls the provider. A row found `sending` is never
+sent again: its worker may have died after the provider accepted it (at most once; care sees it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.urls import reverse
+
+from core import clock
+from notifications import channels
+from notifications.channels import ChannelError, mail
+from notifications.invites import invite_build
+from notifications.models import Channel, MerchantMessaging, Message, OptOut, Trigger
+from notifications.quiet_hours import quiet_hours_release
+from notifications.rendering import message_render
+from scheduling.models import Delivery
+
+log = logging.getLogger(__name__)
+
+# What the customer needs at once, whatever the hour: the parcel is at the door, or it is not.
+QUIET_HOURS_EXEMPT = {Trigger.DELIVERED, Trigger.ATTEMPTED}
+CALENDAR_TRIGGERS = {Trigger.BOOKED: "REQUEST", Trigger.RESCHEDULED: "REQUEST", Trigger.CANCELLED: "CANCEL"}
+# Provider errors that may pass are tried again after this many seconds times the attempts so far.
+RETRY_BACKOFF_SECONDS = 60
+# A queued row this old that nobody claimed lost its task (a broker outage): the periodic sweep sends it.
+UNCLAIMED_AFTER = dt.timedelta(minutes=2)
+TWILIO_STATUSES = {
+    "sent": Message.Status.SENT, "delivered": Message.Status.DELIVERED,
+    "undelivered": Message.Status.UNDELIVERED, "failed": Message.Status.FAILED,
+}
+# Twilio also reports the steps before "sent"; our row is already past them.
+TWILIO_STATUSES_BEFORE_SENT = {"accepted", "scheduled", "queued", "sending", "receiving", "received", "read"}
+
+
+def messaging_settings(merchant_id) -> MerchantMessaging:
+    """The merchant's switches and quiet hours; without a row, the defaults (everything on, 21:00–08:00)."""
+    return MerchantMessaging.objects.filter(merchant_id=merchant_id).first() or MerchantMessaging(merchant_id=merchant_id)
+
+
+def _send_after(*, merchant, trigger: str, now: dt.datetime) -> dt.datetime | None:
+    if trigger in QUIET_HOURS_EXEMPT:
+        return None
+    prefs = messaging_settings(merchant.pk)
+    return quiet_hours_release(now=now, tz=merchant.zone_info, start=prefs.quiet_hours_start,
+                               end=prefs.quiet_hours_end)
+
+
+def _enqueue(**fields) -> Message | None:
+    """Insert the row; None when its dedupe key exists (this event was handled). Sends after commit when due."""
+    try:
+        with transaction.atomic():
+            message = Message.objects.create(**fields)
+    except IntegrityError:
+        return None
+    if message.send_after is None:
+        from notifications import tasks
+
+        transaction.on_commit(lambda: tasks.message_send.delay(message.pk), robust=True)
+    return message
+
+
+def _calendar_sequence(delivery: Delivery) -> int:
+    """SEQUENCE of the next invite: how many invites this delivery's calendar entry has had before."""
+    return Message.objects.filter(delivery=delivery, channel=Channel.EMAIL).exclude(calendar="").count()
+
+
+def _email_fields(*, delivery: Delivery, trigger: str, rendered, now: dt.datetime) -> dict:
+    merchant = delivery.merchant
+    calendar = ""
+    if trigger in CALENDAR_TRIGGERS:
+        calendar = invite_build(
+            delivery_id=delivery.pk, sequence=_calendar_sequence(delivery), starts_at=delivery.window.starts_at,
+            ends_at=delivery.window.ends_at, summary=rendered.subject, description=rendered.text,
+            organizer_name=merchant.brand_name or merchant.name,
+            organizer_email=merchant.email_from or settings.DEFAULT_FROM_EMAIL,
+            attendee_email=delivery.recipient_email, cancel=trigger == Trigger.CANCELLED, now=now)
+    return {"subject": rendered.subject[:200], "body": rendered.text, "html_body": rendered.html, "calendar": calendar}
+
+
+def delivery_notify(*, delivery: Delivery, trigger: Trigger, event_key: str, now: dt.datetime | None = None
+                    ) -> list[Message]:
+    """Queue the trigger's SMS (when the recipient has a phone) and email (when they have an email).
+
+    `event_key` names the event once (e.g. `booked:<delivery>`, `rescheduled:<delivery>:<window>:<job>`):
+    the same event delivered twice queues nothing the second time.
+    """
+    now = now or clock.now()
+    delivery = Delivery.objects.select_related("merchant", "window").get(pk=delivery.pk)
+    if not messaging_settings(delivery.merchant_id).sends(trigger):
+        return []
+    rendered = message_render(delivery=delivery, trigger=trigger)
+    send_after = _send_after(merchant=delivery.merchant, trigger=trigger, now=now)
+    common = {"merchant": delivery.merchant, "delivery": delivery, "trigger": trigger, "template": trigger,
+              "send_after": send_after, "status_changed_at": now}
+    queued = []
+    if delivery.recipient_phone:
+        queued.append(_enqueue(channel=Channel.SMS, to=delivery.recipient_phone, body=rendered.sms,
+                               dedupe_key=f"{event_key}:sms", **common))
+    if delivery.recipient_email:
+        with transaction.atomic():  # the SEQUENCE count and the insert see the same invites
+            queued.append(_enqueue(channel=Channel.EMAIL, to=delivery.recipient_email,
+                                   dedupe_key=f"{event_key}:email",
+                                   **_email_fields(delivery=delivery, trigger=trigger, rendered=rendered, now=now),
+                                   **common))
+    return [message for message in queued if message is not None]
+
+
+def _opted_out(message: Message) -> bool:
+    address = Q(address__iexact=message.to) if message.channel == Channel.EMAIL else Q(address=message.to)
+    return OptOut.objects.filter(address, merchant_id=message.merchant_id, channel=message.channel).exists()
+
+
+def status_callback_url() -> str:
+    return f"{settings.PUBLIC_BASE_URL}{reverse('notifications:twilio-status')}"
+
+
+def _provider_send(message: Message) -> str:
+    if message.channel == Channel.SMS:
+        return channels.sms_backend().send(to=message.to, body=message.body, status_callback=status_callback_url())
+    if message.channel == Channel.EMAIL:
+        merchant = message.merchant
+        sender = merchant.email_from or settings.DEFAULT_FROM_EMAIL
+        from_email = f'"{merchant.brand_name or merchant.name}" <{sender}>'
+        method = CALENDAR_TRIGGERS.get(message.trigger, "REQUEST")
+        return mail.send(to=message.to, subject=message.subject, text=message.body, html=message.html_body,
+                         from_email=from_email, calendar=message.calendar, calendar_method=method)
+    raise ChannelError(f"No outbound adapter for channel {message.channel!r}.", permanent=True)
+
+
+def message_send(*, message_id: int, now: dt.datetime | None = None) -> Message.Status | None:
+    """Send one queued message if it is due and nobody else has; returns the status it ends in, None if not ours.
+
+    1. Claim: UPDATE queued→sending WHERE due; a row count of 0 means another worker has it, it was
+       sent, or it is not due yet (quiet hours): do nothing.
+    2. Opt-out is checked now, not when queued: a STOP received meanwhile suppresses it.
+    3. Call the provider; sending→sent with its id, or →failed on a permanent error, or back to
+       queued with a later `send_after` when the error may pass (the periodic sweep sends it then).
+    """
+    now = now or clock.now()
+    due = Q(send_after__isnull=True) | Q(send_after__lte=now)
+    claimed = Message.objects.filter(due, pk=message_id, status=Message.Status.QUEUED).update(
+        status=Message.Status.SENDING, attempts=F("attempts") + 1, status_changed_at=now)
+    if claimed != 1:
+        return None
+    message = Message.objects.select_related("merchant").get(pk=message_id)
+    mine = Message.objects.filter(pk=message_id, status=Message.Status.SENDING)
+    if _opted_out(message):
+        mine.update(status=Message.Status.SUPPRESSED, status_changed_at=now, error="Recipient opted out.")
+        return Message.Status.SUPPRESSED
+    try:
+        provider_id = _provider_send(message)
+    except ChannelError as error:
+        if error.permanent or message.attempts >= settings.MESSAGE_MAX_ATTEMPTS:
+            mine.update(status=Message.Status.FAILED, status_changed_at=now, error=str(error)[:300])
+            return Message.Status.FAILED
+        retry_at = now + dt.timedelta(seconds=RETRY_BACKOFF_SECONDS * message.attempts)
+        mine.update(status=Message.Status.QUEUED, send_after=retry_at, status_changed_at=now, error=str(error)[:300])
+        log.warning("Message %s deferred to %s: %s", message_id, retry_at.isoformat(), error)
+        return Message.Status.QUEUED
+    mine.update(status=Message.Status.SENT, provider_id=provider_id[:80], sent_at=now, status_changed_at=now,
+                error="")
+    return Message.Status.SENT
+
+
+def messages_due(*, now: dt.datetime | None = None, limit: int = 500) -> list[int]:
+    """Queued messages to send now: held by quiet hours or a retry until now, or never picked up."""
+    now = now or clock.now()
+    return list(
+        Message.objects.filter(status=Message.Status.QUEUED)
+        .filter(Q(send_after__lte=now) | Q(send_after__isnull=True, created_at__lte=now - UNCLAIMED_AFTER))
+        .order_by("created_at", "pk").values_list("pk", flat=True)[:limit]
+    )
+
+
+def sms_status_record(*, provider_id: str, provider_status: str, error_code: str = "",
+                      now: dt.datetime | None = None) -> Message | None:
+    """Follow Twilio's report on an SMS; None when no SMS of ours has this id.
+
+    Statuses only move forward (a late "sent" never undoes "delivered"). An SMS that failed or was
+    undelivered falls back to email once, under the email's own dedupe key for the same event: a
+    recipient who was emailed already for it is not emailed again.
+    """
+    now = now or clock.now()
+    message = Message.objects.filter(channel=Channel.SMS, provider_id=provider_id).select_related("delivery").first()
+    if message is None:
+        return None
+    if provider_status in TWILIO_STATUSES_BEFORE_SENT:
+        return message
+    new_status = TWILIO_STATUSES[provider_status]
+    earlier = {Message.Status.SENDING, Message.Status.SENT} - {new_status}
+    error = f"Twilio error {error_code}" if error_code else ""
+    moved = Message.objects.filter(pk=message.pk, status__in=earlier).update(
+        status=new_status, status_changed_at=now, **({"error": error} if error else {}))
+    message.refresh_from_db()
+    if moved and new_status in (Message.Status.FAILED, Message.Status.UNDELIVERED):
+        _email_fallback(message=message, now=now)
+    return message
+
+
+def _email_fallback(*, message: Message, now: dt.datetime) -> None:
+    delivery = message.delivery
+    if delivery is None or not delivery.recipient_email or not message.trigger or not message.dedupe_key:
+        return
+    event_key = message.dedupe_key.removesuffix(":sms")
+    rendered = message_render(delivery=delivery, trigger=message.trigger)
+    with transaction.atomic():
+        _enqueue(merchant_id=message.merchant_id, delivery=delivery, trigger=message.trigger, template=message.template,
+                 channel=Channel.EMAIL, to=delivery.recipient_email, dedupe_key=f"{event_key}:email",
+                 status_changed_at=now,
+                 **_email_fields(delivery=delivery, trigger=message.trigger, rendered=rendered, now=now))

@@ -1,0 +1,35 @@
+"""Twilio's calls to us: the status callback of the SMS we sent."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden, HttpResponseNotFound
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+from twilio.request_validator import RequestValidator
+
+from notifications import services
+
+
+def twilio_signature_valid(request) -> bool:
+    """Twilio signs the URL it called (the one we gave it, under PUBLIC_BASE_URL) and the POSTed fields."""
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not signature or not settings.TWILIO_AUTH_TOKEN:
+        return False
+    url = f"{settings.PUBLIC_BASE_URL}{request.get_full_path()}"
+    return RequestValidator(settings.TWILIO_AUTH_TOKEN).validate(url, request.POST.dict(), signature)
+
+
+@csrf_exempt
+@require_POST
+def twilio_status(request):
+    if not twilio_signature_valid(request):
+        return HttpResponseForbidden("Invalid Twilio signature.")
+    sid, status = request.POST.get("MessageSid", ""), request.POST.get("MessageStatus", "")
+    if not sid or status not in services.TWILIO_STATUSES.keys() | services.TWILIO_STATUSES_BEFORE_SENT:
+        return HttpResponseBadRequest("MessageSid and a known MessageStatus are required.")
+    message = services.sms_status_record(provider_id=sid, provider_status=status,
+                                         error_code=request.POST.get("ErrorCode", ""))
+    if message is None:
+        return HttpResponseNotFound("No message with this MessageSid.")
+    return HttpResponse(status=204)

@@ -37,6 +37,12 @@ def send(*, to: str, body: str, status_callback: str) -> str:
         # 4xx other than throttling is about this request, not Twilio's health: sending it again fails again.
         permanent = error.code in PERMANENT_ERROR_CODES or (400 <= error.status < 500 and error.status != 429)
         raise ChannelError(f"Twilio {error.status} error {error.code}: {error.msg}"[:300], permanent=permanent) from error
+    except requests.ReadTimeout as error:
+        # The request went out and no answer came back: Twilio may have accepted it. Sending it again could
+        # text the customer twice, so it is not retried; care sees the failure on the journey.
+        raise ChannelError(f"Twilio did not answer in time; the SMS may have gone out: {error}"[:300],
+                           permanent=True) from error
     except requests.RequestException as error:
+        # Nothing reached Twilio (refused, DNS, a connect timeout): safe to try again later.
         raise ChannelError(f"Twilio unreachable: {error}"[:300], permanent=False) from error
     return message.sid

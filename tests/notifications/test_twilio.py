@@ -1,8 +1,10 @@
 """SMS through the Twilio SDK, cut at its HTTP client: the exact request, and which errors are retried."""
 
+import datetime as dt
 import json
 
 import pytest
+import requests
 from twilio.http import HttpClient
 from twilio.http.response import Response
 
@@ -28,6 +30,8 @@ class RecordingTwilio(HttpClient):
     def request(self, method, uri, params=None, data=None, headers=None, auth=None, timeout=None,
                 allow_redirects=False):
         self.requests.append({"method": method, "url": uri, "data": data, "auth": auth})
+        if isinstance(self.body, Exception):
+            raise self.body
         return Response(self.status, json.dumps(self.body))
 
 
@@ -105,3 +109,23 @@ def test_a_twilio_outage_is_retried_later_by_the_sweep(twilio, delivery, clock_a
     assert services.message_send(message_id=sms.pk, now=sms.send_after) == Message.Status.SENT
     sms.refresh_from_db()
     assert sms.attempts == 2 and sms.provider_id == "SM" + "b" * 32 and sms.channel == Channel.SMS
+
+
+def test_an_sms_twilio_may_have_accepted_is_not_sent_again(twilio, delivery, clock_at):
+    # The request went out, the answer never came: a retry could text the customer twice.
+    twilio.body = requests.ReadTimeout("read timed out")
+    sms = queue_sms(delivery)
+
+    assert services.message_send(message_id=sms.pk) == Message.Status.FAILED
+    sms.refresh_from_db()
+    assert "may have gone out" in sms.error
+    twilio.body = {"sid": "SM" + "c" * 32}
+    assert services.messages_due(now=DAYTIME + dt.timedelta(hours=1)) == []
+    assert len(twilio.requests) == 1
+
+
+def test_an_sms_that_never_reached_twilio_is_tried_again(twilio, delivery):
+    twilio.body = requests.ConnectionError("connection refused")
+    sms = queue_sms(delivery)
+
+    assert services.message_send(message_id=sms.pk) == Message.Status.QUEUED

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import smtplib
 from email.mime.text import MIMEText
-from email.utils import make_msgid
+from email.utils import make_msgid, parseaddr
 
 from django.core.mail import EmailMultiAlternatives
 
@@ -18,7 +18,8 @@ from notifications.channels import ChannelError
 
 def send(*, to: str, subject: str, text: str, html: str, from_email: str, calendar: str = "",
          calendar_method: str = "REQUEST") -> str:
-    message_id = make_msgid(domain=from_email.rpartition("@")[2] or None)
+    # The sender may carry a display name ("Fresh Basket" <livraison@…>): the id takes the address's domain only.
+    message_id = make_msgid(domain=parseaddr(from_email)[1].rpartition("@")[2] or None)
     email = EmailMultiAlternatives(subject=subject, body=text, from_email=from_email, to=[to],
                                    headers={"Message-ID": message_id})
     if html:

@@ -118,3 +118,14 @@ def test_the_seeded_etas_are_planned_ones_even_when_the_seed_runs_late_at_night(
     ]
     assert EtaSnapshot.objects.exists()
     assert far == [], f"{len(far)} seeded ETAs hours away from their window (stamped on the seed's wall clock)"
+
+
+def test_every_demo_recipient_has_a_plain_ascii_email_address():
+    # Mail servers without SMTPUTF8 refuse "inès.david4@example.com"; the demo's addresses must pass anywhere.
+    import random
+
+    from demo import city, seeding
+
+    rng = random.Random(1)
+    emails = {seeding._recipient(rng, index)[2] for index in range(len(city.RECIPIENT_NAMES) * 20)}
+    assert all(email.isascii() and " " not in email for email in emails), sorted(e for e in emails if not e.isascii())

@@ -76,7 +76,9 @@ def test_a_booking_email_is_branded_with_text_and_a_calendar_invite(smtp, delive
     [sender] = received["From"].addresses
     assert (sender.display_name, sender.addr_spec) == ("Fresh Basket", "hello@freshbasket.example")
     assert received["Subject"].strip() == "Your delivery is booked: Wednesday 3 June, 10:00–12:00"
-    assert received["Message-ID"].strip("<>") == mail.provider_id
+    # One well-formed id in the sender's domain (the display name must not leak into it).
+    assert received["Message-ID"].strip() == f"<{mail.provider_id}>"
+    assert mail.provider_id.endswith("@freshbasket.example")
     html, text, invite = parts(received)
     assert "#2e7d32" in html and "Fresh Basket" in html
     assert f'href="https://deliveries.example.com/t/{delivery.tracking_token}/"' in html
@@ -129,3 +131,17 @@ def test_an_smtp_server_that_is_down_is_tried_again_later(smtp, delivery, settin
     mail = send_email(delivery, Trigger.BOOKED, "booked:down")
 
     assert mail.status == Message.Status.QUEUED and mail.send_after > DAYTIME and "SMTP unavailable" in mail.error
+
+
+def test_the_message_id_is_well_formed_when_the_sender_has_a_display_name(settings):
+    from django.core import mail as django_mail
+
+    from notifications.channels import mail as mail_channel
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    provider_id = mail_channel.send(to="camille@example.com", subject="Booked", text="Hello", html="",
+                                    from_email='"Fresh Basket" <hello@freshbasket.example>')
+
+    [sent] = django_mail.outbox
+    assert sent.extra_headers["Message-ID"] == f"<{provider_id}>"
+    assert provider_id.endswith("@freshbasket.example")

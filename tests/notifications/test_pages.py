@@ -16,8 +16,8 @@ def daytime(clock_at):
     clock_at(DAYTIME)
 
 
-def confirmation(client, delivery) -> str:
-    return client.get(f"/demo/checkout/confirmation/{delivery.tracking_token}/").content.decode()
+def confirmation(client, delivery, lang: str = "en") -> str:
+    return client.get(f"/demo/checkout/confirmation/{delivery.tracking_token}/", {"lang": lang}).content.decode()
 
 
 def test_numbers_and_addresses_are_masked():
@@ -33,6 +33,17 @@ def test_the_confirmation_says_where_the_link_was_really_sent(client, delivery, 
 
     assert "We sent this link by SMS to +33 6 •• •• 56 78 and by email to c•••@example.com." in body
     assert "+33612345678" not in body and "camille@example.com" not in body
+
+
+def test_a_french_customer_reads_where_the_link_was_sent_in_french(client, delivery, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.delivery_notify(delivery=delivery, trigger=Trigger.BOOKED, event_key=f"booked:{delivery.pk.hex}")
+
+    body = confirmation(client, delivery, lang="fr")
+
+    assert ("Nous vous avons envoyé ce lien par SMS au +33 6 •• •• 56 78 et par e-mail à c•••@example.com. "
+            "Gardez-le") in body
+    assert "We sent" not in body and "by SMS" not in body
 
 
 def test_the_confirmation_claims_nothing_when_nothing_was_sent(client, shop):

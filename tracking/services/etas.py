@@ -19,6 +19,7 @@ from tracking.models import EtaSnapshot, Event, Milestone
 from tracking.services.journey import event_record
 from tracking.services.publish import eta_publish
 from tracking.services.routes import route_stops
+from tracking.signals import etas_updated
 
 # The fleet's pace today is read from its legs over this long; live traffic per zone, from the legs into it
 # over the shorter lookback. Each is pulled towards the level above by a prior worth this many seconds of driving.
@@ -245,6 +246,10 @@ def eta_refresh_route(*, route: Route, now: dt.datetime | None = None, publish: 
             band_end=eta.band_end, stops_away=eta.stops_away,
         ))
     EtaSnapshot.objects.bulk_create(stored)
+    if stored:
+        snapshot_ids = [snap.pk for snap in stored]
+        transaction.on_commit(lambda: etas_updated.send(sender=EtaSnapshot, snapshot_ids=snapshot_ids, now=now),
+                              robust=True)
     _arriving_record(route=route, etas=etas, stops=stops, now=now)
     if publish and stored:
         vehicle = route.vehicle

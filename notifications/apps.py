@@ -8,7 +8,7 @@ class NotificationsConfig(AppConfig):
     def ready(self) -> None:
         from notifications import receivers
         from scheduling import signals as scheduling_signals
-        from tracking.signals import milestone_recorded
+        from tracking.signals import etas_updated, milestone_recorded
 
         scheduling_signals.delivery_booked.connect(receivers.on_delivery_booked, dispatch_uid="notifications.booked")
         scheduling_signals.delivery_rescheduled.connect(
@@ -16,3 +16,10 @@ class NotificationsConfig(AppConfig):
         scheduling_signals.delivery_cancelled.connect(
             receivers.on_delivery_cancelled, dispatch_uid="notifications.cancelled")
         milestone_recorded.connect(receivers.on_milestone_recorded, dispatch_uid="notifications.milestone")
+        etas_updated.connect(receivers.on_etas_updated, dispatch_uid="notifications.etas_updated")
+        scheduling_signals.delivery_booked.connect(
+            receivers.on_delivery_window_set, dispatch_uid="notifications.reminder_booked")
+        scheduling_signals.delivery_rescheduled.connect(
+            receivers.on_delivery_window_set, dispatch_uid="notifications.reminder_rescheduled")
+        scheduling_signals.delivery_cancelled.connect(
+            receivers.on_delivery_cancelled_drop_reminder, dispatch_uid="notifications.reminder_cancelled")

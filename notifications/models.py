@@ -24,6 +24,9 @@ class Trigger(models.TextChoices):
     OUT_FOR_DELIVERY = "out_for_delivery", "Out for delivery"
     DELIVERED = "delivered", "Delivered"
     ATTEMPTED = "attempted", "Delivery attempted"
+    RUNNING_LATE = "running_late", "Running late"
+    ARRIVING_SOON = "arriving_soon", "Arriving soon"
+    DAY_BEFORE = "day_before", "Day-before reminder"
 
 
 class Message(models.Model):
@@ -149,6 +152,12 @@ class MerchantMessaging(models.Model):
     on_out_for_delivery = models.BooleanField(default=True)
     on_delivered = models.BooleanField(default=True)
     on_attempted = models.BooleanField(default=True)
+    on_running_late = models.BooleanField(default=True)
+    on_arriving_soon = models.BooleanField(default=True)
+    on_day_before = models.BooleanField(default=True)
+    running_late_minutes = models.PositiveSmallIntegerField(
+        null=True, blank=True,
+        help_text="Warn when the ETA passes the window's end by more than this; empty means the portal's setting.")
     # In the merchant's time zone. Equal times mean no quiet hours.
     quiet_hours_start = models.TimeField(default=dt.time(21, 0))
     quiet_hours_end = models.TimeField(default=dt.time(8, 0))

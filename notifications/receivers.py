@@ -2,10 +2,13 @@
 
 Each names its event once, so a signal delivered twice queues nothing new: a booking is
 booked once, a reschedule is one move (its window and the job booked for it), a milestone
-is its event row.
+is its event row. The ETA warnings and the reminders name theirs in `eta_alerts` and `reminders`.
 """
 
+from core import clock
+from notifications.eta_alerts import etas_notify
 from notifications.models import Trigger
+from notifications.reminders import reminder_drop, reminder_schedule
 from notifications.services import delivery_notify
 from tracking.models import Milestone
 
@@ -34,3 +37,16 @@ def on_milestone_recorded(sender, event, **kwargs) -> None:
     trigger = MILESTONE_TRIGGERS.get(event.milestone)
     if trigger is not None:
         delivery_notify(delivery=event.delivery, trigger=trigger, event_key=f"{trigger}:{event.delivery_id.hex}:{event.pk}")
+
+
+def on_etas_updated(sender, snapshot_ids, now=None, **kwargs) -> None:
+    etas_notify(snapshot_ids=snapshot_ids, now=now or clock.now())
+
+
+def on_delivery_window_set(sender, delivery, **kwargs) -> None:
+    """Booked or rescheduled: the day-before reminder follows the window."""
+    reminder_schedule(delivery=delivery)
+
+
+def on_delivery_cancelled_drop_reminder(sender, delivery, **kwargs) -> None:
+    reminder_drop(delivery=delivery)

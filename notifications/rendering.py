@@ -11,6 +11,7 @@ street address, the access notes or a door code, which must not travel by SMS or
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -38,6 +39,8 @@ class MessageContext:
     support_phone: str  # may be empty
     action: str  # "track", "reschedule" or "" : the HTML email's button
     action_url: str
+    eta_label: str = ""  # "14:20": the live estimate, for the ETA warnings (empty otherwise)
+    stops_away: int | None = None  # stops before the customer's, for "arriving soon"
 
 
 @dataclass(frozen=True)
@@ -64,11 +67,13 @@ def window_label(delivery: Delivery, language: str) -> str:
     return f"{day}, {start:%H:%M}–{end:%H:%M}"
 
 
-def message_context(*, delivery: Delivery, trigger: str, language: str) -> MessageContext:
+def message_context(*, delivery: Delivery, trigger: str, language: str, eta: dt.datetime | None = None,
+                    stops_away: int | None = None) -> MessageContext:
     merchant = delivery.merchant
     tracking_url = f"{settings.PUBLIC_BASE_URL}/t/{delivery.tracking_token}/"
     reschedule_url = f"{tracking_url}reschedule/"
-    action = {Trigger.CANCELLED: "", Trigger.ATTEMPTED: "reschedule"}.get(trigger, "track")
+    action = {Trigger.CANCELLED: "", Trigger.ATTEMPTED: "reschedule", Trigger.RUNNING_LATE: "reschedule"}.get(
+        trigger, "track")
     return MessageContext(
         brand=merchant.brand_name or merchant.name, primary_colour=merchant.primary_colour,
         accent_colour=merchant.accent_colour, logo_src=merchant.logo_src,
@@ -76,6 +81,8 @@ def message_context(*, delivery: Delivery, trigger: str, language: str) -> Messa
         window_label=window_label(delivery, language), tracking_url=tracking_url, reschedule_url=reschedule_url,
         support_phone=merchant.support_phone, action=action,
         action_url={"track": tracking_url, "reschedule": reschedule_url}.get(action, ""),
+        eta_label=eta.astimezone(merchant.zone_info).strftime("%H:%M") if eta is not None else "",
+        stops_away=stops_away,
     )
 
 
@@ -84,9 +91,11 @@ def _render(name: str, context: dict, *, autoescape: bool) -> str:
     return template.render(Context(context, autoescape=autoescape))
 
 
-def message_render(*, delivery: Delivery, trigger: str) -> Rendered:
+def message_render(*, delivery: Delivery, trigger: str, eta: dt.datetime | None = None,
+                   stops_away: int | None = None) -> Rendered:
     language = message_language(delivery)
-    context = dataclasses.asdict(message_context(delivery=delivery, trigger=trigger, language=language))
+    context = dataclasses.asdict(message_context(delivery=delivery, trigger=trigger, language=language, eta=eta,
+                                                 stops_away=stops_away))
     with translation.override(language):
         sms = _render(f"notifications/{language}/{trigger}.sms.txt", context, autoescape=False).strip()
         subject, _, text = _render(f"notifications/{language}/{trigger}.email.txt", context,

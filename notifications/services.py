@@ -27,8 +27,9 @@ from scheduling.models import Delivery
 
 log = logging.getLogger(__name__)
 
-# What the customer needs at once, whatever the hour: the parcel is at the door, or it is not.
-QUIET_HOURS_EXEMPT = {Trigger.DELIVERED, Trigger.ATTEMPTED}
+# What the customer needs at once, whatever the hour: the parcel is at the door, or it is not; the van is
+# late for, or close to, a window that is under way (held until 08:00 these would arrive after the van).
+QUIET_HOURS_EXEMPT = {Trigger.DELIVERED, Trigger.ATTEMPTED, Trigger.RUNNING_LATE, Trigger.ARRIVING_SOON}
 CALENDAR_TRIGGERS = {Trigger.BOOKED: "REQUEST", Trigger.RESCHEDULED: "REQUEST", Trigger.CANCELLED: "CANCEL"}
 # Provider errors that may pass are tried again after this many seconds times the attempts so far.
 RETRY_BACKOFF_SECONDS = 60
@@ -87,18 +88,19 @@ def _email_fields(*, delivery: Delivery, trigger: str, rendered, now: dt.datetim
     return {"subject": rendered.subject[:200], "body": rendered.text, "html_body": rendered.html, "calendar": calendar}
 
 
-def delivery_notify(*, delivery: Delivery, trigger: Trigger, event_key: str, now: dt.datetime | None = None
-                    ) -> list[Message]:
+def delivery_notify(*, delivery: Delivery, trigger: Trigger, event_key: str, now: dt.datetime | None = None,
+                    eta: dt.datetime | None = None, stops_away: int | None = None) -> list[Message]:
     """Queue the trigger's SMS (when the recipient has a phone) and email (when they have an email).
 
     `event_key` names the event once (e.g. `booked:<delivery>`, `rescheduled:<delivery>:<window>:<job>`):
-    the same event delivered twice queues nothing the second time.
+    the same event delivered twice queues nothing the second time. `eta` and `stops_away` are the live
+    estimate the ETA warnings quote.
     """
     now = now or clock.now()
     delivery = Delivery.objects.select_related("merchant", "window").get(pk=delivery.pk)
     if not messaging_settings(delivery.merchant_id).sends(trigger):
         return []
-    rendered = message_render(delivery=delivery, trigger=trigger)
+    rendered = message_render(delivery=delivery, trigger=trigger, eta=eta, stops_away=stops_away)
     send_after = _send_after(merchant=delivery.merchant, trigger=trigger, now=now)
     common = {"merchant": delivery.merchant, "delivery": delivery, "trigger": trigger, "template": trigger,
               "send_after": send_after, "status_changed_at": now}

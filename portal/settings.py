@@ -254,6 +254,11 @@ if SMS_BACKEND == "twilio" and not (TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVI
     raise ImproperlyConfigured("SMS_BACKEND=twilio needs TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID")
 # A message whose provider keeps failing in a way that may pass is tried this often, then marked failed.
 MESSAGE_MAX_ATTEMPTS = env_int("MESSAGE_MAX_ATTEMPTS", 5, minimum=1)
+# Warn the customer once the live ETA passes the window's end by more than this (a merchant may override it).
+RUNNING_LATE_MINUTES = env_int("RUNNING_LATE_MINUTES", 10, minimum=1)
+# "Arriving soon" goes when the van is this many stops away, or its ETA this close, whichever comes first.
+ARRIVING_SOON_STOPS = env_int("ARRIVING_SOON_STOPS", 3, minimum=0)
+ARRIVING_SOON_MINUTES = env_int("ARRIVING_SOON_MINUTES", 20, minimum=1)
 
 EMAIL_URL = env_url("EMAIL_URL", schemes=("smtp", "smtps", "submission", "consolemail", "filemail", "memorymail"))
 if EMAIL_URL:

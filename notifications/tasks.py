@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from notifications import services
+from notifications import reminders, services
 
 
 @shared_task
@@ -19,3 +19,9 @@ def messages_send_due() -> int:
     for message_id in due:
         message_send.delay(message_id)
     return len(due)
+
+
+@shared_task
+def reminders_send_due() -> int:
+    """Every minute: the day-before reminders due now, each claimed once and handed to the senders."""
+    return reminders.reminders_send_due()

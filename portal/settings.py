@@ -189,6 +189,8 @@ CELERY_BEAT_SCHEDULE = {
     "dispatch-replans-sweep": {"task": "dispatch.tasks.replans_sweep", "schedule": 15.0},
     # Sends what quiet hours held, what a provider error deferred, and what a broker outage never enqueued.
     "notifications-send-due": {"task": "notifications.tasks.messages_send_due", "schedule": 60.0},
+    # Hands the day-before reminders that fell due to the senders above, each once.
+    "notifications-send-reminders": {"task": "notifications.tasks.reminders_send_due", "schedule": 60.0},
 }
 
 # --- Internationalisation -------------------------------------------------

@@ -108,6 +108,7 @@ def test_the_empty_page_says_what_will_appear_and_how(client, staff):
     client.force_login(staff)
     body = client.get(URL).content.decode()
     assert "No message has been sent yet" in body
+    assert "newest 0" not in body
     assert 'href="/demo/checkout/"' in body and "simulated vans" in body
 
 

@@ -9,9 +9,11 @@ import phonenumbers
 from django.db.models import Q
 
 from care.labels import recipient_short, window_label
+from merchants.models import Merchant
 from scheduling.models import Delivery
 
 SEARCH_LIMIT = 50
+# Tried first, and alone when there is no merchant yet: where the product started.
 DEFAULT_PHONE_REGION = "FR"
 # A tracking link anywhere in the text (`…/t/<token>/…`), or a bare token (32 random bytes, url-safe).
 TOKEN_IN_LINK = re.compile(r"/t/([A-Za-z0-9_-]{16,64})")
@@ -50,13 +52,25 @@ def normalise_phone(raw: str, region: str = DEFAULT_PHONE_REGION) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def phone_regions() -> list[str]:
+    """The countries of the merchants we serve, FR first: the ways a caller may write a national number."""
+    countries = Merchant.objects.order_by("country").values_list("country", flat=True).distinct()
+    return sorted(set(countries) | {DEFAULT_PHONE_REGION}, key=lambda c: (c != DEFAULT_PHONE_REGION, c))
+
+
+def phone_candidates(raw: str) -> list[str]:
+    """The E.164 numbers `raw` may be, read in each merchant country ("07700 900123" in GB → "+447700900123")."""
+    candidates = (normalise_phone(raw, region) for region in phone_regions())
+    return list(dict.fromkeys(phone for phone in candidates if phone))
+
+
 def delivery_search(*, query: str, limit: int = SEARCH_LIMIT) -> SearchResult:
     """Deliveries matching an order reference, a phone number, an email, or a tracking link or token.
 
     1. A tracking link (anything containing `/t/<token>`) or a bare token: that delivery only.
     2. An email: recipients with that address, case-insensitively.
-    3. Something that reads as a phone number: the E.164 form (region FR by default), and also
-       order references equal to the text, since references can be all digits.
+    3. Something that reads as a phone number: its E.164 forms, read in the country of each merchant
+       (FR first), and also order references equal to the text, since references can be all digits.
     4. Anything else: an exact order reference (any case) or token, then references containing it.
     """
     text = query.strip()[:200]
@@ -69,9 +83,12 @@ def delivery_search(*, query: str, limit: int = SEARCH_LIMIT) -> SearchResult:
         kind, found = "link", deliveries.filter(tracking_token=link.group(1))
     elif EMAIL_LIKE.match(text):
         kind, found = "email", deliveries.filter(recipient_email__iexact=text)
-    elif PHONE_LIKE.match(text) and (phone := normalise_phone(text)):
-        kind, normalised = "phone", phone
-        found = deliveries.filter(Q(recipient_phone=phone) | Q(order_ref__iexact=text))
+    elif PHONE_LIKE.match(text) and (phones := phone_candidates(text)):
+        kind = "phone"
+        found = deliveries.filter(Q(recipient_phone__in=phones) | Q(order_ref__iexact=text))
+        # Say the number that matched; when none did, every number that was looked for.
+        matched = set(found.values_list("recipient_phone", flat=True))
+        normalised = " / ".join([phone for phone in phones if phone in matched] or phones)
     else:
         kind = "reference"
         found = deliveries.filter(Q(order_ref__iexact=text) | Q(tracking_token=text))

@@ -7,6 +7,7 @@ urlpatterns: list = [
     path("demo/checkout/", views.demo_checkout, name="checkout"),
     path("demo/checkout/book/", views.demo_checkout_book, name="checkout-book"),
     path("demo/checkout/confirmation/<str:token>/", views.demo_checkout_confirmation, name="checkout-confirmation"),
+    path("demo/messages/", views.demo_messages, name="messages"),
 ]
 
 # The demo has no API of its own.

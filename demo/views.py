@@ -1,16 +1,17 @@
-"""The demo shop's checkout: the embedded picker with the demo publishable key, then a server-side booking."""
+"""The demo shop's checkout (the embedded picker, then a server-side booking) and the messages it sends."""
 
 from __future__ import annotations
 
 import uuid
 
 from django.conf import settings
+from django.contrib.admin.views.decorators import staff_member_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 from rest_framework.exceptions import ValidationError
 
 from core import clock
@@ -18,7 +19,8 @@ from core.errors import DomainError, flatten_field_errors
 from demo.keys import demo_key
 from merchants.models import ApiKey, Merchant
 from merchants.services import api_key_authenticate
-from notifications.selectors import booking_confirmation_sent_to
+from notifications.models import Channel
+from notifications.selectors import booking_confirmation_sent_to, email_sender, messages_latest, sms_threads
 from scheduling.api import delivery_create_idempotent
 from scheduling.models import Delivery
 from scheduling.selectors import delivery_for_token
@@ -103,3 +105,25 @@ def demo_checkout_confirmation(request, token: str):
             "reschedule_url": reverse("scheduling:reschedule", args=[delivery.tracking_token]),
             "sent_to": booking_confirmation_sent_to(delivery_id=delivery.pk),
         })
+
+
+@staff_member_required
+@require_GET
+def demo_messages(request):
+    """The SMS and emails customers were sent, as their phone and their mail client would show them.
+
+    `?channel=sms|email` keeps one channel, `?ref=` one delivery (order reference or id), and
+    `?email=<id>` opens that email in the reader (the newest one otherwise).
+    """
+    channel = request.GET.get("channel", "")
+    channels = (channel,) if channel in (Channel.SMS, Channel.EMAIL) else (Channel.SMS, Channel.EMAIL)
+    ref = request.GET.get("ref", "").strip()[:64]
+    messages = messages_latest(channels=channels, ref=ref)
+    emails = [(message, email_sender(message.merchant)) for message in messages if message.channel == Channel.EMAIL]
+    chosen = request.GET.get("email", "")
+    selected = next((email for email in emails if str(email[0].pk) == chosen), emails[0] if emails else None)
+    return render(request, "demo/messages.html", {
+        "messages_shown": messages, "threads": sms_threads(messages), "emails": emails, "selected": selected,
+        "channel": channels[0] if len(channels) == 1 else "", "ref": ref, "filtered": len(channels) == 1 or ref,
+        "show_sms": Channel.SMS in channels, "show_email": Channel.EMAIL in channels,
+    })

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 import phonenumbers
+from django.conf import settings
+from django.db.models import Q
 
+from merchants.models import Merchant
 from notifications.models import Channel, Message, Trigger
 
 # The message left our hands: sent, or being handed to the provider, or already confirmed.
@@ -56,3 +60,57 @@ def booking_confirmation_sent_to(*, delivery_id) -> list[SentTo]:
 def messages_for_delivery(*, delivery_id) -> list[Message]:
     """Every message of a delivery, oldest first, whatever became of it."""
     return list(Message.objects.filter(delivery_id=delivery_id).order_by("created_at", "pk"))
+
+
+# The demo's message viewer shows this many rows at most: enough for a morning of the simulated fleet.
+MESSAGE_FEED_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class SmsThread:
+    """The SMS one phone number received, newest first, as the phone's messages app groups them."""
+
+    to: str
+    to_display: str  # "+33 6 12 34 56 78"
+    messages: list[Message]
+
+
+def messages_latest(*, channels: tuple[str, ...] = (Channel.SMS, Channel.EMAIL), ref: str = "",
+                    limit: int = MESSAGE_FEED_LIMIT) -> list[Message]:
+    """The newest messages to customers of every merchant, newest first, with their merchant and delivery.
+
+    `channels` keeps those channels; `ref` keeps one delivery's, by order reference (any case) or
+    delivery id. A reference nobody has keeps nothing, so a typo never looks like a match.
+    """
+    messages = (Message.objects.filter(channel__in=channels).select_related("merchant", "delivery")
+                .order_by("-created_at", "-pk"))
+    if ref:
+        by_ref = Q(delivery__order_ref__iexact=ref)
+        try:
+            by_ref |= Q(delivery_id=uuid.UUID(ref))
+        except ValueError:
+            pass
+        messages = messages.filter(by_ref)
+    return list(messages[:limit])
+
+
+def sms_threads(messages: list[Message]) -> list[SmsThread]:
+    """Group SMS by recipient number; the thread with the newest message comes first."""
+    threads: dict[str, list[Message]] = {}
+    for message in sorted(messages, key=lambda m: (m.created_at, m.pk), reverse=True):
+        if message.channel == Channel.SMS:
+            threads.setdefault(message.to, []).append(message)
+    return [SmsThread(to=to, to_display=phone_display(to), messages=grouped) for to, grouped in threads.items()]
+
+
+def phone_display(number: str) -> str:
+    """"+33612345678" → "+33 6 12 34 56 78", as a phone shows a number; anything unreadable as it is."""
+    try:
+        return phonenumbers.format_number(phonenumbers.parse(number, None), phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    except phonenumbers.NumberParseException:
+        return number
+
+
+def email_sender(merchant: Merchant) -> str:
+    """The From header of a merchant's emails: the brand's name and its address, or the site's."""
+    return f'"{merchant.brand_name or merchant.name}" <{merchant.email_from or settings.DEFAULT_FROM_EMAIL}>'

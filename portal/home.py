@@ -45,6 +45,8 @@ def home_links() -> list[Link]:
          "Today's routes on a map, a timeline per vehicle, unassigned jobs and re-planning."),
         ("Care console", _url("care:home"), "Care agents",
          "One journey per order, the exception queue with owners and timers, and the KPIs."),
+        ("Messages sent", _url("demo:messages"), "Staff",
+         "The SMS and emails customers got, as their phone and mail client show them."),
         ("Admin", _url("admin:index"), "Staff", "Merchants, brands, API keys, fleet, windows and deliveries."),
         ("API docs", _url("api-docs"), "Merchants and carriers", "The REST API, browsable, with its OpenAPI schema."),
         ("Health", _url("healthz"), "Operators", "Database, channel layer and broker reachability as JSON."),

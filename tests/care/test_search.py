@@ -42,6 +42,30 @@ def test_an_international_phone_number_finds_the_delivery_too(console, camille):
     assert "FB-20931" in console.get("/care/", {"q": "+33 6 12 34 56 78"}).content.decode()
 
 
+def test_a_uk_number_read_out_the_british_way_finds_a_uk_merchants_delivery(console, camille, someone_else):
+    merchant = MerchantFactory(slug="tea-and-crumpets", name="Tea and Crumpets", country="GB",
+                               time_zone="Europe/London")
+    DeliveryFactory(window__template__merchant=merchant, order_ref="TC-1066", recipient_name="Oliver Twist",
+                    recipient_phone="+447700900123")
+    body = console.get("/care/", {"q": "07700 900123"}).content.decode()
+    assert "TC-1066" in body
+    assert "FB-20931" not in body and "OT-77" not in body
+    assert "+447700900123" in body
+
+
+def test_a_french_number_is_still_read_as_french_beside_a_uk_merchant(console, camille):
+    MerchantFactory(slug="tea-and-crumpets", name="Tea and Crumpets", country="GB", time_zone="Europe/London")
+    body = console.get("/care/", {"q": "06 12 34 56 78"}).content.decode()
+    assert "FB-20931" in body
+    assert "+33612345678" in body and "+44612345678" not in body
+
+
+def test_a_uk_number_without_a_uk_merchant_is_not_read_as_british(console, camille):
+    DeliveryFactory(order_ref="TC-1066", recipient_phone="+447700900123")
+    body = console.get("/care/", {"q": "07700 900123"}).content.decode()
+    assert "TC-1066" not in body
+
+
 def test_an_email_finds_the_delivery(console, camille, someone_else):
     body = console.get("/care/", {"q": "Camille@Example.com"}).content.decode()
     assert "FB-20931" in body and "OT-77" not in body

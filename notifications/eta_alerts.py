@@ -43,8 +43,12 @@ def _arriving_soon(*, snapshot: EtaSnapshot, now: dt.datetime) -> list[Message]:
     delivery = snapshot.delivery
     if delivery.status != Delivery.Status.OUT_FOR_DELIVERY:
         return []
-    near = snapshot.stops_away is not None and snapshot.stops_away <= settings.ARRIVING_SOON_STOPS
-    soon = snapshot.eta - now <= dt.timedelta(minutes=settings.ARRIVING_SOON_MINUTES)
+    ahead = snapshot.eta - now
+    # A few stops away is "soon" only if the van gets there within the horizon: at scan-out the third stop
+    # may be an afternoon window hours away, and a "nearly there" then was simply wrong.
+    near = (snapshot.stops_away is not None and snapshot.stops_away <= settings.ARRIVING_SOON_STOPS
+            and ahead <= dt.timedelta(minutes=settings.ARRIVING_SOON_HORIZON_MINUTES))
+    soon = ahead <= dt.timedelta(minutes=settings.ARRIVING_SOON_MINUTES)
     if not (near or soon):
         return []
     day = now.astimezone(delivery.merchant.zone_info).date()

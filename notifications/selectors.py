@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from email.utils import formataddr
 
 import phonenumbers
 from django.conf import settings
@@ -113,4 +114,5 @@ def phone_display(number: str) -> str:
 
 def email_sender(merchant: Merchant) -> str:
     """The From header of a merchant's emails: the brand's name and its address, or the site's."""
-    return f'"{merchant.brand_name or merchant.name}" <{merchant.email_from or settings.DEFAULT_FROM_EMAIL}>'
+    # formataddr quotes and encodes the name as the header needs (a brand may hold quotes or accents).
+    return formataddr((merchant.brand_name or merchant.name, merchant.email_from or settings.DEFAULT_FROM_EMAIL))

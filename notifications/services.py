@@ -23,6 +23,7 @@ from notifications.invites import invite_build
 from notifications.models import Channel, MerchantMessaging, Message, OptOut, Trigger
 from notifications.quiet_hours import quiet_hours_release
 from notifications.rendering import message_render
+from notifications.selectors import email_sender
 from scheduling.models import Delivery
 
 log = logging.getLogger(__name__)
@@ -130,9 +131,7 @@ def _provider_send(message: Message) -> str:
     if message.channel == Channel.SMS:
         return channels.sms_backend().send(to=message.to, body=message.body, status_callback=status_callback_url())
     if message.channel == Channel.EMAIL:
-        merchant = message.merchant
-        sender = merchant.email_from or settings.DEFAULT_FROM_EMAIL
-        from_email = f'"{merchant.brand_name or merchant.name}" <{sender}>'
+        from_email = email_sender(message.merchant)
         method = CALENDAR_TRIGGERS.get(message.trigger, "REQUEST")
         return mail.send(to=message.to, subject=message.subject, text=message.body, html=message.html_body,
                          from_email=from_email, calendar=message.calendar, calendar_method=method)

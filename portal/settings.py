@@ -261,6 +261,8 @@ RUNNING_LATE_MINUTES = env_int("RUNNING_LATE_MINUTES", 10, minimum=1)
 # "Arriving soon" goes when the van is this many stops away, or its ETA this close, whichever comes first.
 ARRIVING_SOON_STOPS = env_int("ARRIVING_SOON_STOPS", 3, minimum=0)
 ARRIVING_SOON_MINUTES = env_int("ARRIVING_SOON_MINUTES", 20, minimum=1)
+# ... but a few stops away counts only when the van is due within this long.
+ARRIVING_SOON_HORIZON_MINUTES = env_int("ARRIVING_SOON_HORIZON_MINUTES", 90, minimum=1)
 
 EMAIL_URL = env_url("EMAIL_URL", schemes=("smtp", "smtps", "submission", "consolemail", "filemail", "memorymail"))
 if EMAIL_URL:

@@ -159,9 +159,9 @@ def test_arriving_soon_is_sent_once_when_the_van_gets_within_three_stops(world, 
     Message.objects.all().delete()
     sms_outbox.clear()
 
-    refresh(8, 1, leg_minutes=30)
+    refresh(8, 1, leg_minutes=15)
     first = {m.delivery_id: m for m in sms_of(Trigger.ARRIVING_SOON)}
-    refresh(8, 10, leg_minutes=35)
+    refresh(8, 10, leg_minutes=20)
 
     within_three = [s.delivery_id for s in EtaSnapshot.objects.filter(computed_at=local(DAY, 8, 1), stops_away__lte=3)]
     assert set(first) == set(within_three) and len(within_three) == 4  # stops 0 to 3 of six
@@ -175,6 +175,20 @@ def test_arriving_soon_is_sent_once_when_the_van_gets_within_three_stops(world, 
     assert len([sms for sms in sms_outbox if "nearly there" in sms.body]) == 4
 
 
+def test_a_van_three_stops_away_but_hours_off_does_not_say_nearly_there(world, refresh, clock_at, sms_outbox,
+                                                                        django_capture_on_commit_callbacks):
+    scan_out(world, clock_at, django_capture_on_commit_callbacks)
+    Message.objects.all().delete()
+
+    refresh(8, 1, leg_minutes=60)
+
+    warned = {m.delivery_id for m in sms_of(Trigger.ARRIVING_SOON)}
+    hours_off = [s.delivery_id for s in EtaSnapshot.objects.filter(computed_at=local(DAY, 8, 1), stops_away__lte=3)
+                 if s.eta - local(DAY, 8, 1) > dt.timedelta(minutes=90)]
+    assert hours_off and not warned & set(hours_off)
+    assert world.deliveries[0].pk in warned
+
+
 def test_arriving_soon_reaches_the_fifth_stop_when_the_van_has_served_two(world, refresh, clock_at, sms_outbox,
                                                                          django_capture_on_commit_callbacks):
     from dispatch.models import Stop
@@ -182,11 +196,12 @@ def test_arriving_soon_reaches_the_fifth_stop_when_the_van_has_served_two(world,
     scan_out(world, clock_at, django_capture_on_commit_callbacks)
     refresh(8, 1, leg_minutes=30)
     assert not Message.objects.filter(trigger=Trigger.ARRIVING_SOON, delivery=world.deliveries[4]).exists()
-    for stop, hour in zip(world.stops[:2], (8, 9), strict=True):
-        Stop.objects.filter(pk=stop.pk).update(actual_arrival=local(DAY, hour, 30), actual_departure=local(DAY, hour, 34),
-                                               status=Stop.Status.DONE)
+    # Two stops served at a brisk pace: the fifth is now two stops, and about an hour, away.
+    for stop, minute in zip(world.stops[:2], (20, 40), strict=True):
+        Stop.objects.filter(pk=stop.pk).update(actual_arrival=local(DAY, 8, minute),
+                                               actual_departure=local(DAY, 8, minute + 4), status=Stop.Status.DONE)
 
-    refresh(9, 40, leg_minutes=30)
+    refresh(8, 50, leg_minutes=20)
 
     [message] = [m for m in sms_of(Trigger.ARRIVING_SOON) if m.delivery_id == world.deliveries[4].pk]
     assert "2 stops away" in message.body

@@ -11,6 +11,8 @@ from scheduling.models import Delivery
 
 class Channel(models.TextChoices):
     SMS = "sms", "SMS"
+    # Twilio's Messages API to the same phone number, for merchants who turn it on (MerchantMessaging.whatsapp).
+    WHATSAPP = "whatsapp", "WhatsApp"
     EMAIL = "email", "Email"
     WEBHOOK = "webhook", "Merchant webhook"
 
@@ -161,6 +163,9 @@ class MerchantMessaging(models.Model):
     # In the merchant's time zone. Equal times mean no quiet hours.
     quiet_hours_start = models.TimeField(default=dt.time(21, 0))
     quiet_hours_end = models.TimeField(default=dt.time(8, 0))
+    whatsapp = models.BooleanField(
+        default=False,
+        help_text="Send what would go by SMS by WhatsApp instead (SMS when WhatsApp fails or is not set up).")
 
     class Meta:
         verbose_name = "merchant messaging"

@@ -40,13 +40,35 @@ TWILIO_STATUSES = {
     "sent": Message.Status.SENT, "delivered": Message.Status.DELIVERED,
     "undelivered": Message.Status.UNDELIVERED, "failed": Message.Status.FAILED,
 }
-# Twilio also reports the steps before "sent"; our row is already past them.
+# The phone's claim for one event: SMS or WhatsApp, whichever the merchant uses, under the key SMS always had,
+# so a repeated event reaches the phone once even if the merchant switched WhatsApp on or off meanwhile.
+PHONE_KEY = ":sms"
+# The SMS sent once when the WhatsApp message for the event failed.
+WHATSAPP_FALLBACK_KEY = ":sms-after-whatsapp"
+# Twilio also reports the steps before "sent" (and WhatsApp's "read" after "delivered"); our row is past them.
 TWILIO_STATUSES_BEFORE_SENT = {"accepted", "scheduled", "queued", "sending", "receiving", "received", "read"}
 
 
 def messaging_settings(merchant_id) -> MerchantMessaging:
     """The merchant's switches and quiet hours; without a row, the defaults (everything on, 21:00–08:00)."""
     return MerchantMessaging.objects.filter(merchant_id=merchant_id).first() or MerchantMessaging(merchant_id=merchant_id)
+
+
+def _phone_channel(prefs: MerchantMessaging) -> Channel:
+    """WhatsApp where the merchant turned it on and the account has a WhatsApp sender, else SMS."""
+    global _whatsapp_unconfigured_logged
+    if not prefs.whatsapp:
+        return Channel.SMS
+    if settings.TWILIO_WHATSAPP_FROM:
+        return Channel.WHATSAPP
+    if not _whatsapp_unconfigured_logged:
+        _whatsapp_unconfigured_logged = True
+        log.warning("Merchant %s has WhatsApp on but TWILIO_WHATSAPP_FROM is empty: its customers get SMS.",
+                    prefs.merchant_id)
+    return Channel.SMS
+
+
+_whatsapp_unconfigured_logged = False
 
 
 def _send_after(*, merchant, trigger: str, now: dt.datetime) -> dt.datetime | None:
@@ -91,7 +113,9 @@ def _email_fields(*, delivery: Delivery, trigger: str, rendered, now: dt.datetim
 
 def delivery_notify(*, delivery: Delivery, trigger: Trigger, event_key: str, now: dt.datetime | None = None,
                     eta: dt.datetime | None = None, stops_away: int | None = None) -> list[Message]:
-    """Queue the trigger's SMS (when the recipient has a phone) and email (when they have an email).
+    """Queue the trigger's SMS or WhatsApp message (when the recipient has a phone) and email (when they have one).
+
+    The phone gets one message per event: by WhatsApp where the merchant turned it on, else by SMS.
 
     `event_key` names the event once (e.g. `booked:<delivery>`, `rescheduled:<delivery>:<window>:<job>`):
     the same event delivered twice queues nothing the second time. `eta` and `stops_away` are the live
@@ -99,7 +123,8 @@ def delivery_notify(*, delivery: Delivery, trigger: Trigger, event_key: str, now
     """
     now = now or clock.now()
     delivery = Delivery.objects.select_related("merchant", "window").get(pk=delivery.pk)
-    if not messaging_settings(delivery.merchant_id).sends(trigger):
+    prefs = messaging_settings(delivery.merchant_id)
+    if not prefs.sends(trigger):
         return []
     rendered = message_render(delivery=delivery, trigger=trigger, eta=eta, stops_away=stops_away)
     send_after = _send_after(merchant=delivery.merchant, trigger=trigger, now=now)
@@ -107,8 +132,8 @@ def delivery_notify(*, delivery: Delivery, trigger: Trigger, event_key: str, now
               "send_after": send_after, "status_changed_at": now}
     queued = []
     if delivery.recipient_phone:
-        queued.append(_enqueue(channel=Channel.SMS, to=delivery.recipient_phone, body=rendered.sms,
-                               dedupe_key=f"{event_key}:sms", **common))
+        queued.append(_enqueue(channel=_phone_channel(prefs), to=delivery.recipient_phone, body=rendered.sms,
+                               dedupe_key=f"{event_key}{PHONE_KEY}", **common))
     if delivery.recipient_email:
         with transaction.atomic():  # the SEQUENCE count and the insert see the same invites
             queued.append(_enqueue(channel=Channel.EMAIL, to=delivery.recipient_email,
@@ -118,9 +143,16 @@ def delivery_notify(*, delivery: Delivery, trigger: Trigger, event_key: str, now
     return [message for message in queued if message is not None]
 
 
+PHONE_CHANNELS = (Channel.SMS, Channel.WHATSAPP)
+
+
 def _opted_out(message: Message) -> bool:
-    address = Q(address__iexact=message.to) if message.channel == Channel.EMAIL else Q(address=message.to)
-    return OptOut.objects.filter(address, merchant_id=message.merchant_id, channel=message.channel).exists()
+    if message.channel == Channel.EMAIL:
+        address, opted_channels = Q(address__iexact=message.to), [Channel.EMAIL]
+    else:
+        # A STOP is about the number: an SMS opt-out stops WhatsApp to it too, and the other way round.
+        address, opted_channels = Q(address=message.to), PHONE_CHANNELS
+    return OptOut.objects.filter(address, merchant_id=message.merchant_id, channel__in=opted_channels).exists()
 
 
 def status_callback_url() -> str:
@@ -130,6 +162,9 @@ def status_callback_url() -> str:
 def _provider_send(message: Message) -> str:
     if message.channel == Channel.SMS:
         return channels.sms_backend().send(to=message.to, body=message.body, status_callback=status_callback_url())
+    if message.channel == Channel.WHATSAPP:
+        return channels.sms_backend().send_whatsapp(to=message.to, body=message.body,
+                                                    status_callback=status_callback_url())
     if message.channel == Channel.EMAIL:
         from_email = email_sender(message.merchant)
         method = CALENDAR_TRIGGERS.get(message.trigger, "REQUEST")
@@ -162,7 +197,9 @@ def message_send(*, message_id: int, now: dt.datetime | None = None) -> Message.
         provider_id = _provider_send(message)
     except ChannelError as error:
         if error.permanent or message.attempts >= settings.MESSAGE_MAX_ATTEMPTS:
-            mine.update(status=Message.Status.FAILED, status_changed_at=now, error=str(error)[:300])
+            failed = mine.update(status=Message.Status.FAILED, status_changed_at=now, error=str(error)[:300])
+            if failed and message.channel == Channel.WHATSAPP and not error.maybe_sent:
+                _sms_fallback(message=message, now=now)
             return Message.Status.FAILED
         retry_at = now + dt.timedelta(seconds=RETRY_BACKOFF_SECONDS * message.attempts)
         mine.update(status=Message.Status.QUEUED, send_after=retry_at, status_changed_at=now, error=str(error)[:300])
@@ -185,14 +222,16 @@ def messages_due(*, now: dt.datetime | None = None, limit: int = 500) -> list[in
 
 def sms_status_record(*, provider_id: str, provider_status: str, error_code: str = "",
                       now: dt.datetime | None = None) -> Message | None:
-    """Follow Twilio's report on an SMS; None when no SMS of ours has this id.
+    """Follow Twilio's report on an SMS or WhatsApp message (by its MessageSid); None when none of ours has this id.
 
-    Statuses only move forward (a late "sent" never undoes "delivered"). An SMS that failed or was
-    undelivered falls back to email once, under the email's own dedupe key for the same event: a
-    recipient who was emailed already for it is not emailed again.
+    Statuses only move forward (a late "sent" never undoes "delivered"). A WhatsApp message that failed
+    or was undelivered (not a WhatsApp user, outside the 24-hour window) falls back to SMS once. An SMS
+    that failed or was undelivered falls back to email once, under the email's own dedupe key for the
+    same event: a recipient who was emailed already for it is not emailed again.
     """
     now = now or clock.now()
-    message = Message.objects.filter(channel=Channel.SMS, provider_id=provider_id).select_related("delivery").first()
+    message = (Message.objects.filter(channel__in=PHONE_CHANNELS, provider_id=provider_id)
+               .select_related("delivery", "merchant").first())
     if message is None:
         return None
     if provider_status in TWILIO_STATUSES_BEFORE_SENT:
@@ -204,15 +243,33 @@ def sms_status_record(*, provider_id: str, provider_status: str, error_code: str
         status=new_status, status_changed_at=now, **({"error": error} if error else {}))
     message.refresh_from_db()
     if moved and new_status in (Message.Status.FAILED, Message.Status.UNDELIVERED):
-        _email_fallback(message=message, now=now)
+        if message.channel == Channel.WHATSAPP:
+            _sms_fallback(message=message, now=now)
+        else:
+            _email_fallback(message=message, now=now)
     return message
+
+
+def _event_key(dedupe_key: str) -> str:
+    """The event a phone message was for: its dedupe key without the channel's suffix."""
+    return dedupe_key.removesuffix(WHATSAPP_FALLBACK_KEY).removesuffix(PHONE_KEY)
+
+
+def _sms_fallback(*, message: Message, now: dt.datetime) -> None:
+    """The failed WhatsApp message's words by SMS, once per event (its own key), at an hour SMS may go."""
+    if not message.dedupe_key:
+        return
+    _enqueue(merchant_id=message.merchant_id, delivery_id=message.delivery_id, trigger=message.trigger,
+             template=message.template, channel=Channel.SMS, to=message.to, body=message.body,
+             dedupe_key=f"{_event_key(message.dedupe_key)}{WHATSAPP_FALLBACK_KEY}", status_changed_at=now,
+             send_after=_send_after(merchant=message.merchant, trigger=message.trigger, now=now))
 
 
 def _email_fallback(*, message: Message, now: dt.datetime) -> None:
     delivery = message.delivery
     if delivery is None or not delivery.recipient_email or not message.trigger or not message.dedupe_key:
         return
-    event_key = message.dedupe_key.removesuffix(":sms")
+    event_key = _event_key(message.dedupe_key)
     rendered = message_render(delivery=delivery, trigger=message.trigger)
     with transaction.atomic():
         _enqueue(merchant_id=message.merchant_id, delivery=delivery, trigger=message.trigger, template=message.template,

@@ -249,6 +249,12 @@ TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER")
 TWILIO_WEBHOOK_BASE_URL = env_url("TWILIO_WEBHOOK_BASE_URL", schemes=("http", "https")).rstrip("/")
 # A Messaging Service picks the sender from its pool; it wins over TWILIO_FROM_NUMBER when both are set.
 TWILIO_MESSAGING_SERVICE_SID = env_str("TWILIO_MESSAGING_SERVICE_SID")
+# The E.164 number of the WhatsApp sender approved on the Twilio account; empty keeps every merchant on SMS.
+TWILIO_WHATSAPP_FROM = env_str("TWILIO_WHATSAPP_FROM")
+if TWILIO_WHATSAPP_FROM and not (TWILIO_WHATSAPP_FROM[:1] == "+" and TWILIO_WHATSAPP_FROM[1:].isdigit()
+                                 and 8 <= len(TWILIO_WHATSAPP_FROM) <= 16):
+    # The "whatsapp:" prefix is added per message; a number carrying it already would be sent as "whatsapp:whatsapp:…".
+    raise ImproperlyConfigured("TWILIO_WHATSAPP_FROM must be an E.164 number such as +33700000000")
 TWILIO_TIMEOUT_SECONDS = env_float("TWILIO_TIMEOUT_SECONDS", 10.0, minimum=1.0)
 if SMS_BACKEND == "twilio" and not (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN):
     raise ImproperlyConfigured("SMS_BACKEND=twilio needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN")

@@ -1,7 +1,9 @@
 """Adapters to the providers that carry messages, one module each.
 
 Every adapter returns the provider's id for an accepted message, or raises
-`ChannelError` saying whether trying again later can help (`permanent`).
+`ChannelError` saying whether trying again later can help (`permanent`) and
+whether the message may have reached the recipient all the same (`maybe_sent`).
+An SMS backend carries WhatsApp too (`send_whatsapp`): both go to the phone number.
 """
 
 from __future__ import annotations
@@ -13,13 +15,17 @@ from django.conf import settings
 
 
 class ChannelError(Exception):
-    def __init__(self, message: str, *, permanent: bool):
+    def __init__(self, message: str, *, permanent: bool, maybe_sent: bool = False):
         super().__init__(message)
         self.permanent = permanent
+        # The request went out and no answer came: sending the same words another way could reach them twice.
+        self.maybe_sent = maybe_sent
 
 
 class SmsBackend(Protocol):
     def send(self, *, to: str, body: str, status_callback: str) -> str: ...
+
+    def send_whatsapp(self, *, to: str, body: str, status_callback: str) -> str: ...
 
 
 SMS_BACKENDS = {

@@ -1,6 +1,18 @@
 from django.contrib import admin
+from django.utils.html import format_html
 
-from notifications.models import InboundSms, MerchantMessaging, Message, OptOut, Reminder, SmsConversation
+from notifications.forms import MessageTemplateForm
+from notifications.models import (
+    Channel,
+    InboundSms,
+    MerchantMessaging,
+    Message,
+    MessageTemplate,
+    OptOut,
+    Reminder,
+    SmsConversation,
+)
+from notifications.rendering import template_preview
 
 
 @admin.register(Message)
@@ -36,3 +48,29 @@ class SmsConversationAdmin(admin.ModelAdmin):
 class MerchantMessagingAdmin(admin.ModelAdmin):
     list_display = ["merchant", "quiet_hours_start", "quiet_hours_end", "on_booked", "on_rescheduled", "on_cancelled",
                     "on_out_for_delivery", "on_delivered", "on_attempted"]
+
+
+@admin.register(MessageTemplate)
+class MessageTemplateAdmin(admin.ModelAdmin):
+    form = MessageTemplateForm
+    list_display = ["merchant", "trigger", "language", "channel"]
+    list_filter = ["channel", "language", "trigger", "merchant"]
+    fields = ["merchant", "trigger", "language", "channel", "subject", "body", "preview"]
+    readonly_fields = ["preview"]
+
+    @admin.display(description="Preview (sample delivery)")
+    def preview(self, obj: MessageTemplate) -> str:
+        if obj is None or obj.pk is None:
+            return "Save to see the message rendered for a sample delivery."
+        rendered = template_preview(obj)
+        note = "Camille Durand, tomorrow 10:00–12:00 in the merchant's time zone."
+        if obj.channel == Channel.SMS:
+            return format_html(
+                '<p>{}</p><pre class="message-preview-sms" style="white-space:pre-wrap">{}</pre><p>{} characters</p>',
+                note, rendered.sms, len(rendered.sms))
+        return format_html(
+            '<p>{}</p><p><strong>Subject:</strong> <span class="message-preview-subject">{}</span></p>'
+            '<pre class="message-preview-text" style="white-space:pre-wrap">{}</pre>'
+            '<iframe title="Email preview" sandbox srcdoc="{}" style="width:100%;max-width:600px;height:480px;'
+            'border:1px solid #ccc"></iframe>',
+            note, rendered.subject, rendered.text, rendered.html)

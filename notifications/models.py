@@ -2,6 +2,8 @@
 
 import datetime as dt
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
@@ -176,3 +178,36 @@ class MerchantMessaging(models.Model):
 
     def sends(self, trigger: str) -> bool:
         return bool(getattr(self, f"on_{trigger}"))
+
+
+class MessageTemplate(models.Model):
+    """A merchant's own wording for one trigger, language and channel, used instead of the file template.
+
+    The text is filled by plain `{placeholder}` substitution over the names documented in
+    notifications.rendering.PLACEHOLDERS, never by the Django template language: a merchant's text must
+    not reach tags, other templates or the delivery's fields (the address, the door code).
+    """
+
+    CHANNELS = [(Channel.SMS.value, Channel.SMS.label), (Channel.EMAIL.value, Channel.EMAIL.label)]
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="message_templates")
+    trigger = models.CharField(max_length=20, choices=Trigger.choices)
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES)
+    channel = models.CharField(max_length=10, choices=CHANNELS)
+    subject = models.CharField(max_length=200, blank=True, help_text="Email only.")
+    body = models.TextField()
+
+    class Meta:
+        ordering = ["merchant", "trigger", "language", "channel"]
+        constraints = [models.UniqueConstraint(fields=["merchant", "trigger", "language", "channel"],
+                                               name="one_message_template_per_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.merchant_id} {self.trigger} {self.language} {self.channel}"
+
+    def clean(self) -> None:
+        from notifications.rendering import template_errors  # rendering imports this module
+
+        errors = template_errors(self)
+        if errors:
+            raise ValidationError(errors)

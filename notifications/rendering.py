@@ -6,12 +6,18 @@ street address, the access notes or a door code, which must not travel by SMS or
     notifications/<lang>/<trigger>.sms.txt     the SMS
     notifications/<lang>/<trigger>.email.txt   first line the subject, then a blank line, then the text
     notifications/<lang>/email.html            the branded HTML around that text (extends email_base.html)
+
+A merchant may override the SMS or the email of a trigger and language (MessageTemplate). Its text is
+filled by plain `{placeholder}` substitution over PLACEHOLDERS, not by the template language, so it
+can reach neither tags nor objects; its email is wrapped in the same branded email.html.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
+import re
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -19,10 +25,30 @@ from django.template import Context, engines
 from django.utils import formats, translation
 from django.utils.text import capfirst
 
-from notifications.models import Trigger
+from core import clock
+from merchants.models import Merchant
+from notifications.models import Channel, MessageTemplate, Trigger
 from scheduling.models import Delivery
 
+log = logging.getLogger(__name__)
+
 LANGUAGES = ("en", "fr")
+
+# What a merchant's own text may say, and nothing else (a subset of MessageContext).
+PLACEHOLDERS = {
+    "brand": "the merchant's brand name",
+    "first_name": "the recipient's first name",
+    "order_ref": "the order reference",
+    "window_label": "the booked window, e.g. \"Tuesday 2 June, 10:00–12:00\", in the message's language",
+    "tracking_url": "the customer's tracking page",
+    "reschedule_url": "the page to choose another window",
+    "support_phone": "the merchant's support phone (may be empty)",
+    "eta_label": "the live arrival estimate, e.g. \"14:20\" (running late and arriving soon only)",
+    "stops_away": "stops before the customer's (arriving soon only)",
+}
+# Three concatenated segments of the GSM 7-bit alphabet.
+SMS_MAX_CHARS = 459
+_BRACED = re.compile(r"\{([^{}]*)\}")
 
 
 @dataclass(frozen=True)
@@ -60,8 +86,12 @@ def message_language(delivery: Delivery) -> str:
 
 
 def window_label(delivery: Delivery, language: str) -> str:
-    tz = delivery.merchant.zone_info
-    start, end = delivery.window.starts_at.astimezone(tz), delivery.window.ends_at.astimezone(tz)
+    return _window_text(delivery.window.starts_at, delivery.window.ends_at, delivery.merchant, language)
+
+
+def _window_text(starts_at: dt.datetime, ends_at: dt.datetime, merchant: Merchant, language: str) -> str:
+    tz = merchant.zone_info
+    start, end = starts_at.astimezone(tz), ends_at.astimezone(tz)
     with translation.override(language):
         day = capfirst(formats.date_format(start, "l j F"))
     return f"{day}, {start:%H:%M}–{end:%H:%M}"
@@ -69,16 +99,22 @@ def window_label(delivery: Delivery, language: str) -> str:
 
 def message_context(*, delivery: Delivery, trigger: str, language: str, eta: dt.datetime | None = None,
                     stops_away: int | None = None) -> MessageContext:
-    merchant = delivery.merchant
-    tracking_url = f"{settings.PUBLIC_BASE_URL}/t/{delivery.tracking_token}/"
+    return _context(merchant=delivery.merchant, trigger=trigger, tracking_token=delivery.tracking_token,
+                    recipient_name=delivery.recipient_name, order_ref=delivery.order_ref,
+                    window_label=window_label(delivery, language), eta=eta, stops_away=stops_away)
+
+
+def _context(*, merchant: Merchant, trigger: str, tracking_token: str, recipient_name: str, order_ref: str,
+             window_label: str, eta: dt.datetime | None, stops_away: int | None) -> MessageContext:
+    tracking_url = f"{settings.PUBLIC_BASE_URL}/t/{tracking_token}/"
     reschedule_url = f"{tracking_url}reschedule/"
     action = {Trigger.CANCELLED: "", Trigger.ATTEMPTED: "reschedule", Trigger.RUNNING_LATE: "reschedule"}.get(
         trigger, "track")
     return MessageContext(
         brand=merchant.brand_name or merchant.name, primary_colour=merchant.primary_colour,
         accent_colour=merchant.accent_colour, logo_src=merchant.logo_src,
-        first_name=(delivery.recipient_name.split() or [""])[0], order_ref=delivery.order_ref,
-        window_label=window_label(delivery, language), tracking_url=tracking_url, reschedule_url=reschedule_url,
+        first_name=(recipient_name.split() or [""])[0], order_ref=order_ref,
+        window_label=window_label, tracking_url=tracking_url, reschedule_url=reschedule_url,
         support_phone=merchant.support_phone, action=action,
         action_url={"track": tracking_url, "reschedule": reschedule_url}.get(action, ""),
         eta_label=eta.astimezone(merchant.zone_info).strftime("%H:%M") if eta is not None else "",
@@ -86,21 +122,113 @@ def message_context(*, delivery: Delivery, trigger: str, language: str, eta: dt.
     )
 
 
+def sample_context(*, merchant: Merchant, trigger: str, language: str) -> MessageContext:
+    """A made-up delivery for previews: Camille Durand, tomorrow 10:00–12:00 in the merchant's time zone."""
+    tz = merchant.zone_info
+    tomorrow = clock.now().astimezone(tz).date() + dt.timedelta(days=1)
+    starts_at = dt.datetime.combine(tomorrow, dt.time(10), tzinfo=tz)
+    ends_at = dt.datetime.combine(tomorrow, dt.time(12), tzinfo=tz)
+    return _context(merchant=merchant, trigger=trigger, tracking_token="SAMPLE", recipient_name="Camille Durand",
+                    order_ref="SAMPLE-1042", window_label=_window_text(starts_at, ends_at, merchant, language),
+                    eta=starts_at + dt.timedelta(minutes=40), stops_away=3)
+
+
+def placeholders_help() -> str:
+    return "; ".join(f"{{{name}}}: {description}" for name, description in PLACEHOLDERS.items())
+
+
+def _allowed() -> str:
+    return ", ".join(f"{{{name}}}" for name in PLACEHOLDERS)
+
+
+def text_problem(text: str) -> str:
+    """Why `text` is not a valid merchant template, or "" when it is."""
+    for match in _BRACED.finditer(text):
+        if match.group(1) not in PLACEHOLDERS:
+            return f"Unknown placeholder {match.group(0)}. Allowed placeholders: {_allowed()}."
+    if "{" in _BRACED.sub("", text) or "}" in _BRACED.sub("", text):
+        return f"A brace is not closed or not opened: write placeholders as {{name}}. Allowed placeholders: {_allowed()}."
+    return ""
+
+
+def fill(text: str, context: MessageContext) -> str:
+    """`text` with each `{placeholder}` replaced once; refuses a text that `text_problem` refuses."""
+    if problem := text_problem(text):
+        raise ValueError(problem)
+    values = dataclasses.asdict(context)
+
+    def value(match: re.Match) -> str:
+        found = values[match.group(1)]
+        return "" if found is None else str(found)
+
+    return _BRACED.sub(value, text)
+
+
+def template_errors(template: MessageTemplate) -> dict[str, list[str]]:
+    """Field errors of a merchant template: placeholders, a subject for email only, an SMS that fits."""
+    errors: dict[str, list[str]] = {}
+    for field in ("subject", "body"):
+        if problem := text_problem(getattr(template, field)):
+            errors.setdefault(field, []).append(problem)
+    if template.channel == Channel.SMS and template.subject.strip():
+        errors.setdefault("subject", []).append("An SMS has no subject: leave it empty.")
+    if template.channel == Channel.EMAIL and not template.subject.strip():
+        errors.setdefault("subject", []).append("An email needs a subject.")
+    if template.channel == Channel.SMS and "body" not in errors:
+        sms = template.body
+        if template.merchant_id and template.trigger and template.language in LANGUAGES:
+            sms = fill(template.body, sample_context(merchant=template.merchant, trigger=template.trigger,
+                                                     language=template.language))
+        if len(sms.strip()) > SMS_MAX_CHARS:
+            errors["body"] = [f"This SMS is too long: {len(sms.strip())} characters with the sample delivery filled "
+                              f"in, and an SMS may have at most {SMS_MAX_CHARS} (three messages)."]
+    return errors
+
+
 def _render(name: str, context: dict, *, autoescape: bool) -> str:
     template = engines["django"].engine.get_template(name)
     return template.render(Context(context, autoescape=autoescape))
 
 
+def _overrides(*, merchant_id: int, trigger: str, language: str) -> dict[str, MessageTemplate]:
+    found = {}
+    for template in MessageTemplate.objects.filter(merchant_id=merchant_id, trigger=trigger, language=language):
+        if text_problem(template.subject) or text_problem(template.body):  # saved around the validation
+            log.warning("Message template %s is not valid; the default text is sent instead.", template.pk)
+            continue
+        found[template.channel] = template
+    return found
+
+
+def _compose(*, context: MessageContext, trigger: str, language: str,
+             overrides: dict[str, MessageTemplate]) -> Rendered:
+    values = dataclasses.asdict(context)
+    with translation.override(language):
+        if Channel.SMS in overrides:
+            sms = fill(overrides[Channel.SMS].body, context).strip()
+        else:
+            sms = _render(f"notifications/{language}/{trigger}.sms.txt", values, autoescape=False).strip()
+        if Channel.EMAIL in overrides:
+            subject, text = fill(overrides[Channel.EMAIL].subject, context), fill(overrides[Channel.EMAIL].body, context)
+        else:
+            subject, _, text = _render(f"notifications/{language}/{trigger}.email.txt", values,
+                                       autoescape=False).strip().partition("\n")
+        subject, text = " ".join(subject.split()), text.strip()
+        html = _render(f"notifications/{language}/email.html", values | {"subject": subject, "text": text},
+                       autoescape=True)
+    return Rendered(sms=sms, subject=subject, text=text, html=html)
+
+
 def message_render(*, delivery: Delivery, trigger: str, eta: dt.datetime | None = None,
                    stops_away: int | None = None) -> Rendered:
     language = message_language(delivery)
-    context = dataclasses.asdict(message_context(delivery=delivery, trigger=trigger, language=language, eta=eta,
-                                                 stops_away=stops_away))
-    with translation.override(language):
-        sms = _render(f"notifications/{language}/{trigger}.sms.txt", context, autoescape=False).strip()
-        subject, _, text = _render(f"notifications/{language}/{trigger}.email.txt", context,
-                                   autoescape=False).strip().partition("\n")
-        text = text.strip()
-        html = _render(f"notifications/{language}/email.html", context | {"subject": subject, "text": text},
-                       autoescape=True)
-    return Rendered(sms=sms, subject=subject.strip(), text=text, html=html)
+    context = message_context(delivery=delivery, trigger=trigger, language=language, eta=eta, stops_away=stops_away)
+    return _compose(context=context, trigger=trigger, language=language,
+                    overrides=_overrides(merchant_id=delivery.merchant_id, trigger=trigger, language=language))
+
+
+def template_preview(template: MessageTemplate) -> Rendered:
+    """What the sample delivery would receive with this template (the file template for the other channel)."""
+    context = sample_context(merchant=template.merchant, trigger=template.trigger, language=template.language)
+    return _compose(context=context, trigger=template.trigger, language=template.language,
+                    overrides={template.channel: template})

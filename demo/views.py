@@ -20,7 +20,13 @@ from demo.keys import demo_key
 from merchants.models import ApiKey, Merchant
 from merchants.services import api_key_authenticate
 from notifications.models import Channel
-from notifications.selectors import booking_confirmation_sent_to, email_sender, messages_latest, sms_threads
+from notifications.selectors import (
+    PHONE_CHANNELS,
+    booking_confirmation_sent_to,
+    email_sender,
+    messages_latest,
+    sms_threads,
+)
 from scheduling.api import delivery_create_idempotent
 from scheduling.models import Delivery
 from scheduling.selectors import delivery_for_token
@@ -116,7 +122,9 @@ def demo_messages(request):
     `?email=<id>` opens that email in the reader (the newest one otherwise).
     """
     channel = request.GET.get("channel", "")
-    channels = (channel,) if channel in (Channel.SMS, Channel.EMAIL) else (Channel.SMS, Channel.EMAIL)
+    everything = (Channel.SMS, Channel.WHATSAPP, Channel.EMAIL)
+    channels = ((Channel.SMS, Channel.WHATSAPP) if channel == Channel.SMS else (channel,)) if channel in everything \
+        else everything
     ref = request.GET.get("ref", "").strip()[:64]
     messages = messages_latest(channels=channels, ref=ref)
     emails = [(message, email_sender(message.merchant)) for message in messages if message.channel == Channel.EMAIL]
@@ -124,6 +132,6 @@ def demo_messages(request):
     selected = next((email for email in emails if str(email[0].pk) == chosen), emails[0] if emails else None)
     return render(request, "demo/messages.html", {
         "messages_shown": messages, "threads": sms_threads(messages), "emails": emails, "selected": selected,
-        "channel": channels[0] if len(channels) == 1 else "", "ref": ref, "filtered": len(channels) == 1 or ref,
-        "show_sms": Channel.SMS in channels, "show_email": Channel.EMAIL in channels,
+        "channel": channel if channels != everything else "", "ref": ref, "filtered": channels != everything or ref,
+        "show_sms": bool(set(channels) & set(PHONE_CHANNELS)), "show_email": Channel.EMAIL in channels,
     })

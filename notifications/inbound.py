@@ -122,8 +122,9 @@ def sms_opt_out(*, phone: str, merchants: list[Merchant]) -> int:
     with transaction.atomic():
         OptOut.objects.bulk_create(
             [OptOut(merchant=m, channel=Channel.SMS, address=phone) for m in merchants], ignore_conflicts=True)
+        # WhatsApp goes to the same number and STOP covers it too.
         return Message.objects.filter(
-            channel=Channel.SMS, to=phone, merchant__in=merchants, status=Message.Status.QUEUED,
+            channel__in=(Channel.SMS, Channel.WHATSAPP), to=phone, merchant__in=merchants, status=Message.Status.QUEUED,
         ).update(status=Message.Status.SUPPRESSED, error="The customer replied STOP.")
 
 

@@ -42,6 +42,10 @@ def phone_mask(number: str) -> str:
     return f"{country} {''.join(out)}".strip()
 
 
+# The channels that reach the customer's phone number.
+PHONE_CHANNELS = (Channel.SMS, Channel.WHATSAPP)
+
+
 def email_mask(address: str) -> str:
     """"jeanne@example.com" → "j•••@example.com"."""
     local, _, domain = address.partition("@")
@@ -52,8 +56,8 @@ def booking_confirmation_sent_to(*, delivery_id) -> list[SentTo]:
     """Where the booking confirmation really went (SMS first), for the page that says so."""
     messages = Message.objects.filter(delivery_id=delivery_id, trigger=Trigger.BOOKED, status__in=HANDED_OVER)
     sent = []
-    for message in sorted(messages, key=lambda m: m.channel != Channel.SMS):
-        mask = phone_mask if message.channel == Channel.SMS else email_mask
+    for message in sorted(messages, key=lambda m: m.channel not in PHONE_CHANNELS):
+        mask = phone_mask if message.channel in PHONE_CHANNELS else email_mask
         sent.append(SentTo(channel=message.channel, masked_address=mask(message.to)))
     return sent
 
@@ -76,7 +80,7 @@ class SmsThread:
     messages: list[Message]
 
 
-def messages_latest(*, channels: tuple[str, ...] = (Channel.SMS, Channel.EMAIL), ref: str = "",
+def messages_latest(*, channels: tuple[str, ...] = (Channel.SMS, Channel.WHATSAPP, Channel.EMAIL), ref: str = "",
                     limit: int = MESSAGE_FEED_LIMIT) -> list[Message]:
     """The newest messages to customers of every merchant, newest first, with their merchant and delivery.
 
@@ -96,10 +100,10 @@ def messages_latest(*, channels: tuple[str, ...] = (Channel.SMS, Channel.EMAIL),
 
 
 def sms_threads(messages: list[Message]) -> list[SmsThread]:
-    """Group SMS by recipient number; the thread with the newest message comes first."""
+    """Group the phone's messages (SMS and WhatsApp) by number; the thread with the newest message comes first."""
     threads: dict[str, list[Message]] = {}
     for message in sorted(messages, key=lambda m: (m.created_at, m.pk), reverse=True):
-        if message.channel == Channel.SMS:
+        if message.channel in PHONE_CHANNELS:
             threads.setdefault(message.to, []).append(message)
     return [SmsThread(to=to, to_display=phone_display(to), messages=grouped) for to, grouped in threads.items()]
 

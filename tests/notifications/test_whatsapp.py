@@ -220,3 +220,32 @@ def test_a_status_report_updates_the_whatsapp_message(twilio, whatsapp_on, deliv
     message.refresh_from_db()
     assert message.status == Message.Status.DELIVERED
     assert not Message.objects.filter(channel=Channel.SMS).exists()
+
+
+def test_whatsapp_shows_where_people_look_confirmation_demo_page_and_stop(whatsapp_on, delivery, settings,
+                                                                          django_capture_on_commit_callbacks):
+    from django.contrib.auth import get_user_model
+
+    from notifications.inbound import sms_opt_out
+
+    settings.TWILIO_WHATSAPP_FROM = "+33700000099"
+    with django_capture_on_commit_callbacks(execute=True):
+        notify(delivery)
+
+    # The confirmation page names the channel it really used.
+    page = Client().get(f"/demo/checkout/confirmation/{delivery.tracking_token}/", {"lang": "en"}).content.decode()
+    assert "by WhatsApp to +33 6 •• •• 56 78" in page and "by SMS" not in page
+
+    # The demo's message viewer shows it on the phone, labelled.
+    staff = get_user_model().objects.create_user("staffer", password="pw", is_staff=True)
+    client = Client()
+    client.force_login(staff)
+    viewer = client.get("/demo/messages/").content.decode()
+    assert "WhatsApp" in viewer and "+33 6 12 34 56 78" in viewer
+
+    # STOP by SMS suppresses a queued WhatsApp message at once, not only when it comes up for sending.
+    queued = services.delivery_notify(delivery=delivery, trigger=Trigger.OUT_FOR_DELIVERY, event_key="ofd:wa")
+    [phone] = [message for message in queued if message.channel == Channel.WHATSAPP]
+    assert sms_opt_out(phone="+33612345678", merchants=[delivery.merchant]) >= 1
+    phone.refresh_from_db()
+    assert phone.status == Message.Status.SUPPRESSED

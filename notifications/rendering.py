@@ -29,6 +29,7 @@ from core import clock
 from merchants.models import Merchant
 from notifications.models import Channel, MessageTemplate, Trigger
 from scheduling.models import Delivery
+from tracking.models import Event, Milestone, ProofOfDelivery
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,19 @@ PLACEHOLDERS = {
     "support_phone": "the merchant's support phone (may be empty)",
     "eta_label": "the live arrival estimate, e.g. \"14:20\" (running late and arriving soon only)",
     "stops_away": "stops before the customer's (arriving soon only)",
+    "outcome_note": "how it ended, e.g. \"Received by C. Durand at 12:16.\" or \"Nobody was home.\" "
+                    "(delivered and attempted only)",
+}
+# Why a delivery failed, as the customer reads it (the driver's reason codes; anything else says nothing).
+ATTEMPT_REASONS = {
+    "en": {"nobody_home": "Nobody was home.", "access_refused": "We could not get into the building.",
+           "address_not_found": "We could not find the address.", "refused_by_recipient": "The parcel was refused.",
+           "damaged": "The parcel was damaged; we are taking it back.", "no_safe_place": "There was no safe place to leave it.",
+           "out_of_time": "We ran out of time on today's round."},
+    "fr": {"nobody_home": "Personne n'était présent.", "access_refused": "Nous n'avons pas pu entrer dans l'immeuble.",
+           "address_not_found": "Nous n'avons pas trouvé l'adresse.", "refused_by_recipient": "Le colis a été refusé.",
+           "damaged": "Le colis était endommagé ; nous le reprenons.", "no_safe_place": "Il n'y avait pas d'endroit sûr où le laisser.",
+           "out_of_time": "Notre tournée du jour a manqué de temps."},
 }
 # Three concatenated segments of the GSM 7-bit alphabet.
 SMS_MAX_CHARS = 459
@@ -67,6 +81,7 @@ class MessageContext:
     action_url: str
     eta_label: str = ""  # "14:20": the live estimate, for the ETA warnings (empty otherwise)
     stops_away: int | None = None  # stops before the customer's, for "arriving soon"
+    outcome_note: str = ""  # delivered: who received it and when; attempted: why it failed (empty otherwise)
 
 
 @dataclass(frozen=True)
@@ -97,11 +112,29 @@ def _window_text(starts_at: dt.datetime, ends_at: dt.datetime, merchant: Merchan
     return f"{day}, {start:%H:%M}–{end:%H:%M}"
 
 
+def outcome_note(*, delivery: Delivery, trigger: str, language: str) -> str:
+    """Delivered: who received the parcel and when (from the proof); attempted: the driver's reason."""
+    if trigger == Trigger.DELIVERED:
+        proof = ProofOfDelivery.objects.filter(delivery=delivery).first()
+        if proof is None:
+            return ""
+        at = proof.captured_at.astimezone(delivery.merchant.zone_info).strftime("%H:%M")
+        if language == "fr":
+            return f"Reçu par {proof.recipient_name} à {at}." if proof.recipient_name else f"Livré à {at}."
+        return f"Received by {proof.recipient_name} at {at}." if proof.recipient_name else f"Delivered at {at}."
+    if trigger == Trigger.ATTEMPTED:
+        attempt = (Event.objects.filter(delivery=delivery, milestone=Milestone.ATTEMPTED)
+                   .order_by("-recorded_at", "-pk").first())
+        return ATTEMPT_REASONS.get(language, ATTEMPT_REASONS["en"]).get(attempt.reason if attempt else "", "")
+    return ""
+
+
 def message_context(*, delivery: Delivery, trigger: str, language: str, eta: dt.datetime | None = None,
                     stops_away: int | None = None) -> MessageContext:
-    return _context(merchant=delivery.merchant, trigger=trigger, tracking_token=delivery.tracking_token,
-                    recipient_name=delivery.recipient_name, order_ref=delivery.order_ref,
-                    window_label=window_label(delivery, language), eta=eta, stops_away=stops_away)
+    context = _context(merchant=delivery.merchant, trigger=trigger, tracking_token=delivery.tracking_token,
+                       recipient_name=delivery.recipient_name, order_ref=delivery.order_ref,
+                       window_label=window_label(delivery, language), eta=eta, stops_away=stops_away)
+    return dataclasses.replace(context, outcome_note=outcome_note(delivery=delivery, trigger=trigger, language=language))
 
 
 def _context(*, merchant: Merchant, trigger: str, tracking_token: str, recipient_name: str, order_ref: str,

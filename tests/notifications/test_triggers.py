@@ -47,3 +47,25 @@ def test_milestones_the_customer_need_not_hear_about_send_nothing(delivery, sms_
     record(delivery, Milestone.ARRIVED, "arr-1", django_capture_on_commit_callbacks)
 
     assert sms_outbox == [] and not Message.objects.exists()
+
+
+def test_the_attempt_message_says_why_it_failed(delivery, sms_outbox, django_capture_on_commit_callbacks):
+    record(delivery, Milestone.ATTEMPTED, "att-2", django_capture_on_commit_callbacks, reason="access_refused")
+
+    [sms] = sms_outbox
+    assert "We could not get into the building." in sms.body
+
+
+def test_the_delivered_message_says_who_received_it_and_when(delivery, sms_outbox, django_capture_on_commit_callbacks):
+    from tracking.models import ProofOfDelivery
+
+    delivery.language = "fr"
+    delivery.save()
+    ProofOfDelivery.objects.create(delivery=delivery, recipient_name="C. Durand", captured_at=DAYTIME)
+
+    record(delivery, Milestone.DELIVERED, "done-2", django_capture_on_commit_callbacks)
+
+    [sms] = sms_outbox
+    assert f"Reçu par C. Durand à {DAYTIME.astimezone(delivery.merchant.zone_info):%H:%M}." in sms.body
+    email = Message.objects.get(channel="email", trigger=Trigger.DELIVERED)
+    assert "Reçu par C. Durand" in email.body

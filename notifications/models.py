@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
+from core import clock
 from merchants.models import Merchant
 from scheduling.models import Delivery
 
@@ -17,6 +18,10 @@ class Channel(models.TextChoices):
     WHATSAPP = "whatsapp", "WhatsApp"
     EMAIL = "email", "Email"
     WEBHOOK = "webhook", "Merchant webhook"
+
+
+def message_time():
+    return clock.now()
 
 
 class Trigger(models.TextChoices):
@@ -65,7 +70,8 @@ class Message(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     # Not before this time: quiet hours, or the backoff after a provider error that may pass.
     send_after = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    # The project clock: the demo's simulated day (and tests' frozen clock) stamp messages in their own time.
+    created_at = models.DateTimeField(default=message_time, editable=False)
     sent_at = models.DateTimeField(null=True, blank=True)
     status_changed_at = models.DateTimeField(null=True, blank=True)
 

@@ -164,3 +164,12 @@ def test_each_reschedule_is_told_once_and_a_cancel_once(delivery, sms_outbox, dj
     assert "cancelled" in sms_outbox[2].body
     assert list(Message.objects.filter(channel=Channel.SMS).order_by("pk").values_list("trigger", flat=True)) == [
         Trigger.BOOKED, Trigger.RESCHEDULED, Trigger.CANCELLED]
+
+
+def test_a_message_is_stamped_on_the_portals_clock(delivery, clock_at):
+    # The demo's fleet runs a simulated day: its messages must read 10:00, not the wall clock's time.
+    moment = clock_at(DAYTIME)
+
+    messages = services.delivery_notify(delivery=delivery, trigger=Trigger.BOOKED, event_key="booked:clock")
+
+    assert messages and {message.created_at for message in messages} == {moment}

@@ -19,9 +19,8 @@ from core.errors import DomainError, flatten_field_errors
 from demo.keys import demo_key
 from merchants.models import ApiKey, Merchant
 from merchants.services import api_key_authenticate
-from notifications.models import Channel
+from notifications.models import PHONE_CHANNELS, Channel
 from notifications.selectors import (
-    PHONE_CHANNELS,
     booking_confirmation_sent_to,
     email_sender,
     messages_latest,

@@ -18,7 +18,7 @@ from twilio.request_validator import RequestValidator
 
 from core import clock
 from merchants.models import Merchant
-from notifications.models import Channel, InboundSms, Message, OptOut, SmsConversation
+from notifications.models import PHONE_CHANNELS, Channel, InboundSms, Message, OptOut, SmsConversation
 from scheduling.errors import SchedulingError, SchedulingErrorCode
 from scheduling.models import Delivery, Window
 from scheduling.selectors import delivery_reschedule_offers
@@ -124,7 +124,7 @@ def sms_opt_out(*, phone: str, merchants: list[Merchant]) -> int:
             [OptOut(merchant=m, channel=Channel.SMS, address=phone) for m in merchants], ignore_conflicts=True)
         # WhatsApp goes to the same number and STOP covers it too.
         return Message.objects.filter(
-            channel__in=(Channel.SMS, Channel.WHATSAPP), to=phone, merchant__in=merchants, status=Message.Status.QUEUED,
+            channel__in=PHONE_CHANNELS, to=phone, merchant__in=merchants, status=Message.Status.QUEUED,
         ).update(status=Message.Status.SUPPRESSED, error="The customer replied STOP.")
 
 

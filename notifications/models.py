@@ -20,6 +20,9 @@ class Channel(models.TextChoices):
     WEBHOOK = "webhook", "Merchant webhook"
 
 
+# The channels that reach the customer's phone number (a STOP covers them all).
+PHONE_CHANNELS = (Channel.SMS, Channel.WHATSAPP)
+
 def message_time():
     return clock.now()
 

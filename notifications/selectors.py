@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db.models import Q
 
 from merchants.models import Merchant
-from notifications.models import Channel, Message, Trigger
+from notifications.models import PHONE_CHANNELS, Channel, Message, Trigger
 
 # The message left our hands: sent, or being handed to the provider, or already confirmed.
 HANDED_OVER = (Message.Status.SENDING, Message.Status.SENT, Message.Status.DELIVERED)
@@ -40,10 +40,6 @@ def phone_mask(number: str) -> str:
         else:
             out.append(char)
     return f"{country} {''.join(out)}".strip()
-
-
-# The channels that reach the customer's phone number.
-PHONE_CHANNELS = (Channel.SMS, Channel.WHATSAPP)
 
 
 def email_mask(address: str) -> str:

@@ -20,7 +20,7 @@ from core import clock
 from notifications import channels
 from notifications.channels import ChannelError, mail
 from notifications.invites import invite_build
-from notifications.models import Channel, MerchantMessaging, Message, OptOut, Trigger
+from notifications.models import PHONE_CHANNELS, Channel, MerchantMessaging, Message, OptOut, Trigger
 from notifications.quiet_hours import quiet_hours_release
 from notifications.rendering import message_render
 from notifications.selectors import email_sender
@@ -111,6 +111,12 @@ def _email_fields(*, delivery: Delivery, trigger: str, rendered, now: dt.datetim
     return {"subject": rendered.subject[:200], "body": rendered.text, "html_body": rendered.html, "calendar": calendar}
 
 
+# Messages about a window still to come; once it has ended only outcomes (delivered, attempted, a
+# cancellation or a move to another window) are sent.
+BEFORE_THE_WINDOW_ENDS = (Trigger.BOOKED, Trigger.DAY_BEFORE, Trigger.OUT_FOR_DELIVERY, Trigger.ARRIVING_SOON,
+                          Trigger.RUNNING_LATE)
+
+
 def delivery_notify(*, delivery: Delivery, trigger: Trigger, event_key: str, now: dt.datetime | None = None,
                     eta: dt.datetime | None = None, stops_away: int | None = None) -> list[Message]:
     """Queue the trigger's SMS or WhatsApp message (when the recipient has a phone) and email (when they have one).
@@ -126,6 +132,8 @@ def delivery_notify(*, delivery: Delivery, trigger: Trigger, event_key: str, now
     prefs = messaging_settings(delivery.merchant_id)
     if not prefs.sends(trigger):
         return []
+    if trigger in BEFORE_THE_WINDOW_ENDS and delivery.window.ends_at <= now:
+        return []  # a promise about a window already over helps nobody; only its outcome is news
     rendered = message_render(delivery=delivery, trigger=trigger, eta=eta, stops_away=stops_away)
     send_after = _send_after(merchant=delivery.merchant, trigger=trigger, now=now)
     common = {"merchant": delivery.merchant, "delivery": delivery, "trigger": trigger, "template": trigger,
@@ -141,9 +149,6 @@ def delivery_notify(*, delivery: Delivery, trigger: Trigger, event_key: str, now
                                    **_email_fields(delivery=delivery, trigger=trigger, rendered=rendered, now=now),
                                    **common))
     return [message for message in queued if message is not None]
-
-
-PHONE_CHANNELS = (Channel.SMS, Channel.WHATSAPP)
 
 
 def _opted_out(message: Message) -> bool:

@@ -1,5 +1,6 @@
 """Every message is a row claimed before the provider is called: events, retries and races send once."""
 
+import datetime as dt
 import threading
 
 import pytest
@@ -173,3 +174,12 @@ def test_a_message_is_stamped_on_the_portals_clock(delivery, clock_at):
     messages = services.delivery_notify(delivery=delivery, trigger=Trigger.BOOKED, event_key="booked:clock")
 
     assert messages and {message.created_at for message in messages} == {moment}
+
+
+def test_after_its_window_has_ended_a_delivery_hears_only_its_outcome(delivery, clock_at):
+    clock_at(delivery.window.ends_at + dt.timedelta(minutes=30))
+
+    assert services.delivery_notify(delivery=delivery, trigger=Trigger.OUT_FOR_DELIVERY, event_key="ofd:late") == []
+    assert services.delivery_notify(delivery=delivery, trigger=Trigger.ARRIVING_SOON, event_key="soon:late") == []
+    delivered = services.delivery_notify(delivery=delivery, trigger=Trigger.DELIVERED, event_key="done:late")
+    assert {message.trigger for message in delivered} == {Trigger.DELIVERED}

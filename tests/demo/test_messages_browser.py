@@ -1,10 +1,13 @@
 """The message viewer in Chromium at desktop and phone sizes, screenshotted for review."""
 
+import datetime as dt
+
 import pytest
 from django.conf import settings
 from django.test import Client
 
-from notifications.models import Channel, Message
+from notifications.models import Channel, Message, Trigger
+from notifications.services import delivery_notify
 from tests.browser import BROWSER_MARKS
 
 pytestmark = BROWSER_MARKS
@@ -15,14 +18,24 @@ SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "hei
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("size", SIZES)
 def test_the_messages_read_as_on_a_phone_and_in_a_mail_client(live_server, chromium, screenshots, staff, camille,
-                                                               size):
+                                                               size, django_capture_on_commit_callbacks):
     client = Client()
     client.force_login(staff)
     context = chromium.new_context(viewport=SIZES[size])
     context.add_cookies([{"name": settings.SESSION_COOKIE_NAME,
                           "value": client.cookies[settings.SESSION_COOKIE_NAME].value, "url": live_server.url}])
+    # The van is running late: the warning the customer got before the window ended shows on the phone.
+    eta = camille.window.ends_at + dt.timedelta(minutes=25)
+    with django_capture_on_commit_callbacks(execute=True):
+        delivery_notify(delivery=camille, trigger=Trigger.RUNNING_LATE, eta=eta, event_key="late:browser")
     page = context.new_page()
     page.goto(f"{live_server.url}/demo/messages/")
+
+    late = Message.objects.get(delivery=camille, channel=Channel.SMS, trigger=Trigger.RUNNING_LATE)
+    late_bubble = page.locator(f"#sms-{late.pk}")
+    assert late_bubble.is_visible()
+    assert f"{eta.astimezone(camille.merchant.zone_info):%H:%M}" in late_bubble.inner_text()
+    assert "Running late" in late_bubble.inner_text()
 
     out_for_delivery = Message.objects.get(delivery=camille, channel=Channel.SMS, trigger="out_for_delivery")
     bubble = page.locator(f"#sms-{out_for_delivery.pk} .sms-bubble")

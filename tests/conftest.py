@@ -66,6 +66,17 @@ def clock_at(monkeypatch):
 
 
 @pytest.fixture
+def sms_outbox(settings):
+    """SMS and WhatsApp go to the in-process outbox; the list is what customers' phones received."""
+    from notifications.channels import memory_sms
+
+    settings.SMS_BACKEND = "memory"
+    memory_sms.outbox.clear()
+    yield memory_sms.outbox
+    memory_sms.outbox.clear()
+
+
+@pytest.fixture
 def merchant(db):
     return MerchantFactory(slug="fresh-basket", name="Fresh Basket")
 

@@ -5,7 +5,6 @@ import datetime as dt
 import pytest
 from django.contrib.auth import get_user_model
 
-from notifications.channels import memory_sms
 from notifications.models import Trigger
 from notifications.services import delivery_notify
 from tests.factories import DeliveryFactory, MerchantFactory, WindowFactory, WindowTemplateFactory, local
@@ -13,15 +12,6 @@ from tests.factories import DeliveryFactory, MerchantFactory, WindowFactory, Win
 # Tuesday 2 June 2026, 10:00 in Paris: daytime, so nothing waits for quiet hours to end.
 DAY = dt.date(2026, 6, 2)
 DAYTIME = local(DAY, 10)
-
-
-@pytest.fixture
-def sms_outbox(settings):
-    """SMS go to the in-process outbox rather than the console."""
-    settings.SMS_BACKEND = "memory"
-    memory_sms.outbox.clear()
-    yield memory_sms.outbox
-    memory_sms.outbox.clear()
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@ import datetime as dt
 
 import pytest
 
-from notifications.channels import memory_sms
 from tests.factories import DeliveryFactory, MerchantFactory, WindowFactory, WindowTemplateFactory, local
 
 # The scheduling fixtures (a fleet, a merchant's windows, a fixed clock) serve the SMS conversations too.
@@ -23,12 +22,9 @@ DAYTIME = local(NOON_DAY, 10)
 
 
 @pytest.fixture(autouse=True)
-def sms_outbox(settings):
-    """SMS go to the in-process outbox; the list is what customers' phones received."""
-    settings.SMS_BACKEND = "memory"
-    memory_sms.outbox.clear()
-    yield memory_sms.outbox
-    memory_sms.outbox.clear()
+def _phones_are_the_outbox(sms_outbox):
+    """Every messaging test sends SMS and WhatsApp to the in-process outbox (tests/conftest.py)."""
+    return sms_outbox
 
 
 @pytest.fixture

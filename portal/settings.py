@@ -264,6 +264,8 @@ if SMS_BACKEND == "twilio" and not (TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVI
 MESSAGE_MAX_ATTEMPTS = env_int("MESSAGE_MAX_ATTEMPTS", 5, minimum=1)
 # Warn the customer once the live ETA passes the window's end by more than this (a merchant may override it).
 RUNNING_LATE_MINUTES = env_int("RUNNING_LATE_MINUTES", 10, minimum=1)
+# ... judged only from this long before the window opens: earlier, the estimate is too far off to alarm anyone.
+RUNNING_LATE_LOOKAHEAD_MINUTES = env_int("RUNNING_LATE_LOOKAHEAD_MINUTES", 60, minimum=0)
 # "Arriving soon" goes when the van is this many stops away, or its ETA this close, whichever comes first.
 ARRIVING_SOON_STOPS = env_int("ARRIVING_SOON_STOPS", 3, minimum=0)
 ARRIVING_SOON_MINUTES = env_int("ARRIVING_SOON_MINUTES", 20, minimum=1)

@@ -235,3 +235,22 @@ def test_no_warning_carries_the_address_or_the_door_code(world, refresh, clock_a
         trigger__in=[Trigger.RUNNING_LATE, Trigger.ARRIVING_SOON])]
     assert len(texts) >= 4
     assert not any("Rue Secrète" in text or "4521B" in text for text in texts)
+
+
+def test_an_afternoon_window_is_not_judged_late_at_dawn(settings, clock_at, sms_outbox,
+                                                        django_capture_on_commit_callbacks):
+    settings.PUBLIC_BASE_URL = "https://deliveries.example.com"
+    shop = MerchantFactory(slug="maison", name="Maison", brand_name="Maison")
+    afternoon = build_route(day=DAY, points=SIX_STOPS, window_hours=(16, 18), merchant=shop)
+
+    def refresh_at(hour, minute):
+        now = clock_at(local(DAY, hour, minute))
+        with django_capture_on_commit_callbacks(execute=True):
+            eta_refresh_route(route=afternoon.route, now=now, leg_seconds=legs_of(90))
+
+    refresh_at(8, 0)  # the same jam, eight hours ahead: the estimate is a guess, nobody is alarmed yet
+    assert [d for d in afternoon.deliveries if eta_of(d) > afternoon.window.ends_at + dt.timedelta(minutes=10)]
+    assert sms_of(Trigger.RUNNING_LATE) == []
+
+    refresh_at(15, 10)  # within the hour before the window opens, a late estimate is news
+    assert sms_of(Trigger.RUNNING_LATE)

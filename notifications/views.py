@@ -6,24 +6,18 @@ from django.conf import settings
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden, HttpResponseNotFound
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
-from twilio.request_validator import RequestValidator
 
 from notifications import services
-
-
-def twilio_signature_valid(request) -> bool:
-    """Twilio signs the URL it called (the one we gave it, under PUBLIC_BASE_URL) and the POSTed fields."""
-    signature = request.headers.get("X-Twilio-Signature", "")
-    if not signature or not settings.TWILIO_AUTH_TOKEN:
-        return False
-    url = f"{settings.PUBLIC_BASE_URL}{request.get_full_path()}"
-    return RequestValidator(settings.TWILIO_AUTH_TOKEN).validate(url, request.POST.dict(), signature)
+from notifications.inbound import twilio_signature_valid
 
 
 @csrf_exempt
 @require_POST
 def twilio_status(request):
-    if not twilio_signature_valid(request):
+    # Twilio signs the URL we gave it with each message (under PUBLIC_BASE_URL) and the POSTed fields.
+    if not twilio_signature_valid(url=f"{settings.PUBLIC_BASE_URL}{request.get_full_path()}", params=request.POST.dict(),
+                                  signature=request.headers.get("X-Twilio-Signature", ""),
+                                  auth_token=settings.TWILIO_AUTH_TOKEN):
         return HttpResponseForbidden("Invalid Twilio signature.")
     sid, status = request.POST.get("MessageSid", ""), request.POST.get("MessageStatus", "")
     if not sid or status not in services.TWILIO_STATUSES.keys() | services.TWILIO_STATUSES_BEFORE_SENT:

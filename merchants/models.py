@@ -40,6 +40,8 @@ class Merchant(models.Model):
     sms_sender = models.CharField(max_length=16, blank=True, help_text="Alphanumeric sender id or E.164 number.")
     email_from = models.EmailField(blank=True)
     support_phone = models.CharField(max_length=20, blank=True)
+    support_email = models.EmailField(blank=True, help_text="Where customers can write to the shop; shown on the tracking page.")
+    support_hours = models.CharField(max_length=80, blank=True, help_text='When the shop answers, e.g. "Mon–Sat 9:00–18:00".')
     currency = models.CharField(max_length=3, default="EUR")
     country = models.CharField(
         max_length=2, default="FR", validators=[validate_country],
@@ -85,6 +87,9 @@ class ApiKey(models.Model):
     name = models.CharField(max_length=80, default="default")
     prefix = models.CharField(max_length=16, help_text="The first characters, to recognise the key.")
     digest = models.CharField(max_length=64, unique=True)
+    # Publishable keys are public by design (every checkout page carries one), so the whole key is kept to
+    # fill the embedding snippets in; a secret key is never stored, only its digest.
+    public_value = models.CharField(max_length=80, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
@@ -113,18 +118,59 @@ class AllowedOrigin(models.Model):
         return self.origin
 
 
+# The events a webhook endpoint can subscribe to (notifications sends them; its README section shows the payloads).
+WEBHOOK_EVENT_TYPES = {
+    "delivery.booked": "A delivery was booked.",
+    "delivery.rescheduled": "A delivery moved to another window.",
+    "delivery.cancelled": "A delivery was cancelled.",
+    "delivery.milestone": "A step of the journey (scanned out, out for delivery, arrived, delivered, attempted…).",
+    "delivery.eta_late": "The live ETA left the promised window.",
+    "delivery.delivered": "Delivered, with the proof's summary.",
+    "delivery.failed": "The delivery attempt failed, with the reason.",
+}
+
+
+def validate_webhook_events(value) -> None:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValidationError("Give a list of event types, or an empty list for all.")
+    unknown = sorted(set(value) - set(WEBHOOK_EVENT_TYPES))
+    if unknown:
+        raise ValidationError(f"Unknown event types: {', '.join(unknown)}. Known: {', '.join(WEBHOOK_EVENT_TYPES)}.")
+
+
 class WebhookEndpoint(models.Model):
-    """Where a merchant receives signed event notifications."""
+    """Where a merchant receives signed event notifications (Standard Webhooks), and the endpoint's health.
+
+    `secret` is a `whsec_` secret (base64 of 32 random bytes). After a rotation the previous secret keeps
+    signing too until `previous_secret_expires_at`, so a receiver can switch secrets without losing events.
+    """
 
     merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="webhooks")
-    url = models.URLField()
-    secret = models.CharField(max_length=64, help_text="HMAC-SHA256 signing secret.")
-    events = models.JSONField(default=list, blank=True, help_text="Milestones to send; empty means all.")
-    active = models.BooleanField(default=True)
+    url = models.URLField(max_length=500)
+    description = models.CharField(max_length=120, blank=True)
+    secret = models.CharField(max_length=80, help_text="whsec_ signing secret.")
+    previous_secret = models.CharField(max_length=80, blank=True)
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
+    events = models.JSONField(default=list, blank=True, validators=[validate_webhook_events],
+                              help_text="Event types to send; empty means all.")
+    active = models.BooleanField(default=True, help_text="Off: nothing is sent (the merchant's switch).")
+    # Health: the first failure of the current run of failures, and when a day of them disabled the endpoint.
+    failing_since = models.DateTimeField(null=True, blank=True)
+    disabled_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["merchant", "created_at", "pk"]
 
     def __str__(self) -> str:
         return self.url
+
+    @property
+    def sending(self) -> bool:
+        return self.active and self.disabled_at is None
+
+    def subscribes(self, event_type: str) -> bool:
+        return not self.events or event_type in self.events
 
 
 class StaffMembership(models.Model):

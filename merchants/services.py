@@ -1,8 +1,12 @@
+import base64
+import datetime as dt
 import hashlib
 import secrets
 
+from django.db import transaction
+
 from core import clock
-from merchants.models import AllowedOrigin, ApiKey, Merchant
+from merchants.models import AllowedOrigin, ApiKey, Merchant, WebhookEndpoint
 
 _PREFIX = {ApiKey.Kind.PUBLISHABLE: "pk_", ApiKey.Kind.SECRET: "sk_"}
 
@@ -20,8 +24,16 @@ def api_key_create(*, merchant: Merchant, kind: str, name: str = "default", raw_
     raw = raw_key or _PREFIX[kind] + secrets.token_urlsafe(32)
     if not raw.startswith(_PREFIX[kind]):
         raise ValueError(f"A {kind} key must start with {_PREFIX[kind]}")
-    key = ApiKey.objects.create(merchant=merchant, kind=kind, name=name, prefix=raw[:12], digest=api_key_digest(raw))
+    key = ApiKey.objects.create(merchant=merchant, kind=kind, name=name, prefix=raw[:12], digest=api_key_digest(raw),
+                                public_value=raw if kind == ApiKey.Kind.PUBLISHABLE else "")
     return key, raw
+
+
+def api_key_roll(*, key: ApiKey) -> tuple[ApiKey, str]:
+    """Replace a key: a new one of the same kind and name is created and the old one revoked, in one step."""
+    with transaction.atomic():
+        api_key_revoke(key=key)
+        return api_key_create(merchant=key.merchant, kind=key.kind, name=key.name)
 
 
 def api_key_authenticate(*, raw_key: str, kind: str) -> ApiKey | None:
@@ -51,3 +63,51 @@ def merchant_origin_allowed(*, merchant: Merchant, origin: str) -> bool:
 
 def merchant_allowed_origins(*, merchant: Merchant) -> list[str]:
     return list(AllowedOrigin.objects.filter(merchant=merchant).values_list("origin", flat=True))
+
+
+# --- Webhook endpoints ------------------------------------------------------------------------------------
+
+# After a rotation the previous secret keeps signing for this long, so receivers can switch without a gap.
+WEBHOOK_SECRET_OVERLAP = dt.timedelta(hours=24)
+
+
+def webhook_secret_generate() -> str:
+    """A Standard Webhooks secret: `whsec_` and the base64 of 32 random bytes."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def webhook_endpoint_create(*, merchant: Merchant, url: str, events: list[str] | None = None,
+                            description: str = "") -> WebhookEndpoint:
+    endpoint = WebhookEndpoint(merchant=merchant, url=url, events=list(events or []), description=description,
+                               secret=webhook_secret_generate())
+    endpoint.full_clean()
+    endpoint.save()
+    return endpoint
+
+
+def webhook_secret_rotate(*, endpoint: WebhookEndpoint, now: dt.datetime | None = None) -> WebhookEndpoint:
+    """A new secret signs from now on; the current one keeps signing beside it for WEBHOOK_SECRET_OVERLAP."""
+    now = now or clock.now()
+    with transaction.atomic():
+        endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+        endpoint.previous_secret = endpoint.secret
+        endpoint.previous_secret_expires_at = now + WEBHOOK_SECRET_OVERLAP
+        endpoint.secret = webhook_secret_generate()
+        endpoint.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at"])
+    return endpoint
+
+
+def webhook_signing_secrets(*, endpoint: WebhookEndpoint, now: dt.datetime | None = None) -> list[str]:
+    """The secrets a message is signed with now: the current one, and the previous one while it overlaps."""
+    now = now or clock.now()
+    secrets_now = [endpoint.secret]
+    if endpoint.previous_secret and endpoint.previous_secret_expires_at and endpoint.previous_secret_expires_at > now:
+        secrets_now.append(endpoint.previous_secret)
+    return secrets_now
+
+
+def webhook_endpoint_enable(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
+    """Turn an endpoint back on (after the merchant fixed the receiver): its health starts afresh."""
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(active=True, disabled_at=None, failing_since=None)
+    endpoint.refresh_from_db()
+    return endpoint

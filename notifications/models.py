@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Q
 
 from core import clock
-from merchants.models import Merchant
+from merchants.models import Merchant, WebhookEndpoint
 from scheduling.models import Delivery
 
 
@@ -60,7 +60,13 @@ class Message(models.Model):
     channel = models.CharField(max_length=10, choices=Channel.choices)
     template = models.CharField(max_length=60)
     trigger = models.CharField(max_length=20, choices=Trigger.choices, blank=True)
-    to = models.CharField(max_length=300)
+    # Webhook messages: the endpoint called, and the event (its id is stable: the same event has the same id
+    # in every retry and replay, so receivers deduplicate on `webhook-id`). `body` is the JSON sent.
+    endpoint = models.ForeignKey(WebhookEndpoint, null=True, blank=True, on_delete=models.CASCADE,
+                                 related_name="messages")
+    event_id = models.CharField(max_length=40, blank=True)
+    event_type = models.CharField(max_length=40, blank=True)
+    to = models.CharField(max_length=500)
     subject = models.CharField(max_length=200, blank=True)
     body = models.TextField()
     html_body = models.TextField(blank=True)
@@ -83,10 +89,35 @@ class Message(models.Model):
         indexes = [
             models.Index(fields=["status", "created_at"]),
             models.Index(fields=["provider_id"], condition=~Q(provider_id=""), name="message_provider_id_idx"),
+            models.Index(fields=["endpoint", "-created_at"], condition=Q(endpoint__isnull=False),
+                         name="message_endpoint_idx"),
         ]
 
     def __str__(self) -> str:
         return f"{self.channel} {self.template} → {self.to}"
+
+
+class WebhookAttempt(models.Model):
+    """One call to a merchant's endpoint: the delivery log the merchant reads and replays from."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="webhook_attempts")
+    number = models.PositiveSmallIntegerField(help_text="1 for the first call of this message, 2 for the next…")
+    attempted_at = models.DateTimeField(default=message_time)
+    request_headers = models.JSONField(default=dict)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.TextField(blank=True, help_text="The first characters of the receiver's answer.")
+    duration_ms = models.PositiveIntegerField(default=0)
+    error = models.CharField(max_length=300, blank=True, help_text="Why it failed when there was no answer.")
+
+    class Meta:
+        ordering = ["-attempted_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.message_id} #{self.number} → {self.response_status or self.error}"
+
+    @property
+    def succeeded(self) -> bool:
+        return self.response_status is not None and 200 <= self.response_status < 300
 
 
 class Reminder(models.Model):

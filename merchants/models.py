@@ -1,11 +1,16 @@
+import ipaddress
+import urllib.parse
 import zoneinfo
 
 import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import RegexValidator, URLValidator
 from django.db import models
 from django.db.models import Q
+
+from merchants.brand import validate_languages, validate_sms_sender
+from merchants.logos import validate_logo
 
 hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a hex colour such as #1a73e8.")
 origin_validator = RegexValidator(
@@ -31,13 +36,17 @@ class Merchant(models.Model):
     name = models.CharField(max_length=120)
     # Brand
     brand_name = models.CharField(max_length=120, help_text="Name shown to customers on pages and messages.")
-    logo = models.FileField(upload_to="logos/", blank=True)
-    logo_url = models.URLField(blank=True, help_text="Used when no logo file is uploaded.")
+    logo = models.FileField(upload_to="logos/", blank=True, validators=[validate_logo],
+                            help_text="PNG, JPEG or WebP, at most 512 KB.")
+    # https only: pages and emails that show it are served over https, where an http image is blocked.
+    logo_url = models.URLField(blank=True, validators=[URLValidator(schemes=["https"])],
+                               help_text="Used when no logo file is uploaded.")
     primary_colour = models.CharField(max_length=7, default="#1a73e8", validators=[hex_colour])
     accent_colour = models.CharField(max_length=7, default="#0b3d91", validators=[hex_colour])
     time_zone = models.CharField(max_length=64, default="Europe/Paris", validators=[validate_time_zone])
-    languages = models.JSONField(default=list, help_text='Language codes the brand speaks, first is default, e.g. ["fr", "en"].')
-    sms_sender = models.CharField(max_length=16, blank=True, help_text="Alphanumeric sender id or E.164 number.")
+    languages = models.JSONField(default=list, validators=[validate_languages], help_text='Language codes the brand speaks, first is default, e.g. ["fr", "en"].')
+    sms_sender = models.CharField(max_length=16, blank=True, validators=[validate_sms_sender],
+                                  help_text="Alphanumeric sender id or E.164 number.")
     email_from = models.EmailField(blank=True)
     support_phone = models.CharField(max_length=20, blank=True)
     support_email = models.EmailField(blank=True, help_text="Where customers can write to the shop; shown on the tracking page.")
@@ -136,6 +145,35 @@ def validate_webhook_events(value) -> None:
     unknown = sorted(set(value) - set(WEBHOOK_EVENT_TYPES))
     if unknown:
         raise ValidationError(f"Unknown event types: {', '.join(unknown)}. Known: {', '.join(WEBHOOK_EVENT_TYPES)}.")
+
+
+# Receivers on this machine, which development may call over plain http.
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+def webhook_url_problem(url: str, *, private_addresses_allowed: bool) -> str:
+    """Why a merchant may not register `url` as a webhook endpoint, or "" when it may.
+
+    Events carry customers' deliveries, so they travel over https. Plain http, and addresses on loopback or
+    private networks, are for development only (`private_addresses_allowed`), where a receiver runs on the
+    developer's machine; there http is allowed to localhost alone. A name that resolves to a private
+    address is refused when the event is sent (DNS may change after this check).
+    """
+    parts = urllib.parse.urlsplit(url)
+    host = (parts.hostname or "").lower()
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        address = None
+    local = host in LOCAL_HOSTS
+    private = local or (address is not None and not address.is_global)
+    if private and not private_addresses_allowed:
+        return f"{host} is not a public address: give the URL your receiver has on the internet."
+    if parts.scheme == "https" or (parts.scheme == "http" and local and private_addresses_allowed):
+        return ""
+    if parts.scheme == "http":
+        return "Use an https:// URL: events carry your customers' deliveries and must travel encrypted."
+    return "Use an https:// URL such as https://shop.example.com/hooks/deliveries."
 
 
 class WebhookEndpoint(models.Model):

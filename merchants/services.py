@@ -3,10 +3,14 @@ import datetime as dt
 import hashlib
 import secrets
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.db import IntegrityError, transaction
 
 from core import clock
-from merchants.models import AllowedOrigin, ApiKey, Merchant, WebhookEndpoint
+from merchants.errors import MerchantError, MerchantErrorCode
+from merchants.logos import LOGO_EXTENSIONS, file_head, logo_content_type
+from merchants.models import AllowedOrigin, ApiKey, Merchant, WebhookEndpoint, origin_validator
 
 _PREFIX = {ApiKey.Kind.PUBLISHABLE: "pk_", ApiKey.Kind.SECRET: "sk_"}
 
@@ -57,6 +61,72 @@ def api_key_revoke(*, key: ApiKey) -> None:
     ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=clock.now())
 
 
+# --- Brand -----------------------------------------------------------------------------------------------
+
+BRAND_FIELDS = ("brand_name", "logo_url", "primary_colour", "accent_colour", "sms_sender", "email_from", "languages",
+                "support_phone", "support_email", "support_hours")
+
+
+def merchant_brand_update(*, merchant: Merchant, values: dict, logo: File | None = None,
+                          remove_logo: bool = False) -> Merchant:
+    """Change the brand: the fields in BRAND_FIELDS, and a new logo file (or none). Raises ValidationError.
+
+    A new logo is stored under a fresh name with the extension of its real format, so a cached copy of the
+    old one is never served for it. The old file stays: emails already sent still show it.
+    """
+    unknown = set(values) - set(BRAND_FIELDS)
+    if unknown:
+        raise ValueError(f"Not brand fields: {', '.join(sorted(unknown))}")
+    merchant = Merchant.objects.get(pk=merchant.pk)
+    for name, value in values.items():
+        setattr(merchant, name, value)
+    if remove_logo:
+        merchant.logo = None
+    if logo is not None:
+        # Named after what its bytes are (full_clean refuses anything else), never after the uploaded name.
+        extension = LOGO_EXTENSIONS.get(logo_content_type(file_head(logo)) or "", "bin")
+        logo.name = f"{merchant.slug}-{secrets.token_hex(6)}.{extension}"
+        merchant.logo = logo
+    merchant.full_clean()
+    if logo is not None:
+        merchant.logo.save(logo.name, logo, save=False)
+    merchant.save(update_fields=[*values, "logo"])
+    return merchant
+
+
+# --- Embed origins ----------------------------------------------------------------------------------------
+
+_DEFAULT_PORTS = {"https": ":443", "http": ":80"}
+
+
+def origin_normalise(raw: str) -> str:
+    """An origin as browsers send it: lower case, no trailing slash, no default port."""
+    origin = raw.strip().rstrip("/").lower()
+    scheme = origin.partition("://")[0]
+    if scheme in _DEFAULT_PORTS and origin.endswith(_DEFAULT_PORTS[scheme]):
+        origin = origin.removesuffix(_DEFAULT_PORTS[scheme])
+    return origin
+
+
+def allowed_origin_add(*, merchant: Merchant, origin: str) -> AllowedOrigin:
+    """Allow one more origin to embed the picker; raises MerchantError when it is malformed or already there."""
+    normalised = origin_normalise(origin)
+    try:
+        origin_validator(normalised)
+    except ValidationError as error:
+        raise MerchantError(MerchantErrorCode.ORIGIN_INVALID, error.messages[0], fields={"origin": error.messages})
+    try:
+        with transaction.atomic():
+            return AllowedOrigin.objects.create(merchant=merchant, origin=normalised)
+    except IntegrityError:
+        message = f"{normalised} is already allowed."
+        raise MerchantError(MerchantErrorCode.ORIGIN_DUPLICATE, message, fields={"origin": [message]})
+
+
+def allowed_origin_remove(*, origin: AllowedOrigin) -> None:
+    AllowedOrigin.objects.filter(pk=origin.pk).delete()
+
+
 def merchant_origin_allowed(*, merchant: Merchant, origin: str) -> bool:
     return AllowedOrigin.objects.filter(merchant=merchant, origin=origin.rstrip("/").lower()).exists()
 
@@ -83,6 +153,28 @@ def webhook_endpoint_create(*, merchant: Merchant, url: str, events: list[str] |
     endpoint.full_clean()
     endpoint.save()
     return endpoint
+
+
+def webhook_endpoint_update(*, endpoint: WebhookEndpoint, url: str, events: list[str],
+                            description: str) -> WebhookEndpoint:
+    """Change where and what an endpoint receives; its secret and health stay. Raises ValidationError."""
+    endpoint = WebhookEndpoint.objects.get(pk=endpoint.pk)
+    endpoint.url, endpoint.events, endpoint.description = url, list(events), description
+    endpoint.full_clean()
+    endpoint.save(update_fields=["url", "events", "description"])
+    return endpoint
+
+
+def webhook_endpoint_turn_off(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
+    """The merchant's switch: nothing is sent to the endpoint until it is turned on again."""
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(active=False)
+    endpoint.refresh_from_db()
+    return endpoint
+
+
+def webhook_endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
+    """Remove an endpoint, and with it the log of what was sent to it."""
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).delete()
 
 
 def webhook_secret_rotate(*, endpoint: WebhookEndpoint, now: dt.datetime | None = None) -> WebhookEndpoint:

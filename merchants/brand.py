@@ -1,0 +1,78 @@
+"""What a brand may be: the rules its settings are checked against, used by the model, forms and pages."""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+from django.conf import settings
+from django.core.exceptions import ValidationError
+
+# WCAG 2's minimum contrast for normal text (level AA). Pages and emails write white on the primary colour.
+MIN_TEXT_CONTRAST = 4.5
+WHITE = "#ffffff"
+
+# An SMS sender is an E.164 number or an alphanumeric id: up to 11 letters, digits or spaces, with a letter
+# (what carriers accept; a sender they refuse makes the SMS fail or arrive from an unknown number).
+_ALPHANUMERIC_SENDER = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
+_E164 = re.compile(r"^\+[1-9][0-9]{7,14}$")
+
+
+def relative_luminance(colour: str) -> float:
+    """WCAG 2 relative luminance of a #rrggbb colour, from 0 (black) to 1 (white)."""
+    channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast_ratio(first: str, second: str) -> float:
+    """WCAG 2 contrast ratio of two #rrggbb colours, from 1 (the same) to 21 (black on white)."""
+    lighter, darker = sorted((relative_luminance(first), relative_luminance(second)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+# The settings page's live preview fills the same sentence in as the colour changes.
+CONTRAST_WARNING = ("White text on {colour} has a contrast of {ratio}:1, below the {minimum}:1 that people with low "
+                    "vision need: buttons and headers in emails and pages will be hard to read. "
+                    "A darker primary colour reads better.")
+
+
+def white_text_contrast_warning(colour: str) -> str:
+    """A sentence for the merchant when white text on `colour` is hard to read, or ""."""
+    ratio = contrast_ratio(colour, WHITE)
+    if ratio >= MIN_TEXT_CONTRAST:
+        return ""
+    return CONTRAST_WARNING.format(colour=colour, ratio=f"{ratio:.1f}", minimum=MIN_TEXT_CONTRAST)
+
+
+def validate_sms_sender(value: str) -> None:
+    if value and not (_ALPHANUMERIC_SENDER.match(value) or _E164.match(value)):
+        raise ValidationError(
+            "Use up to 11 letters, digits or spaces with at least one letter (e.g. FreshBasket), "
+            "or a phone number in international format such as +33612345678.")
+
+
+def validate_languages(value) -> None:
+    known = [code for code, _name in settings.LANGUAGES]
+    if not isinstance(value, list) or not value or not all(isinstance(code, str) for code in value):
+        raise ValidationError("Choose at least one language.")
+    unknown = [code for code in value if code not in known]
+    if unknown:
+        raise ValidationError(f"Unknown language {', '.join(unknown)}: choose among {', '.join(known)}.")
+    if len(set(value)) != len(value):
+        raise ValidationError("Each language may appear once.")
+
+
+def support_phone_normalise(value: str, *, country: str) -> str:
+    """A support phone as +33180000000; a national number is read as `country`'s. Raises ValidationError."""
+    value = value.strip()
+    if not value:
+        return ""
+    try:
+        number = phonenumbers.parse(value, country)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise ValidationError(f"{value} is not a phone number we can call: write it as +33 1 80 00 00 00 "
+                              f"or as a number of {country}.")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

@@ -1,11 +1,30 @@
 from django.urls import path
 
-from notifications import inbound_views, views
+from notifications import inbound_views, settings_views, views
+
+# The merchant settings tabs of this app, beside the merchants app's under /settings/<merchant slug>/.
+_settings = "settings/<slug:slug>"
 
 # Pages of this app, mounted at the site root.
 urlpatterns: list = [
     path("notifications/twilio/inbound/", inbound_views.twilio_inbound, name="twilio-inbound"),
     path("notifications/twilio/status/", views.twilio_status, name="twilio-status"),
+    path(f"{_settings}/notifications/", settings_views.messaging, name="settings-messaging"),
+    path(f"{_settings}/notifications/templates/new/", settings_views.template_new, name="settings-template-new"),
+    path(f"{_settings}/notifications/templates/<int:template_id>/", settings_views.template_edit,
+         name="settings-template"),
+    path(f"{_settings}/notifications/templates/<int:template_id>/delete/", settings_views.template_delete,
+         name="settings-template-delete"),
+    path(f"{_settings}/webhooks/", settings_views.webhooks, name="settings-webhooks"),
+    path(f"{_settings}/webhooks/<int:endpoint_id>/", settings_views.webhook, name="settings-webhook"),
+    path(f"{_settings}/webhooks/<int:endpoint_id>/secret/", settings_views.webhook_secret,
+         name="settings-webhook-secret"),
+    path(f"{_settings}/webhooks/<int:endpoint_id>/rotate/", settings_views.webhook_rotate,
+         name="settings-webhook-rotate"),
+    path(f"{_settings}/webhooks/<int:endpoint_id>/switch/", settings_views.webhook_switch,
+         name="settings-webhook-switch"),
+    path(f"{_settings}/webhooks/<int:endpoint_id>/delete/", settings_views.webhook_delete,
+         name="settings-webhook-delete"),
 ]
 
 # API endpoints of this app, mounted under /api/v1/.

@@ -14,7 +14,7 @@ from demo.keys import demo_key
 from dispatch.models import Depot, Driver, Plan, Shift, Vehicle, Zone
 from dispatch.services import plan_day
 from dispatch.zones import point_in_polygon
-from merchants.models import AllowedOrigin, ApiKey, Merchant
+from merchants.models import AllowedOrigin, ApiKey, Merchant, StaffMembership
 from merchants.services import api_key_create, api_key_digest
 from scheduling.errors import SchedulingError
 from scheduling.models import Delivery, Window, WindowTemplate
@@ -24,6 +24,8 @@ from tracking.services.carriers import carrier_create
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "demo"
+# Each demo merchant's owner, who signs in to its settings page; the password is the user name.
+DEMO_OWNERS = {"fresh-basket": "fresh-owner", "maison-meuble": "maison-owner"}
 
 
 @dataclass
@@ -148,6 +150,20 @@ def seed_demo_user() -> None:
         user.save(update_fields=["password"])
 
 
+def seed_demo_owners() -> None:
+    for slug, username in DEMO_OWNERS.items():
+        merchant = Merchant.objects.filter(slug=slug).first()
+        if merchant is None:
+            continue
+        user, created = get_user_model().objects.get_or_create(username=username,
+                                                               defaults={"email": f"{username}@example.com"})
+        if created:
+            user.set_password(username)
+            user.save(update_fields=["password"])
+        StaffMembership.objects.get_or_create(user=user, merchant=merchant,
+                                              defaults={"role": StaffMembership.Role.OWNER})
+
+
 def sample_address(spec: city.MerchantSpec) -> dict:
     rng = random.Random(f"sample-{spec.slug}")
     return city.address_in(rng, city.DISTRICTS[3 if spec.slug == "fresh-basket" else 10])
@@ -161,6 +177,7 @@ def seed_static(today: dt.date, days: int) -> list[tuple[Merchant, city.Merchant
     seed_templates(merchants)
     seed_carriers()
     seed_demo_user()
+    seed_demo_owners()
     return merchants
 
 

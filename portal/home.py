@@ -47,6 +47,8 @@ def home_links() -> list[Link]:
          "One journey per order, the exception queue with owners and timers, and the KPIs."),
         ("Messages sent", _url("demo:messages"), "Staff",
          "The SMS and emails customers got, as their phone and mail client show them."),
+        ("Shop settings", _url("merchants:settings"), "Merchants",
+         "For a shop's owner: brand, embed origins, API keys, the messages customers get, and webhooks."),
         ("Admin", _url("admin:index"), "Staff", "Merchants, brands, API keys, fleet, windows and deliveries."),
         ("API docs", _url("api-docs"), "Merchants and carriers", "The REST API, browsable, with its OpenAPI schema."),
         ("Health", _url("healthz"), "Operators", "Database, channel layer and broker reachability as JSON."),

@@ -165,6 +165,11 @@ class WebhookEndpoint(models.Model):
     def __str__(self) -> str:
         return self.url
 
+    def clean(self) -> None:
+        # Events carry customers' deliveries: they travel encrypted, except to a receiver on a development machine.
+        if self.url and not self.url.lower().startswith("https://") and not settings.WEBHOOK_PRIVATE_ADDRESSES_ALLOWED:
+            raise ValidationError({"url": "Use an https:// URL: events carry your customers' deliveries."})
+
     @property
     def sending(self) -> bool:
         return self.active and self.disabled_at is None

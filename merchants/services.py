@@ -85,6 +85,26 @@ def webhook_endpoint_create(*, merchant: Merchant, url: str, events: list[str] |
     return endpoint
 
 
+def webhook_endpoint_update(*, endpoint: WebhookEndpoint, **changes) -> WebhookEndpoint:
+    """Change the URL, description or events (validated as on creation); `active` is changed by its own services."""
+    allowed = {"url", "events", "description"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValueError(f"Cannot change {', '.join(sorted(unknown))} here.")
+    for name, value in changes.items():
+        setattr(endpoint, name, list(value) if name == "events" else value)
+    endpoint.full_clean()
+    endpoint.save(update_fields=list(changes))
+    return endpoint
+
+
+def webhook_endpoint_turn_off(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
+    """The merchant's switch: nothing is sent until it is turned on again."""
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(active=False)
+    endpoint.refresh_from_db()
+    return endpoint
+
+
 def webhook_secret_rotate(*, endpoint: WebhookEndpoint, now: dt.datetime | None = None) -> WebhookEndpoint:
     """A new secret signs from now on; the current one keeps signing beside it for WEBHOOK_SECRET_OVERLAP."""
     now = now or clock.now()

@@ -1,4 +1,3 @@
-import base64
 import datetime as dt
 import hashlib
 import secrets
@@ -6,7 +5,7 @@ import secrets
 from django.db import transaction
 
 from core import clock
-from merchants.models import AllowedOrigin, ApiKey, Merchant, WebhookEndpoint
+from merchants.models import AllowedOrigin, ApiKey, Merchant, WebhookEndpoint, webhook_secret_new
 
 _PREFIX = {ApiKey.Kind.PUBLISHABLE: "pk_", ApiKey.Kind.SECRET: "sk_"}
 
@@ -71,15 +70,10 @@ def merchant_allowed_origins(*, merchant: Merchant) -> list[str]:
 WEBHOOK_SECRET_OVERLAP = dt.timedelta(hours=24)
 
 
-def webhook_secret_generate() -> str:
-    """A Standard Webhooks secret: `whsec_` and the base64 of 32 random bytes."""
-    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
-
-
 def webhook_endpoint_create(*, merchant: Merchant, url: str, events: list[str] | None = None,
                             description: str = "") -> WebhookEndpoint:
     endpoint = WebhookEndpoint(merchant=merchant, url=url, events=list(events or []), description=description,
-                               secret=webhook_secret_generate())
+                               secret=webhook_secret_new())
     endpoint.full_clean()
     endpoint.save()
     return endpoint
@@ -112,7 +106,7 @@ def webhook_secret_rotate(*, endpoint: WebhookEndpoint, now: dt.datetime | None 
         endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
         endpoint.previous_secret = endpoint.secret
         endpoint.previous_secret_expires_at = now + WEBHOOK_SECRET_OVERLAP
-        endpoint.secret = webhook_secret_generate()
+        endpoint.secret = webhook_secret_new()
         endpoint.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at"])
     return endpoint
 

@@ -12,6 +12,8 @@ class AllowedOriginInline(admin.TabularInline):
 class WebhookInline(admin.TabularInline):
     model = WebhookEndpoint
     extra = 0
+    fields = ["url", "description", "events", "active", "failing_since", "disabled_at"]
+    readonly_fields = ["failing_since", "disabled_at"]  # health is the sender's; the secret is the merchant's
 
 
 @admin.register(Merchant)

@@ -1,4 +1,6 @@
+import base64
 import ipaddress
+import secrets
 import urllib.parse
 import zoneinfo
 
@@ -139,6 +141,11 @@ WEBHOOK_EVENT_TYPES = {
 }
 
 
+def webhook_secret_new() -> str:
+    """A Standard Webhooks secret: `whsec_` and the base64 of 32 random bytes."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
 def validate_webhook_events(value) -> None:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise ValidationError("Give a list of event types, or an empty list for all.")
@@ -186,7 +193,7 @@ class WebhookEndpoint(models.Model):
     merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="webhooks")
     url = models.URLField(max_length=500)
     description = models.CharField(max_length=120, blank=True)
-    secret = models.CharField(max_length=80, help_text="whsec_ signing secret.")
+    secret = models.CharField(max_length=80, default=webhook_secret_new, help_text="whsec_ signing secret.")
     previous_secret = models.CharField(max_length=80, blank=True)
     previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
     events = models.JSONField(default=list, blank=True, validators=[validate_webhook_events],
@@ -202,6 +209,11 @@ class WebhookEndpoint(models.Model):
 
     def __str__(self) -> str:
         return self.url
+
+    def clean(self) -> None:
+        # Events carry customers' deliveries: they travel encrypted, except to a receiver on a development machine.
+        if self.url and not self.url.lower().startswith("https://") and not settings.WEBHOOK_PRIVATE_ADDRESSES_ALLOWED:
+            raise ValidationError({"url": "Use an https:// URL: events carry your customers' deliveries."})
 
     @property
     def sending(self) -> bool:

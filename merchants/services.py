@@ -1,4 +1,3 @@
-import base64
 import datetime as dt
 import hashlib
 import secrets
@@ -10,7 +9,14 @@ from django.db import IntegrityError, transaction
 from core import clock
 from merchants.errors import MerchantError, MerchantErrorCode
 from merchants.logos import LOGO_EXTENSIONS, file_head, logo_content_type
-from merchants.models import AllowedOrigin, ApiKey, Merchant, WebhookEndpoint, origin_validator
+from merchants.models import (
+    AllowedOrigin,
+    ApiKey,
+    Merchant,
+    WebhookEndpoint,
+    origin_validator,
+    webhook_secret_new,
+)
 
 _PREFIX = {ApiKey.Kind.PUBLISHABLE: "pk_", ApiKey.Kind.SECRET: "sk_"}
 
@@ -141,32 +147,30 @@ def merchant_allowed_origins(*, merchant: Merchant) -> list[str]:
 WEBHOOK_SECRET_OVERLAP = dt.timedelta(hours=24)
 
 
-def webhook_secret_generate() -> str:
-    """A Standard Webhooks secret: `whsec_` and the base64 of 32 random bytes."""
-    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
-
-
 def webhook_endpoint_create(*, merchant: Merchant, url: str, events: list[str] | None = None,
                             description: str = "") -> WebhookEndpoint:
     endpoint = WebhookEndpoint(merchant=merchant, url=url, events=list(events or []), description=description,
-                               secret=webhook_secret_generate())
+                               secret=webhook_secret_new())
     endpoint.full_clean()
     endpoint.save()
     return endpoint
 
 
-def webhook_endpoint_update(*, endpoint: WebhookEndpoint, url: str, events: list[str],
-                            description: str) -> WebhookEndpoint:
-    """Change where and what an endpoint receives; its secret and health stay. Raises ValidationError."""
-    endpoint = WebhookEndpoint.objects.get(pk=endpoint.pk)
-    endpoint.url, endpoint.events, endpoint.description = url, list(events), description
+def webhook_endpoint_update(*, endpoint: WebhookEndpoint, **changes) -> WebhookEndpoint:
+    """Change the URL, description or events (validated as on creation); `active` is changed by its own services."""
+    allowed = {"url", "events", "description"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValueError(f"Cannot change {', '.join(sorted(unknown))} here.")
+    for name, value in changes.items():
+        setattr(endpoint, name, list(value) if name == "events" else value)
     endpoint.full_clean()
-    endpoint.save(update_fields=["url", "events", "description"])
+    endpoint.save(update_fields=list(changes))
     return endpoint
 
 
 def webhook_endpoint_turn_off(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
-    """The merchant's switch: nothing is sent to the endpoint until it is turned on again."""
+    """The merchant's switch: nothing is sent until it is turned on again."""
     WebhookEndpoint.objects.filter(pk=endpoint.pk).update(active=False)
     endpoint.refresh_from_db()
     return endpoint
@@ -184,7 +188,7 @@ def webhook_secret_rotate(*, endpoint: WebhookEndpoint, now: dt.datetime | None 
         endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
         endpoint.previous_secret = endpoint.secret
         endpoint.previous_secret_expires_at = now + WEBHOOK_SECRET_OVERLAP
-        endpoint.secret = webhook_secret_generate()
+        endpoint.secret = webhook_secret_new()
         endpoint.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at"])
     return endpoint
 

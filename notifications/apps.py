@@ -18,6 +18,13 @@ class NotificationsConfig(AppConfig):
         milestone_recorded.connect(receivers.on_milestone_recorded, dispatch_uid="notifications.milestone")
         etas_updated.connect(receivers.on_etas_updated, dispatch_uid="notifications.etas_updated")
         scheduling_signals.delivery_booked.connect(
+            receivers.webhook_on_delivery_booked, dispatch_uid="notifications.webhook_booked")
+        scheduling_signals.delivery_rescheduled.connect(
+            receivers.webhook_on_delivery_rescheduled, dispatch_uid="notifications.webhook_rescheduled")
+        scheduling_signals.delivery_cancelled.connect(
+            receivers.webhook_on_delivery_cancelled, dispatch_uid="notifications.webhook_cancelled")
+        milestone_recorded.connect(receivers.webhook_on_milestone_recorded, dispatch_uid="notifications.webhook_milestone")
+        scheduling_signals.delivery_booked.connect(
             receivers.on_delivery_window_set, dispatch_uid="notifications.reminder_booked")
         scheduling_signals.delivery_rescheduled.connect(
             receivers.on_delivery_window_set, dispatch_uid="notifications.reminder_rescheduled")

@@ -14,6 +14,7 @@ from django.conf import settings
 from dispatch.models import Plan
 from notifications.models import Message, Trigger
 from notifications.services import delivery_notify, messaging_settings
+from notifications.webhooks import delivery_event_emit
 from scheduling.models import Delivery
 from tracking.models import EtaSnapshot
 
@@ -39,6 +40,9 @@ def _running_late(*, snapshot: EtaSnapshot, now: dt.datetime) -> list[Message]:
         return []
     if snapshot.eta <= window.ends_at + running_late_threshold(merchant_id=delivery.merchant_id):
         return []
+    delivery_event_emit(delivery=delivery, event_type="delivery.eta_late", now=now,
+                        event_key=f"eta_late:{delivery.pk.hex}:{window.pk}",
+                        extra={"eta": snapshot.eta.isoformat(), "stops_away": snapshot.stops_away})
     return delivery_notify(delivery=delivery, trigger=Trigger.RUNNING_LATE, now=now, eta=snapshot.eta,
                            event_key=f"running_late:{delivery.pk.hex}:{window.pk}")
 

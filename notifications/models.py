@@ -110,7 +110,7 @@ class WebhookAttempt(models.Model):
     error = models.CharField(max_length=300, blank=True, help_text="Why it failed when there was no answer.")
 
     class Meta:
-        ordering = ["-attempted_at", "-pk"]
+        ordering = ["message", "number"]
 
     def __str__(self) -> str:
         return f"{self.message_id} #{self.number} → {self.response_status or self.error}"

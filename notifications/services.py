@@ -193,7 +193,11 @@ def message_send(*, message_id: int, now: dt.datetime | None = None) -> Message.
         status=Message.Status.SENDING, attempts=F("attempts") + 1, status_changed_at=now)
     if claimed != 1:
         return None
-    message = Message.objects.select_related("merchant").get(pk=message_id)
+    message = Message.objects.select_related("merchant", "endpoint").get(pk=message_id)
+    if message.channel == Channel.WEBHOOK:
+        from notifications.webhooks import webhook_call  # webhooks queues through this module
+
+        return webhook_call(message=message, now=now)
     mine = Message.objects.filter(pk=message_id, status=Message.Status.SENDING)
     if _opted_out(message):
         mine.update(status=Message.Status.SUPPRESSED, status_changed_at=now, error="Recipient opted out.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from notifications import reminders, services
+from notifications import reminders, services, webhooks
 
 
 @shared_task
@@ -14,7 +14,8 @@ def message_send(message_id: int) -> str | None:
 
 @shared_task
 def messages_send_due() -> int:
-    """Every minute: enqueue what quiet hours or a retry held until now, and what lost its task."""
+    """Every minute: enqueue what quiet hours or a retry held until now, and what lost its task or worker."""
+    webhooks.webhooks_reclaim_stale()
     due = services.messages_due()
     for message_id in due:
         message_send.delay(message_id)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from notifications import inbound_views, settings_views, views
+from notifications import api, inbound_views, settings_views, views
 
 # The merchant settings tabs of this app, beside the merchants app's under /settings/<merchant slug>/.
 _settings = "settings/<slug:slug>"
@@ -28,4 +28,12 @@ urlpatterns: list = [
 ]
 
 # API endpoints of this app, mounted under /api/v1/.
-api_urlpatterns: list = []
+api_urlpatterns: list = [
+    path("webhooks/", api.WebhookListApi.as_view(), name="webhooks"),
+    path("webhooks/<int:endpoint_id>/", api.WebhookDetailApi.as_view(), name="webhook"),
+    path("webhooks/<int:endpoint_id>/rotate-secret/", api.WebhookRotateApi.as_view(), name="webhook-rotate"),
+    path("webhooks/<int:endpoint_id>/test/", api.WebhookTestApi.as_view(), name="webhook-test"),
+    path("webhooks/<int:endpoint_id>/messages/", api.WebhookMessagesApi.as_view(), name="webhook-messages"),
+    path("webhooks/<int:endpoint_id>/messages/<int:message_id>/replay/", api.WebhookReplayApi.as_view(),
+         name="webhook-replay"),
+]

@@ -264,6 +264,9 @@ if SMS_BACKEND == "twilio" and not (TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVI
     raise ImproperlyConfigured("SMS_BACKEND=twilio needs TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID")
 # A message whose provider keeps failing in a way that may pass is tried this often, then marked failed.
 MESSAGE_MAX_ATTEMPTS = env_int("MESSAGE_MAX_ATTEMPTS", 5, minimum=1)
+# Merchants' webhook URLs may point at loopback or private networks only in development (and tests that
+# run receivers on this machine); in production such a URL is refused at call time.
+WEBHOOK_PRIVATE_ADDRESSES_ALLOWED = env_bool("WEBHOOK_PRIVATE_ADDRESSES_ALLOWED", DEBUG)
 # Warn the customer once the live ETA passes the window's end by more than this (a merchant may override it).
 RUNNING_LATE_MINUTES = env_int("RUNNING_LATE_MINUTES", 10, minimum=1)
 # ... judged only from this long before the window opens: earlier, the estimate is too far off to alarm anyone.

@@ -80,7 +80,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='webhookendpoint',
             name='secret',
-            field=models.CharField(help_text='whsec_ signing secret.', max_length=80),
+            field=models.CharField(default=merchants.models.webhook_secret_new, help_text='whsec_ signing secret.', max_length=80),
         ),
         migrations.AlterField(
             model_name='webhookendpoint',

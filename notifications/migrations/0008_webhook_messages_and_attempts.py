@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
                 ('error', models.CharField(blank=True, help_text='Why it failed when there was no answer.', max_length=300)),
             ],
             options={
-                'ordering': ['-attempted_at', '-pk'],
+                'ordering': ['message', 'number'],
             },
         ),
         migrations.AddField(

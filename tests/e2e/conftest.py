@@ -19,6 +19,8 @@ STACK_SETTINGS = {
     "REPLAN_REENQUEUE_SECONDS": "15",
     "DB_POOL_MAX_SIZE": "6",
     "DB_POOL_TIMEOUT_SECONDS": "30",
+    # The tests' webhook receivers listen on this machine.
+    "WEBHOOK_PRIVATE_ADDRESSES_ALLOWED": "1",
 }
 
 

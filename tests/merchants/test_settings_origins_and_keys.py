@@ -5,7 +5,12 @@ from django.urls import reverse
 
 from merchants.errors import MerchantError, MerchantErrorCode
 from merchants.models import AllowedOrigin, ApiKey, StaffMembership
-from merchants.services import allowed_origin_add, api_key_authenticate, api_key_create, merchant_origin_allowed
+from merchants.services import (
+    allowed_origin_add,
+    api_key_authenticate,
+    api_key_create,
+    merchant_origin_allowed,
+)
 from tests.merchants.conftest import signed_in
 
 pytestmark = pytest.mark.django_db

@@ -4,6 +4,9 @@ import pytest
 
 from tests.factories import DeliveryFactory, MerchantFactory, WindowFactory, WindowTemplateFactory, local
 
+# The merchant's owner, signed in, for the settings tabs of this app.
+from tests.merchants.conftest import as_owner, owner  # noqa: F401
+
 # The scheduling fixtures (a fleet, a merchant's windows, a fixed clock) serve the SMS conversations too.
 from tests.scheduling.conftest import (  # noqa: F401
     depot,

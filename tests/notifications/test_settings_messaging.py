@@ -8,9 +8,6 @@ from django.urls import reverse
 from notifications.models import MerchantMessaging, MessageTemplate
 from notifications.rendering import SMS_MAX_CHARS
 
-# The settings actors (owner, rival…) and their clients.
-from tests.merchants.conftest import as_owner, owner  # noqa: F401
-
 pytestmark = pytest.mark.django_db
 
 SWITCHES = {"on_booked": "on", "on_delivered": "on", "on_attempted": "on", "running_late_minutes": "15",

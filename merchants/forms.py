@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
 from merchants.brand import support_phone_normalise, validate_sms_sender
 from merchants.logos import LOGO_EXTENSIONS, LOGO_MAX_BYTES, validate_logo
-from merchants.models import WEBHOOK_EVENT_TYPES, ApiKey, Merchant, hex_colour, webhook_url_problem
+from merchants.models import WEBHOOK_EVENT_TYPES, ApiKey, Merchant, hex_colour
 
 
 class ColourInput(forms.TextInput):
@@ -100,14 +99,8 @@ class WebhookEndpointForm(forms.Form):
     url = forms.URLField(max_length=500, assume_scheme="https", label="URL",
                          widget=forms.URLInput(attrs={"placeholder": "https://shop.example.com/hooks/deliveries"}),
                          help_text="Where we POST the signed events. https only.")
+    # The URL's rules (https, a public address) are the model's: WebhookEndpoint.clean.
     description = forms.CharField(max_length=120, required=False, help_text="For you, e.g. “Order system”.")
     events = forms.MultipleChoiceField(
         choices=list(WEBHOOK_EVENT_TYPES.items()), required=False, widget=forms.CheckboxSelectMultiple,
         help_text="None ticked: every event, including those added later.")
-
-    def clean_url(self) -> str:
-        url = self.cleaned_data["url"]
-        problem = webhook_url_problem(url, private_addresses_allowed=settings.DEBUG)
-        if problem:
-            raise ValidationError(problem)
-        return url

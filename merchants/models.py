@@ -154,17 +154,17 @@ def validate_webhook_events(value) -> None:
         raise ValidationError(f"Unknown event types: {', '.join(unknown)}. Known: {', '.join(WEBHOOK_EVENT_TYPES)}.")
 
 
-# Receivers on this machine, which development may call over plain http.
+# Names of this machine (addresses are judged by the ipaddress module).
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 
 def webhook_url_problem(url: str, *, private_addresses_allowed: bool) -> str:
     """Why a merchant may not register `url` as a webhook endpoint, or "" when it may.
 
-    Events carry customers' deliveries, so they travel over https. Plain http, and addresses on loopback or
-    private networks, are for development only (`private_addresses_allowed`), where a receiver runs on the
-    developer's machine; there http is allowed to localhost alone. A name that resolves to a private
-    address is refused when the event is sent (DNS may change after this check).
+    Events carry customers' deliveries, so they travel over https. Receivers on loopback or a private network
+    (localhost, or an address such as 127.0.0.1 or 10.0.0.5) are for development only
+    (settings.WEBHOOK_PRIVATE_ADDRESSES_ALLOWED), and only they may then be called over plain http. A name
+    that resolves to a private address is refused when the event is sent (DNS may change after this check).
     """
     parts = urllib.parse.urlsplit(url)
     host = (parts.hostname or "").lower()
@@ -176,7 +176,7 @@ def webhook_url_problem(url: str, *, private_addresses_allowed: bool) -> str:
     private = local or (address is not None and not address.is_global)
     if private and not private_addresses_allowed:
         return f"{host} is not a public address: give the URL your receiver has on the internet."
-    if parts.scheme == "https" or (parts.scheme == "http" and local and private_addresses_allowed):
+    if parts.scheme == "https" or (parts.scheme == "http" and private and private_addresses_allowed):
         return ""
     if parts.scheme == "http":
         return "Use an https:// URL: events carry your customers' deliveries and must travel encrypted."
@@ -211,9 +211,10 @@ class WebhookEndpoint(models.Model):
         return self.url
 
     def clean(self) -> None:
-        # Events carry customers' deliveries: they travel encrypted, except to a receiver on a development machine.
-        if self.url and not self.url.lower().startswith("https://") and not settings.WEBHOOK_PRIVATE_ADDRESSES_ALLOWED:
-            raise ValidationError({"url": "Use an https:// URL: events carry your customers' deliveries."})
+        problem = self.url and webhook_url_problem(
+            self.url, private_addresses_allowed=settings.WEBHOOK_PRIVATE_ADDRESSES_ALLOWED)
+        if problem:
+            raise ValidationError({"url": problem})
 
     @property
     def sending(self) -> bool:

@@ -19,7 +19,6 @@ from merchants.services import (
     WEBHOOK_SECRET_OVERLAP,
     webhook_endpoint_create,
     webhook_endpoint_delete,
-    webhook_endpoint_enable,
     webhook_endpoint_turn_off,
     webhook_endpoint_update,
     webhook_secret_rotate,
@@ -34,6 +33,13 @@ from notifications.merchant_settings import (
 )
 from notifications.models import Channel, Message, MessageTemplate
 from notifications.rendering import SMS_MAX_CHARS, template_preview
+from notifications.webhooks import (
+    TEST_EVENT,
+    endpoint_log,
+    webhook_endpoint_resume,
+    webhook_replay,
+    webhook_send_test,
+)
 
 # --- Notifications: switches and own wording ----------------------------------------------------------------
 
@@ -114,6 +120,8 @@ def template_delete(request, merchant: Merchant, template_id: int):
 
 # The delivery log shows this many of an endpoint's latest events.
 WEBHOOK_LOG_LIMIT = 50
+# An event in these states is on its way already: replaying it would change nothing.
+ON_ITS_WAY = (Message.Status.QUEUED, Message.Status.SENDING)
 
 
 @owner_settings_page
@@ -141,11 +149,6 @@ def _endpoint(merchant: Merchant, endpoint_id: int) -> WebhookEndpoint:
     return get_object_or_404(WebhookEndpoint, pk=endpoint_id, merchant=merchant)
 
 
-def _endpoint_log(endpoint: WebhookEndpoint) -> list[Message]:
-    return list(Message.objects.filter(endpoint=endpoint, channel=Channel.WEBHOOK)
-                .prefetch_related("webhook_attempts").order_by("-created_at", "-pk")[:WEBHOOK_LOG_LIMIT])
-
-
 def _webhook_page(request, merchant: Merchant, endpoint: WebhookEndpoint, *, form=None, revealed: bool = False):
     form = form or WebhookEndpointForm(initial={"url": endpoint.url, "description": endpoint.description,
                                                 "events": endpoint.events})
@@ -154,8 +157,8 @@ def _webhook_page(request, merchant: Merchant, endpoint: WebhookEndpoint, *, for
                           and endpoint.previous_secret_expires_at > now)
     return settings_render(request, "notifications/settings/webhook.html", {
         "endpoint": endpoint, "form": form, "revealed": revealed, "previous_valid": previous_valid,
-        "log": _endpoint_log(endpoint), "log_limit": WEBHOOK_LOG_LIMIT, "overlap_hours": int(WEBHOOK_SECRET_OVERLAP.total_seconds() // 3600),
-        "event_types": WEBHOOK_EVENT_TYPES,
+        "log": endpoint_log(endpoint=endpoint, limit=WEBHOOK_LOG_LIMIT), "log_limit": WEBHOOK_LOG_LIMIT, "overlap_hours": int(WEBHOOK_SECRET_OVERLAP.total_seconds() // 3600),
+        "event_types": WEBHOOK_EVENT_TYPES, "test_event": TEST_EVENT, "on_its_way": ON_ITS_WAY,
     }, tab="webhooks", status=400 if form.is_bound and form.errors else 200)
 
 
@@ -201,8 +204,11 @@ def webhook_rotate(request, merchant: Merchant, endpoint_id: int):
 def webhook_switch(request, merchant: Merchant, endpoint_id: int):
     endpoint = _endpoint(merchant, endpoint_id)
     if request.POST.get("active") == "on":
-        webhook_endpoint_enable(endpoint=endpoint)
-        messages.success(request, "Endpoint turned on: events are sent to it again.")
+        queued_again = webhook_endpoint_resume(endpoint=endpoint)
+        told = "Endpoint turned on: events are sent to it again."
+        if queued_again:
+            told += f" Events that failed while it was off or disabled are sent again: {queued_again}."
+        messages.success(request, told)
     else:
         webhook_endpoint_turn_off(endpoint=endpoint)
         messages.success(request, "Endpoint turned off: nothing is sent to it until you turn it on.")
@@ -219,3 +225,34 @@ def webhook_delete(request, merchant: Merchant, endpoint_id: int):
         return redirect("notifications:settings-webhooks", merchant.slug)
     return settings_render(request, "notifications/settings/webhook_delete.html", {"endpoint": endpoint},
                            tab="webhooks")
+
+
+def _not_sending_refusal(request, endpoint: WebhookEndpoint) -> bool:
+    """Nothing reaches an endpoint that is off or disabled: say so rather than queue a call that fails at once."""
+    if endpoint.sending:
+        return False
+    messages.error(request, "Turn the endpoint on first: nothing is sent to an endpoint that is off or disabled.")
+    return True
+
+
+@owner_settings_page
+@require_POST
+def webhook_test(request, merchant: Merchant, endpoint_id: int):
+    endpoint = _endpoint(merchant, endpoint_id)
+    if not _not_sending_refusal(request, endpoint):
+        webhook_send_test(endpoint=endpoint)
+        messages.success(request, f"A {TEST_EVENT} event is on its way. The delivery log below shows what your "
+                                  "receiver answered (reload if it is not there yet).")
+    return redirect("notifications:settings-webhook", merchant.slug, endpoint.pk)
+
+
+@owner_settings_page
+@require_POST
+def webhook_message_replay(request, merchant: Merchant, endpoint_id: int, message_id: int):
+    endpoint = _endpoint(merchant, endpoint_id)
+    message = get_object_or_404(Message, pk=message_id, endpoint=endpoint, channel=Channel.WEBHOOK)
+    if not _not_sending_refusal(request, endpoint):
+        webhook_replay(message=message)
+        messages.success(request, f"Event {message.event_id} is sent again, with the same id so your receiver "
+                                  "can tell it already has it.")
+    return redirect("notifications:settings-webhook", merchant.slug, endpoint.pk)

@@ -25,6 +25,10 @@ urlpatterns: list = [
          name="settings-webhook-switch"),
     path(f"{_settings}/webhooks/<int:endpoint_id>/delete/", settings_views.webhook_delete,
          name="settings-webhook-delete"),
+    path(f"{_settings}/webhooks/<int:endpoint_id>/test/", settings_views.webhook_test,
+         name="settings-webhook-test"),
+    path(f"{_settings}/webhooks/<int:endpoint_id>/messages/<int:message_id>/replay/",
+         settings_views.webhook_message_replay, name="settings-webhook-replay"),
 ]
 
 # API endpoints of this app, mounted under /api/v1/.

@@ -49,6 +49,8 @@ ROUTES = [
     Route("notifications:settings-webhook-rotate", ("endpoint",), {}, get=False),
     Route("notifications:settings-webhook-switch", ("endpoint",), {"active": "off"}, get=False),
     Route("notifications:settings-webhook-delete", ("endpoint",), {}),
+    Route("notifications:settings-webhook-test", ("endpoint",), {}, get=False),
+    Route("notifications:settings-webhook-replay", ("endpoint", "message"), {}, get=False),
 ]
 ROUTE_IDS = [route.name.split(":")[1] for route in ROUTES]
 
@@ -56,7 +58,7 @@ ROUTE_IDS = [route.name.split(":")[1] for route in ROUTES]
 def objects_of(merchant) -> dict:
     """One of everything a settings URL can name, belonging to `merchant`."""
     endpoint = webhook_endpoint_create(merchant=merchant, url=f"https://{merchant.slug}.example/hooks")
-    Message.objects.create(merchant=merchant, channel=Channel.WEBHOOK, template="delivery.booked", endpoint=endpoint,
+    message = Message.objects.create(merchant=merchant, channel=Channel.WEBHOOK, template="delivery.booked", endpoint=endpoint,
                            event_id=f"evt_{merchant.slug}", event_type="delivery.booked", to=endpoint.url, body="{}",
                            status=Message.Status.SENT)
     return {
@@ -65,6 +67,7 @@ def objects_of(merchant) -> dict:
         "template": MessageTemplate.objects.create(merchant=merchant, trigger="booked", language="en", channel="sms",
                                                    body="Booked {first_name}"),
         "endpoint": endpoint,
+        "message": message,
     }
 
 
@@ -82,6 +85,7 @@ def state_of(merchant) -> dict:
         "templates": sorted(MessageTemplate.objects.filter(merchant=merchant).values_list("trigger", "body")),
         "messaging": list(MerchantMessaging.objects.filter(merchant=merchant).values()),
         "endpoints": sorted(WebhookEndpoint.objects.filter(merchant=merchant).values_list("url", "active", "secret")),
+        "webhook messages": sorted(Message.objects.filter(merchant=merchant).values_list("event_id", "status")),
     }
 
 

@@ -6,11 +6,10 @@ import pytest
 from django.urls import reverse
 
 from merchants.models import WebhookEndpoint
-from merchants.services import webhook_endpoint_create, webhook_signing_secrets
+from merchants.services import webhook_endpoint_create, webhook_endpoint_turn_off, webhook_signing_secrets
 from notifications.models import Channel, Message, WebhookAttempt
-
-# The settings actors (owner, rival…) and their clients.
-from tests.merchants.conftest import as_owner, owner  # noqa: F401
+from notifications.webhooks import TEST_EVENT, TURNED_OFF_ERROR
+from tests.notifications.webhook_receiver import Receiver
 
 pytestmark = pytest.mark.django_db
 
@@ -59,7 +58,9 @@ def test_no_event_ticked_means_every_event(as_owner, webhooks_url, merchant):
     ("ftp://shop.example.com/hooks", "Use an https:// URL such as"),
     ("not a url", "valid URL"),
 ])
-def test_an_endpoint_must_be_public_and_https(as_owner, webhooks_url, merchant, url, message):
+def test_an_endpoint_must_be_public_and_https(as_owner, webhooks_url, merchant, url, message, settings):
+    settings.WEBHOOK_PRIVATE_ADDRESSES_ALLOWED = False
+
     response = as_owner.post(webhooks_url, {"url": url})
 
     assert response.status_code == 400
@@ -67,11 +68,12 @@ def test_an_endpoint_must_be_public_and_https(as_owner, webhooks_url, merchant, 
     assert not WebhookEndpoint.objects.filter(merchant=merchant).exists()
 
 
-def test_in_development_a_receiver_on_this_machine_may_use_http(as_owner, webhooks_url, merchant, settings):
-    settings.DEBUG = True
+def test_in_development_a_receiver_on_this_machine_or_network_may_use_http(as_owner, webhooks_url, settings):
+    settings.WEBHOOK_PRIVATE_ADDRESSES_ALLOWED = True
 
     assert as_owner.post(webhooks_url, {"url": "http://127.0.0.1:9000/hooks"}).status_code == 302
     assert as_owner.post(webhooks_url, {"url": "http://localhost:9000/hooks"}).status_code == 302
+    assert as_owner.post(webhooks_url, {"url": "http://10.0.0.5/hooks"}).status_code == 302
     refused = as_owner.post(webhooks_url, {"url": "http://shop.example.com/hooks"})
     assert refused.status_code == 400 and "Use an https:// URL" in refused.context["form"].errors["url"][0]
 
@@ -96,7 +98,9 @@ def test_editing_changes_where_and_what_but_keeps_the_secret(as_owner, endpoint)
     assert endpoint.secret == secret
 
 
-def test_a_wrong_edit_keeps_the_endpoint_as_it_was(as_owner, endpoint):
+def test_a_wrong_edit_keeps_the_endpoint_as_it_was(as_owner, endpoint, settings):
+    settings.WEBHOOK_PRIVATE_ADDRESSES_ALLOWED = False
+
     response = as_owner.post(endpoint_url(endpoint), {"url": "http://orders.example.com/in"})
 
     assert response.status_code == 400 and "Use an https:// URL" in response.content.decode()
@@ -193,3 +197,90 @@ def test_the_log_shows_each_event_newest_first_with_every_call(as_owner, endpoin
     for shown in ("503", "812 ms", "Service Unavailable: maintenance until 10:00", "Read timed out after 10 s",
                   "no answer", "95 ms"):
         assert shown in page
+
+
+@pytest.fixture
+def receiver():
+    receiver = Receiver().start()
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture
+def local_endpoint(merchant, receiver, settings):
+    settings.WEBHOOK_PRIVATE_ADDRESSES_ALLOWED = True  # the receiver listens on this machine
+    return webhook_endpoint_create(merchant=merchant, url=receiver.url)
+
+
+def test_a_test_event_reaches_the_receiver_and_shows_in_the_log(
+        as_owner, local_endpoint, receiver, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = as_owner.post(endpoint_url(local_endpoint, "settings-webhook-test"))
+
+    [call] = receiver.received
+    assert call.event["type"] == TEST_EVENT
+    page = as_owner.get(response["Location"])
+    [logged] = page.context["log"]
+    assert logged.event_id == call.headers["webhook-id"] and logged.status == Message.Status.SENT
+    assert f"A {TEST_EVENT} event is on its way" in page.content.decode()
+    assert "ms</td>" in page.content.decode() and ">200<" in page.content.decode()
+
+
+def test_replay_sends_the_same_event_again_with_the_same_id(
+        as_owner, local_endpoint, receiver, django_capture_on_commit_callbacks):
+    receiver.status = 500
+    with django_capture_on_commit_callbacks(execute=True):
+        as_owner.post(endpoint_url(local_endpoint, "settings-webhook-test"))
+    message = Message.objects.get(endpoint=local_endpoint)
+    Message.objects.filter(pk=message.pk).update(status=Message.Status.FAILED)  # its day of retries is over
+    receiver.status = 200
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = as_owner.post(reverse("notifications:settings-webhook-replay",
+                                         args=[local_endpoint.merchant.slug, local_endpoint.pk, message.pk]))
+
+    assert response.status_code == 302
+    assert receiver.event_ids() == [message.event_id, message.event_id]
+    message.refresh_from_db()
+    assert message.status == Message.Status.SENT
+    assert list(message.webhook_attempts.order_by("number").values_list("number", "response_status")) == [
+        (1, 500), (2, 200)]
+
+
+def test_an_event_of_another_endpoint_cannot_be_replayed_through_this_one(as_owner, merchant, endpoint):
+    other = webhook_endpoint_create(merchant=merchant, url="https://other.example.com/h")
+    theirs = webhook_message(other, event_id="evt_other", at=dt.datetime(2026, 6, 2, 9, 0, tzinfo=dt.UTC),
+                             status=Message.Status.FAILED)
+
+    response = as_owner.post(reverse("notifications:settings-webhook-replay",
+                                     args=[merchant.slug, endpoint.pk, theirs.pk]))
+
+    assert response.status_code == 404
+    theirs.refresh_from_db()
+    assert theirs.status == Message.Status.FAILED
+
+
+def test_nothing_is_sent_to_an_endpoint_that_is_off(as_owner, local_endpoint, receiver,
+                                                     django_capture_on_commit_callbacks):
+    webhook_endpoint_turn_off(endpoint=local_endpoint)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = as_owner.post(endpoint_url(local_endpoint, "settings-webhook-test"))
+
+    assert receiver.received == [] and not Message.objects.filter(endpoint=local_endpoint).exists()
+    page = as_owner.get(response["Location"]).content.decode()
+    assert "Turn the endpoint on first" in page and "Send test event" not in page
+
+
+def test_turning_on_sends_again_what_failed_while_it_was_off(as_owner, local_endpoint, receiver,
+                                                              django_capture_on_commit_callbacks):
+    waiting = webhook_message(local_endpoint, event_id="evt_waiting", at=dt.datetime(2026, 6, 2, 9, 0, tzinfo=dt.UTC),
+                              status=Message.Status.FAILED)
+    Message.objects.filter(pk=waiting.pk).update(error=TURNED_OFF_ERROR)
+    webhook_endpoint_turn_off(endpoint=local_endpoint)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = as_owner.post(endpoint_url(local_endpoint, "settings-webhook-switch"), {"active": "on"})
+
+    assert receiver.event_ids() == ["evt_waiting"]
+    assert "sent again: 1" in as_owner.get(response["Location"]).content.decode()

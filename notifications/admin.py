@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
 
 from notifications.forms import MessageTemplateForm
 from notifications.models import (
@@ -73,4 +73,5 @@ class MessageTemplateAdmin(admin.ModelAdmin):
             '<pre class="message-preview-text" style="white-space:pre-wrap">{}</pre>'
             '<iframe title="Email preview" sandbox srcdoc="{}" style="width:100%;max-width:600px;height:480px;'
             'border:1px solid #ccc"></iframe>',
-            note, rendered.subject, rendered.text, rendered.html)
+            # The rendered email is a SafeString, which format_html would leave unescaped and end the attribute.
+            note, rendered.subject, rendered.text, escape(rendered.html))

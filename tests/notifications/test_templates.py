@@ -179,6 +179,9 @@ def test_the_admin_previews_the_sample_delivery(shop, admin_client):
             "https://deliveries.example.com/t/SAMPLE/") in sms_page
     assert "Réservé pour Camille" in email_page and "Fresh Basket livre Mercredi 3 juin, 10:00–12:00." in email_page
     assert "{window_label}" in email_page  # the help text documents the placeholders
+    # The email sits whole in the iframe's attribute, escaped: its own quotes must not end it.
+    srcdoc = email_page.split('srcdoc="', 1)[1].split('"', 1)[0]
+    assert srcdoc.startswith("&lt;!DOCTYPE html&gt;") and srcdoc.rstrip().endswith("&lt;/html&gt;")
 
 
 def test_the_admin_list_shows_what_each_template_is_for(shop, admin_client):

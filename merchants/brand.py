@@ -76,3 +76,11 @@ def support_phone_normalise(value: str, *, country: str) -> str:
         raise ValidationError(f"{value} is not a phone number we can call: write it as +33 1 80 00 00 00 "
                               f"or as a number of {country}.")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def support_phone_display(value: str) -> str:
+    """+33180000000 as people write it, +33 1 80 00 00 00, to edit; anything unreadable as it is."""
+    try:
+        return phonenumbers.format_number(phonenumbers.parse(value, None), phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    except phonenumbers.NumberParseException:
+        return value

@@ -6,7 +6,7 @@ from django import forms
 from django.conf import settings
 from django.core.validators import URLValidator
 
-from merchants.brand import support_phone_normalise, validate_sms_sender
+from merchants.brand import support_phone_display, support_phone_normalise, validate_sms_sender
 from merchants.logos import LOGO_EXTENSIONS, LOGO_MAX_BYTES, validate_logo
 from merchants.models import WEBHOOK_EVENT_TYPES, ApiKey, Merchant, hex_colour
 
@@ -53,7 +53,8 @@ class BrandForm(forms.Form):
             "primary_colour": merchant.primary_colour.lower(), "accent_colour": merchant.accent_colour.lower(),
             "sms_sender": merchant.sms_sender, "email_from": merchant.email_from,
             "languages": merchant.languages or [merchant.default_language],
-            "default_language": merchant.default_language, "support_phone": merchant.support_phone,
+            "default_language": merchant.default_language,
+            "support_phone": support_phone_display(merchant.support_phone) if merchant.support_phone else "",
             "support_email": merchant.support_email, "support_hours": merchant.support_hours,
         })
         super().__init__(*args, **kwargs)

@@ -24,6 +24,7 @@ from merchants.brand import (
     MIN_TEXT_CONTRAST,
     WHITE,
     contrast_ratio,
+    support_phone_display,
     white_text_contrast_warning,
 )
 from merchants.errors import MerchantError
@@ -136,7 +137,7 @@ def brand(request, merchant: Merchant):
         "form": form, "preview_primary": primary, "preview_accent": accent,
         "contrast_warning": white_text_contrast_warning(primary),
         "contrast_ratio": contrast_ratio(primary, WHITE), "min_contrast": MIN_TEXT_CONTRAST,
-        "contrast_message": CONTRAST_WARNING,
+        "contrast_message": CONTRAST_WARNING, "support_phone": support_phone_display(merchant.support_phone),
     }, tab="brand", status=400 if form.is_bound else 200)
 
 

@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 
 from notifications.models import MerchantMessaging, MessageTemplate, Trigger
 from notifications.rendering import SMS_MAX_CHARS, placeholders_help
@@ -48,6 +49,7 @@ class MerchantMessagingForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         for trigger in Trigger:
             self.fields[f"on_{trigger.value}"].label = trigger.label
+        self.fields["running_late_minutes"].widget.attrs["placeholder"] = f"{settings.RUNNING_LATE_MINUTES} (the portal's)"
 
     @property
     def trigger_fields(self):
@@ -55,7 +57,19 @@ class MerchantMessagingForm(forms.ModelForm):
 
 
 class MerchantTemplateForm(MessageTemplateForm):
-    """A merchant's own wording, on the settings page: the merchant is the page's, never a field."""
+    """A merchant's own wording, on the settings page: the merchant is the page's, never a field.
+
+    The page lists the placeholders beside the form, so the help under the text is short.
+    """
 
     class Meta(MessageTemplateForm.Meta):
         fields = ["trigger", "language", "channel", "subject", "body"]
+        labels = {"trigger": "Moment"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["subject"].help_text = "Email only; an SMS has none."
+        self.fields["body"].help_text = (
+            f"Plain text with the placeholders listed here filled in for each delivery. An SMS may be at most "
+            f"{SMS_MAX_CHARS} characters (three messages) once filled in; an email is sent inside your brand's "
+            "layout, links made clickable.")

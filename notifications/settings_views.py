@@ -31,8 +31,8 @@ from notifications.merchant_settings import (
     message_template_delete,
     message_template_save,
 )
-from notifications.models import Channel, Message, MessageTemplate
-from notifications.rendering import SMS_MAX_CHARS, template_preview
+from notifications.models import Channel, Message, MessageTemplate, Trigger
+from notifications.rendering import PLACEHOLDERS, SMS_MAX_CHARS, template_preview
 from notifications.webhooks import (
     TEST_EVENT,
     endpoint_log,
@@ -66,7 +66,8 @@ def messaging(request, merchant: Merchant):
 
 def _template_page(request, merchant: Merchant, template: MessageTemplate | None):
     """New or existing wording: "Preview" renders the sample delivery's message, "Save" stores it."""
-    instance = template or MessageTemplate(merchant=merchant)
+    instance = template or MessageTemplate(merchant=merchant, trigger=Trigger.BOOKED, channel=Channel.SMS,
+                                           language=merchant.default_language)
     form = MerchantTemplateForm(request.POST or None, instance=instance)
     preview = None
     if form.is_bound and form.is_valid():
@@ -86,7 +87,7 @@ def _template_page(request, merchant: Merchant, template: MessageTemplate | None
         preview = template_preview(template)
     return settings_render(request, "notifications/settings/template_form.html", {
         "form": form, "template": template, "preview": preview, "sms_max": SMS_MAX_CHARS,
-        "preview_channel": form.instance.channel,
+        "preview_channel": form.instance.channel, "placeholders": PLACEHOLDERS,
     }, tab="notifications", status=400 if form.is_bound and form.errors else 200)
 
 
@@ -193,9 +194,10 @@ def webhook_secret(request, merchant: Merchant, endpoint_id: int):
 @require_POST
 def webhook_rotate(request, merchant: Merchant, endpoint_id: int):
     endpoint = webhook_secret_rotate(endpoint=_endpoint(merchant, endpoint_id))
+    until = endpoint.previous_secret_expires_at.astimezone(merchant.zone_info)
     messages.success(request, "A new signing secret signs every event from now on. The old one keeps signing "
-                              f"beside it until {endpoint.previous_secret_expires_at:%d %b %Y %H:%M} UTC, so switch "
-                              "your receiver to the new one before then.")
+                              f"beside it until {until:%d %b %Y %H:%M} ({merchant.time_zone}), so switch your "
+                              "receiver to the new one before then.")
     return redirect("notifications:settings-webhook", merchant.slug, endpoint.pk)
 
 

@@ -89,7 +89,10 @@ def test_an_email_preview_shows_the_subject_and_the_branded_email(as_owner, new_
 
     page = response.content.decode()
     assert response.context["preview"].subject == "Fresh Basket : c'est livré"
-    assert 'sandbox srcdoc="' in page and "SAMPLE-1042" in page
+    # The whole email sits in the attribute, escaped: its own quotes must not end it.
+    srcdoc = page.split('sandbox srcdoc="', 1)[1].split('"', 1)[0]
+    assert srcdoc.startswith("&lt;!DOCTYPE html&gt;") and srcdoc.rstrip().endswith("&lt;/html&gt;")
+    assert "SAMPLE-1042" in srcdoc
 
 
 @pytest.mark.parametrize(("fields", "field", "message"), [

@@ -128,7 +128,7 @@ def test_rotating_signs_with_both_secrets_for_a_day(as_owner, endpoint, clock_at
     assert endpoint.secret != old and endpoint.previous_secret == old
     assert endpoint.previous_secret_expires_at == now + dt.timedelta(hours=24)
     assert webhook_signing_secrets(endpoint=endpoint, now=now) == [endpoint.secret, old]
-    assert "keeps signing beside it until 03 Jun 2026 10:00 UTC" in as_owner.get(response["Location"]).content.decode()
+    assert "keeps signing beside it until 03 Jun 2026 12:00 (Europe/Paris)" in as_owner.get(response["Location"]).content.decode()
     revealed = as_owner.post(endpoint_url(endpoint, "settings-webhook-secret")).content.decode()
     assert endpoint.secret in revealed and old in revealed
 
@@ -156,7 +156,7 @@ def test_health_is_shown_in_the_list(as_owner, webhooks_url, merchant):
 
     page = as_owner.get(webhooks_url).content.decode()
 
-    assert "failing since 1 Jun, 08:00" in page and "disabled since 1 Jun, 08:00" in page
+    assert "failing since 1 Jun, 10:00" in page and "disabled since 1 Jun, 10:00" in page  # in Paris
 
 
 def test_deleting_asks_first(as_owner, endpoint, webhooks_url):

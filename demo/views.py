@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import uuid
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from rest_framework.exceptions import ValidationError
 
 from core import clock
 from core.errors import DomainError, flatten_field_errors
 from demo.keys import demo_key
+from demo.webhook_inbox import KEEP as INBOX_KEEP
+from demo.webhook_inbox import inbox_calls, inbox_receive
 from merchants.models import ApiKey, Merchant
 from merchants.services import api_key_authenticate
 from notifications.models import PHONE_CHANNELS, Channel
@@ -133,4 +137,30 @@ def demo_messages(request):
         "messages_shown": messages, "threads": sms_threads(messages), "emails": emails, "selected": selected,
         "channel": channel if channels != everything else "", "ref": ref, "filtered": channels != everything or ref,
         "show_sms": bool(set(channels) & set(PHONE_CHANNELS)), "show_email": Channel.EMAIL in channels,
+    })
+
+
+@csrf_exempt
+@require_POST
+async def demo_webhook_receive(request, slug: str):
+    """The inbox's receiving end. Asynchronous on purpose: in the one-process demo the sender may be the very
+    thread that serves synchronous views, and verifying runs in a thread of its own for the same reason."""
+    headers = {name.lower(): value for name, value in request.headers.items()}
+    call = await sync_to_async(inbox_receive, thread_sensitive=False)(
+        merchant_slug=slug, body=request.body.decode("utf-8", "replace"), headers=headers)
+    if call is None:
+        return HttpResponse("No inbox endpoint for this merchant.", status=404, content_type="text/plain")
+    if not call.verified:
+        return HttpResponse(f"Signature refused: {call.problem}", status=400, content_type="text/plain")
+    return HttpResponse("ok", content_type="text/plain")
+
+
+@staff_member_required
+@require_GET
+def demo_webhook_inbox(request):
+    """What the demo merchants' receiver got: each event, whether its signature verified, its JSON."""
+    slug = request.GET.get("merchant", "")
+    return render(request, "demo/webhook_inbox.html", {
+        "calls": inbox_calls(merchant_slug=slug), "merchant": slug,
+        "merchants": Merchant.objects.order_by("name"), "keep": INBOX_KEEP,
     })

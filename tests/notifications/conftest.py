@@ -48,3 +48,13 @@ def delivery(shop):
     """Camille, who gave a mobile number and an email, books Wednesday 10:00–12:00."""
     return make_delivery(shop, recipient_name="Camille Durand", recipient_phone="+33612345678",
                          recipient_email="camille@example.com", access_notes="Door code 4521B")
+
+
+@pytest.fixture
+def receiver():
+    """A merchant's webhook receiver listening on a local port (tests/notifications/webhook_receiver.py)."""
+    from tests.notifications.webhook_receiver import Receiver
+
+    receiver = Receiver().start()
+    yield receiver
+    receiver.stop()

@@ -12,16 +12,8 @@ from notifications.models import Message, WebhookAttempt
 from notifications.webhooks import DISABLED_ERROR, delivery_event_emit
 from tests.factories import MerchantFactory
 from tests.notifications.conftest import make_delivery
-from tests.notifications.webhook_receiver import Receiver
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def receiver():
-    receiver = Receiver().start()
-    yield receiver
-    receiver.stop()
 
 
 def client_for(merchant) -> APIClient:

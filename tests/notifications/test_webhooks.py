@@ -24,18 +24,10 @@ from notifications.webhooks import (
 )
 from scheduling import services as scheduling_services
 from tests.notifications.conftest import DAYTIME
-from tests.notifications.webhook_receiver import Receiver
 from tracking.models import Event, Milestone, ProofOfDelivery
 from tracking.services.journey import event_record
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def receiver():
-    receiver = Receiver().start()
-    yield receiver
-    receiver.stop()
 
 
 @pytest.fixture

@@ -61,6 +61,10 @@ class Command(BaseCommand):
 
         host, port = options["host"], options["port"]
         background: list[asyncio.Task] = []
+        # The merchants' webhooks go to this server's inbox page, so the whole path can be watched.
+        from demo.webhook_inbox import inbox_endpoints_install
+
+        inbox_endpoints_install(base_url=f"http://{host}:{port}")
 
         def on_ready() -> None:
             loop = asyncio.get_event_loop()
@@ -69,6 +73,7 @@ class Command(BaseCommand):
                 background.append(loop.create_task(run_simulator(options["speed"])))
             self.stdout.write(self.style.SUCCESS(f"Demo city served on http://{host}:{port}/  (Ctrl-C to stop)"))
             self.stdout.write("  staff pages (dispatch, care, admin): log in as demo / demo")
+            self.stdout.write(f"  merchants' webhooks, as their receiver gets them: http://{host}:{port}/demo/webhook-inbox/")
 
         Server(
             application=application,

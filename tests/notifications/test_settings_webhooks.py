@@ -9,7 +9,6 @@ from merchants.models import WebhookEndpoint
 from merchants.services import webhook_endpoint_create, webhook_endpoint_turn_off, webhook_signing_secrets
 from notifications.models import Channel, Message, WebhookAttempt
 from notifications.webhooks import TEST_EVENT, TURNED_OFF_ERROR
-from tests.notifications.webhook_receiver import Receiver
 
 pytestmark = pytest.mark.django_db
 
@@ -197,13 +196,6 @@ def test_the_log_shows_each_event_newest_first_with_every_call(as_owner, endpoin
     for shown in ("503", "812 ms", "Service Unavailable: maintenance until 10:00", "Read timed out after 10 s",
                   "no answer", "95 ms"):
         assert shown in page
-
-
-@pytest.fixture
-def receiver():
-    receiver = Receiver().start()
-    yield receiver
-    receiver.stop()
 
 
 @pytest.fixture

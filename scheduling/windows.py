@@ -71,10 +71,15 @@ def window_live_holds(*, window: Window, now: dt.datetime, exclude_hold_id=None)
     return holds.count()
 
 
-def window_closed_reason(*, window: Window, now: dt.datetime) -> RefusalReason | None:
-    """`cutoff_passed` when the template's cut-off or lead time has passed, else None."""
+def window_booking_closes_at(window: Window) -> dt.datetime:
+    """The last moment the window may be booked: its cut-off, or earlier when the lead time says so."""
     lead = dt.timedelta(minutes=window.template.lead_time_minutes)
-    if now >= window.cutoff_at or now + lead > window.starts_at:
+    return min(window.cutoff_at, window.starts_at - lead)
+
+
+def window_closed_reason(*, window: Window, now: dt.datetime) -> RefusalReason | None:
+    """`cutoff_passed` once the window's booking has closed (cut-off or lead time), else None."""
+    if now >= window_booking_closes_at(window):
         return RefusalReason.CUTOFF_PASSED
     return None
 

@@ -6,6 +6,7 @@ from scheduling import api, views
 urlpatterns: list = [
     path("t/<str:token>/reschedule/", views.reschedule, name="reschedule"),
     path("embed/windows/", views.embed_windows, name="embed-windows"),
+    path("embed/check/", views.embed_check, name="embed-check"),
 ]
 
 # API endpoints of this app, mounted under /api/v1/.

@@ -145,6 +145,26 @@ def window_offers(
     return [offers[w.pk] for w in windows]
 
 
+def window_offers_at_address(*, merchant: Merchant, lat: float | None = None, lng: float | None = None,
+                             postcode: str = "", days: int = 7, now: dt.datetime) -> list[WindowOffer]:
+    """The windows offered at an address from the merchant's today, as the windows API lists them (for pages
+    that render them on the server: the picker's no-JavaScript fallback)."""
+    zone = address_zone(lat=lat, lng=lng, postcode=postcode)
+    if lat is None or lng is None:
+        lat, lng = zone_centre(zone)
+    return window_offers(merchant=merchant, zone=zone, lat=lat, lng=lng, start=merchant_local_today(merchant, now),
+                         days=days, now=now)
+
+
+def offers_by_day(offers: list[WindowOffer], merchant: Merchant) -> list[tuple[dt.date, list[WindowOffer]]]:
+    """Offers grouped by the merchant's local day, days in order."""
+    tz = merchant.zone_info
+    days: dict[dt.date, list[WindowOffer]] = {}
+    for offer in offers:
+        days.setdefault(offer.window.starts_at.astimezone(tz).date(), []).append(offer)
+    return sorted(days.items())
+
+
 def window_offer(*, window: Window, lat: float, lng: float, skills: tuple[str, ...] = (), size: str = "small",
                  now: dt.datetime, committed: bool = False) -> WindowOffer:
     """One window's verdict for an address: outside its zone, closed, full or available."""

@@ -1,10 +1,11 @@
-"""Pages: the customer's reschedule link and the embeddable picker's iframe."""
+"""Pages: the customer's reschedule link, the embeddable picker's iframe and its embedding guide."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -150,3 +151,22 @@ def embed_check(request):
     response["Access-Control-Allow-Origin"] = "*"
     response["Vary"] = "Origin"
     return response
+
+
+@require_GET
+def embed_docs(request):
+    """The embedding guide: snippets with the reader's own publishable key, attributes, events, theming, origins."""
+    guide = embedding.embed_guide(user=request.user, merchant_slug=request.GET.get("merchant", ""))
+    example_origin = guide.origins[0] if guide.origins else "https://shop.example.com"
+    problems = []
+    for lang, name in settings.LANGUAGES:
+        with translation.override(lang):
+            problems.append((lang, name, embedding.embed_problem(
+                status=embedding.EmbedStatus.ORIGIN_NOT_REGISTERED, origin="https://unregistered.example")))
+    base = _own_origin(request)
+    return render(request, "scheduling/embed_docs.html", {
+        "guide": guide, "base": base, "problems": problems, "example_origin": example_origin,
+        "picker_src": base + static("scheduling/picker.js"), "loader_src": base + static("scheduling/embed.js"),
+        "embed_url": base + reverse("scheduling:embed-windows"), "settings_origins_path": embedding.ORIGIN_SETTINGS_PATH,
+        "login_url": f"{settings.LOGIN_URL}?next={request.path}",
+    })

@@ -267,3 +267,31 @@ def test_without_javascript_the_shopper_chooses_a_listed_window_and_books(chromi
     page.locator("#tracking-link").wait_for()
     assert page.locator("#booked-price").inner_text() == "€3.90"
     assert Delivery.objects.get().window_id == tomorrow_window.pk
+
+
+# --- The embedding guide ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_a_staff_member_reads_the_guide_and_tries_the_live_preview(chromium, live_server, client, merchant, windows,
+                                                                   publishable_key, screenshots, viewport):
+    from django.contrib.auth import get_user_model
+
+    from merchants.models import StaffMembership
+
+    owner = get_user_model().objects.create_user("owner", "owner@example.com", "pw")
+    StaffMembership.objects.create(user=owner, merchant=merchant, role=StaffMembership.Role.OWNER)
+    client.force_login(owner)
+    context = chromium.new_context(viewport=viewport)
+    context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
+    page = context.new_page()
+    page.goto(f"{live_server.url}/docs/embed/")
+    assert publishable_key in page.locator("#snippet-web-component").inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+
+    preview = page.locator("#preview-picker")
+    preview.locator("[role=tabpanel]:not([hidden]) [role=radio][aria-disabled=false]").first.click()
+    page.locator("#event-log").filter(has_text="window-held").wait_for()
+    assert '"hold"' in page.locator("#event-log").inner_text()
+    page.screenshot(path=str(screenshots / f"embed_guide_{viewport['width']}.png"), full_page=True)
+    context.close()

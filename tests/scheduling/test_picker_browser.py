@@ -214,6 +214,20 @@ def test_the_explanation_on_an_unregistered_site_speaks_french(chromium, live_se
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
 
+def test_when_the_portal_cannot_be_reached_the_shopper_is_told_to_try_again(chromium, live_server, shop_site):
+    (shop_site["root"] / "offline.html").write_text(f"""<!doctype html><html lang="fr"><head><meta charset="utf-8">
+<title>A shop</title></head><body>
+<script src="{live_server.url}/static/scheduling/picker.js" defer></script>
+<delivery-window-picker api-key="pk_any" api-base="http://127.0.0.1:9" postcode="75004"></delivery-window-picker>
+</body></html>""")
+    page = chromium.new_page(viewport=PHONE)
+    page.goto(f"{shop_site['origin']}/offline.html")
+    alert = page.locator("delivery-window-picker [role=alert]")
+    alert.wait_for()
+    assert "Le service de livraison est injoignable" in alert.inner_text()
+    assert alert.get_by_role("button", name="Réessayer").is_visible()
+
+
 def test_once_registered_the_shops_site_shows_the_windows_in_both_ways(chromium, live_server, merchant, windows,
                                                                       publishable_key, shop_site, screenshots):
     AllowedOriginFactory(merchant=merchant, origin=shop_site["origin"])

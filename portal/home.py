@@ -48,6 +48,8 @@ def home_links() -> list[Link]:
         ("Messages sent", _url("demo:messages"), "Staff",
          "The SMS and emails customers got, as their phone and mail client show them."),
         ("Admin", _url("admin:index"), "Staff", "Merchants, brands, API keys, fleet, windows and deliveries."),
+        ("Embedding guide", _url("scheduling:embed-docs"), "Merchants",
+         "Put the delivery-window picker in your checkout: snippets with your key, events, theming, origins."),
         ("API docs", _url("api-docs"), "Merchants and carriers", "The REST API, browsable, with its OpenAPI schema."),
         ("Health", _url("healthz"), "Operators", "Database, channel layer and broker reachability as JSON."),
     ]

@@ -33,8 +33,8 @@ from notifications.selectors import (
 from scheduling.api import delivery_create_idempotent
 from scheduling.models import Delivery
 from scheduling.selectors import delivery_for_token
-from scheduling.views import expired_page, page_language
-from scheduling.windows import merchant_sample_address
+from scheduling.views import expired_page, offers_for_fallback, page_language
+from scheduling.windows import merchant_sample_address, offers_by_day
 
 
 def _demo_merchant(slug: str | None) -> Merchant | None:
@@ -51,8 +51,12 @@ def demo_checkout(request, form: dict | None = None, errors: dict | None = None,
     lang = page_language(request, merchant.default_language)
     address = merchant_sample_address(merchant=merchant)
     with translation.override(lang):
+        # Without JavaScript the page lists the windows itself, as radios of the booking form.
+        offers = offers_for_fallback(merchant=merchant, lat=str(address["lat"]), lng=str(address["lng"]),
+                                     postcode="") if address else []
         return render(request, "demo/checkout.html", {
             "merchant": merchant, "api_key": demo_key(kind="publishable", slug=merchant.slug), "address": address,
+            "days": offers_by_day([o for o in offers if o.available], merchant), "tz": merchant.time_zone,
             "lang": lang, "form": form or {}, "error": error,
             "errors": {name.replace(".", "_"): messages for name, messages in (errors or {}).items()},
             "idempotency_key": (form or {}).get("idempotency_key") or uuid.uuid4().hex,
@@ -72,7 +76,6 @@ def demo_checkout_book(request):
     lang = page_language(request, merchant.default_language)
     body = {
         "order_ref": post.get("order_ref") or f"DEMO-{post.get('idempotency_key', '')[:10].upper()}",
-        "hold_id": post.get("hold_id") or None,
         "recipient": {"name": post.get("name", ""), "phone": post.get("phone", ""), "email": post.get("email", ""),
                       "language": lang},
         "address": {"line1": post.get("line1", ""), "city": post.get("city", ""), "postcode": post.get("postcode", ""),
@@ -80,16 +83,24 @@ def demo_checkout_book(request):
         "access_notes": post.get("access_notes", ""),
         "preferences": {"safe_drop": post.get("safe_drop") == "on"},
     }
-    if not body["hold_id"]:
-        body.pop("hold_id")
+    # The picker holds a window (hold_id); without JavaScript the page's own list posts its window_id.
+    if post.get("hold_id"):
+        body["hold_id"] = post["hold_id"]
+    elif post.get("window_id"):
+        body["window_id"] = post["window_id"]
+    chosen = "hold_id" in body or "window_id" in body
     with translation.override(lang):
         try:
             code, result, _replayed = delivery_create_idempotent(
                 api_key=api_key, idempotency_key=post.get("idempotency_key", ""), body=body)
         except ValidationError as exc:
             errors = flatten_field_errors(exc.detail)
-            return demo_checkout(request, form=post.dict(), errors=errors,
-                                 error=_("Please check the highlighted fields."), status=400)
+            if not chosen:
+                # The API's "Give a window_id or a hold_id." is for developers; the shopper just chose nothing.
+                errors["window_id"] = [_("Choose a delivery window.")]
+            only_window = set(errors) == {"window_id"}
+            return demo_checkout(request, form=post.dict(), errors=errors, status=400,
+                                 error=errors["window_id"][0] if only_window else _("Please check the highlighted fields."))
         except DomainError as exc:
             return demo_checkout(request, form=post.dict(), errors=exc.fields, error=exc.message, status=exc.status_code)
         if code != 201:

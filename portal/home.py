@@ -50,6 +50,8 @@ def home_links() -> list[Link]:
         ("Shop settings", _url("merchants:settings"), "Merchants",
          "For a shop's owner: brand, embed origins, API keys, the messages customers get, and webhooks."),
         ("Admin", _url("admin:index"), "Staff", "Merchants, brands, API keys, fleet, windows and deliveries."),
+        ("Embedding guide", _url("scheduling:embed-docs"), "Merchants",
+         "Put the delivery-window picker in your checkout: snippets with your key, events, theming, origins."),
         ("API docs", _url("api-docs"), "Merchants and carriers", "The REST API, browsable, with its OpenAPI schema."),
         ("Health", _url("healthz"), "Operators", "Database, channel layer and broker reachability as JSON."),
     ]

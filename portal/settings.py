@@ -231,7 +231,8 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Delivery portal API",
-    "DESCRIPTION": "Checkout windows, bookings, tracking events and driver/carrier feeds.",
+    "DESCRIPTION": "Checkout windows, bookings, tracking events and driver/carrier feeds.\n\n"
+                   "To put the delivery-window picker in a checkout, read the [embedding guide](/docs/embed/).",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

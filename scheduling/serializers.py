@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from scheduling.models import Delivery, ParcelSize, Window
-from scheduling.windows import KNOWN_SKILLS, MAX_DAYS, OFFER_REASONS, WindowOffer
+from scheduling.windows import KNOWN_SKILLS, MAX_DAYS, OFFER_REASONS, WindowOffer, window_booking_closes_at
 
 SIZES = tuple(ParcelSize.values)
 
@@ -24,6 +24,7 @@ def window_payload(window: Window) -> dict:
         "end": _iso(window.ends_at, tz),
         "label": window.label,
         "price": {"amount": f"{window.price_amount:.2f}", "currency": window.currency},
+        "cutoff": _iso(window_booking_closes_at(window), tz),
     }
 
 
@@ -93,6 +94,7 @@ class WindowSerializer(serializers.Serializer):
     end = serializers.DateTimeField()
     label = serializers.CharField()
     price = PriceSerializer()
+    cutoff = serializers.DateTimeField(help_text="The last moment the window may be booked (its cut-off or lead time).")
 
 
 class WindowOfferSerializer(WindowSerializer):

@@ -6,6 +6,8 @@ from scheduling import api, views
 urlpatterns: list = [
     path("t/<str:token>/reschedule/", views.reschedule, name="reschedule"),
     path("embed/windows/", views.embed_windows, name="embed-windows"),
+    path("embed/check/", views.embed_check, name="embed-check"),
+    path("docs/embed/", views.embed_docs, name="embed-docs"),
 ]
 
 # API endpoints of this app, mounted under /api/v1/.

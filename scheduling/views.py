@@ -1,24 +1,27 @@
-"""Pages: the customer's reschedule link and the embeddable picker's iframe."""
+"""Pages: the customer's reschedule link, the embeddable picker's iframe and its embedding guide."""
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_exempt
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from core import clock
 from core.errors import DomainError
 from merchants.models import ApiKey, Merchant
 from merchants.services import api_key_authenticate, merchant_allowed_origins
-from scheduling import services
+from scheduling import embedding, services
 from scheduling.errors import SchedulingErrorCode
 from scheduling.models import Window
 from scheduling.selectors import delivery_for_token, delivery_reschedule_offers
-from scheduling.windows import safe_drop_offered
+from scheduling.windows import WindowOffer, offers_by_day, safe_drop_offered, window_offers_at_address
 
 LANGS = {code for code, _name in settings.LANGUAGES}
 
@@ -67,7 +70,7 @@ def reschedule(request, token: str):
         offers = [] if closed else delivery_reschedule_offers(delivery=delivery, now=now)
         return render(request, "scheduling/reschedule.html", {
             "delivery": delivery, "merchant": merchant, "tz": merchant.time_zone, "offers": offers,
-            "days": _group_by_day(offers, merchant), "closed": closed, "closes_at": closes_at,
+            "days": offers_by_day(offers, merchant), "closed": closed, "closes_at": closes_at,
             "safe_drop_offered": offered, "error": error, "done": request.GET.get("done") == "1",
             "lang": translation.get_language(),
         })
@@ -84,17 +87,24 @@ def _message_for(exc: DomainError) -> str:
     return messages.get(exc.code, exc.message)
 
 
-def _group_by_day(offers, merchant: Merchant) -> list[tuple]:
-    tz = merchant.zone_info
-    days: dict = {}
-    for offer in offers:
-        days.setdefault(offer.window.starts_at.astimezone(tz).date(), []).append(offer)
-    return sorted(days.items())
+def _float(value: str) -> float | None:
+    try:
+        return float(value)
+    except ValueError:
+        return None
 
 
-def _frame_ancestors(merchant: Merchant) -> str:
-    origins = " ".join(merchant_allowed_origins(merchant=merchant))
-    return f"frame-ancestors 'self' {origins}".strip()
+def offers_for_fallback(*, merchant: Merchant, lat: str, lng: str, postcode: str) -> list[WindowOffer]:
+    """The windows a page lists for browsers without JavaScript; none when the address is not served."""
+    try:
+        return window_offers_at_address(merchant=merchant, lat=_float(lat), lng=_float(lng), postcode=postcode[:16],
+                                        now=clock.now())
+    except DomainError:
+        return []
+
+
+def _own_origin(request) -> str:
+    return f"{request.scheme}://{request.get_host()}"
 
 
 @xframe_options_exempt
@@ -103,16 +113,60 @@ def embed_windows(request):
     raw = request.GET.get("key", "")
     key = api_key_authenticate(raw_key=raw, kind=ApiKey.Kind.PUBLISHABLE) if raw else None
     if key is None:
-        response = render(request, "scheduling/embed_invalid.html", status=401)
+        # Any page may frame this one, so a mistyped key reads as a sentence rather than a broken frame.
+        with translation.override(page_language(request, translation.get_language() or "en")):
+            problem = embedding.embed_problem(status=embedding.EmbedStatus.UNKNOWN_KEY, origin="")
+            response = render(request, "scheduling/embed_invalid.html", {
+                "problem": problem, "lang": translation.get_language()}, status=401)
         response["Content-Security-Policy"] = "frame-ancestors *"
         return response
     merchant = key.merchant
     lang = page_language(request, merchant.default_language)
+    lat, lng, postcode = request.GET.get("lat", ""), request.GET.get("lng", ""), request.GET.get("postcode", "")
     with translation.override(lang):
+        offers = [o for o in offers_for_fallback(merchant=merchant, lat=lat, lng=lng, postcode=postcode) if o.available]
         response = render(request, "scheduling/embed.html", {
-            "merchant": merchant, "api_key": raw, "lat": request.GET.get("lat", ""), "lng": request.GET.get("lng", ""),
-            "postcode": request.GET.get("postcode", ""), "lang": lang,
+            "merchant": merchant, "api_key": raw, "lat": lat, "lng": lng, "postcode": postcode, "lang": lang,
             "parent_origins": " ".join(merchant_allowed_origins(merchant=merchant)),
+            "days": offers_by_day(offers, merchant), "tz": merchant.time_zone,
         })
-    response["Content-Security-Policy"] = _frame_ancestors(merchant)
+    response["Content-Security-Policy"] = embedding.frame_ancestors(merchant=merchant)
     return response
+
+
+@never_cache
+@require_GET
+def embed_check(request):
+    """May the calling page show the picker with this key? Readable by every origin, so the picker can explain
+    what the browser's CORS error hides (and the iframe loader what frame-ancestors hides)."""
+    check = embedding.embed_check(raw_key=request.GET.get("key", "").strip(), origin=request.headers.get("Origin", ""),
+                                  own_origin=_own_origin(request))
+    body: dict = {"status": check.status.value, "origin": check.origin}
+    with translation.override(page_language(request, "en")):
+        problem = embedding.embed_problem(status=check.status, origin=check.origin)
+    if problem is not None:
+        body |= {"title": problem.title, "message": problem.message, "hint": problem.hint,
+                 "settings_url": request.build_absolute_uri(embedding.ORIGIN_SETTINGS_PATH)}
+    response = JsonResponse(body)
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Vary"] = "Origin"
+    return response
+
+
+@require_GET
+def embed_docs(request):
+    """The embedding guide: snippets with the reader's own publishable key, attributes, events, theming, origins."""
+    guide = embedding.embed_guide(user=request.user, merchant_slug=request.GET.get("merchant", ""))
+    example_origin = guide.origins[0] if guide.origins else "https://shop.example.com"
+    problems = []
+    for lang, name in settings.LANGUAGES:
+        with translation.override(lang):
+            problems.append((lang, name, embedding.embed_problem(
+                status=embedding.EmbedStatus.ORIGIN_NOT_REGISTERED, origin="https://unregistered.example")))
+    base = _own_origin(request)
+    return render(request, "scheduling/embed_docs.html", {
+        "guide": guide, "base": base, "problems": problems, "example_origin": example_origin,
+        "picker_src": base + static("scheduling/picker.js"), "loader_src": base + static("scheduling/embed.js"),
+        "embed_url": base + reverse("scheduling:embed-windows"), "settings_origins_path": embedding.ORIGIN_SETTINGS_PATH,
+        "login_url": f"{settings.LOGIN_URL}?next={request.path}",
+    })

@@ -71,10 +71,15 @@ def window_live_holds(*, window: Window, now: dt.datetime, exclude_hold_id=None)
     return holds.count()
 
 
-def window_closed_reason(*, window: Window, now: dt.datetime) -> RefusalReason | None:
-    """`cutoff_passed` when the template's cut-off or lead time has passed, else None."""
+def window_booking_closes_at(window: Window) -> dt.datetime:
+    """The last moment the window may be booked: its cut-off, or earlier when the lead time says so."""
     lead = dt.timedelta(minutes=window.template.lead_time_minutes)
-    if now >= window.cutoff_at or now + lead > window.starts_at:
+    return min(window.cutoff_at, window.starts_at - lead)
+
+
+def window_closed_reason(*, window: Window, now: dt.datetime) -> RefusalReason | None:
+    """`cutoff_passed` once the window's booking has closed (cut-off or lead time), else None."""
+    if now >= window_booking_closes_at(window):
         return RefusalReason.CUTOFF_PASSED
     return None
 
@@ -138,6 +143,26 @@ def window_offers(
                 reason = verdict.reason if verdict.reason in OFFER_REASONS else RefusalReason.FULL
                 offers[window.pk] = WindowOffer(window, False, 0, reason)
     return [offers[w.pk] for w in windows]
+
+
+def window_offers_at_address(*, merchant: Merchant, lat: float | None = None, lng: float | None = None,
+                             postcode: str = "", days: int = 7, now: dt.datetime) -> list[WindowOffer]:
+    """The windows offered at an address from the merchant's today, as the windows API lists them (for pages
+    that render them on the server: the picker's no-JavaScript fallback)."""
+    zone = address_zone(lat=lat, lng=lng, postcode=postcode)
+    if lat is None or lng is None:
+        lat, lng = zone_centre(zone)
+    return window_offers(merchant=merchant, zone=zone, lat=lat, lng=lng, start=merchant_local_today(merchant, now),
+                         days=days, now=now)
+
+
+def offers_by_day(offers: list[WindowOffer], merchant: Merchant) -> list[tuple[dt.date, list[WindowOffer]]]:
+    """Offers grouped by the merchant's local day, days in order."""
+    tz = merchant.zone_info
+    days: dict[dt.date, list[WindowOffer]] = {}
+    for offer in offers:
+        days.setdefault(offer.window.starts_at.astimezone(tz).date(), []).append(offer)
+    return sorted(days.items())
 
 
 def window_offer(*, window: Window, lat: float, lng: float, skills: tuple[str, ...] = (), size: str = "small",

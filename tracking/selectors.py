@@ -15,6 +15,7 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 
+from core.contrast import readable_ink
 from dispatch.models import Plan, Shift, Stop
 from merchants.models import Merchant
 from scheduling.models import Delivery
@@ -34,14 +35,6 @@ def delivery_language(delivery: Delivery) -> str:
     offered = {code for code, _name in settings.LANGUAGES}
     wanted = delivery.language or delivery.merchant.default_language
     return wanted if wanted in offered else settings.LANGUAGE_CODE
-
-
-def readable_ink(background: str) -> str:
-    """Black or white, whichever reads better on this brand colour (WCAG relative luminance)."""
-    channels = [int(background[i:i + 2], 16) / 255 for i in (1, 3, 5)]
-    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-    return "#111111" if luminance > 0.179 else "#ffffff"
 
 
 def _time_label(value: dt.datetime | None, tz: ZoneInfo) -> str:

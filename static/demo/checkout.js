@@ -19,7 +19,7 @@
     var until = new Date(d.hold.expires_at);
     var hhmm = until.toLocaleTimeString(fr ? "fr-FR" : "en-GB", { hour: "2-digit", minute: "2-digit" });
     status.textContent = (fr ? "Créneau réservé : " : "Window held: ") + d.window.day + " " + d.window.time +
-      (fr ? " (jusqu’à " : " (until ") + hhmm + ")";
+      " · " + d.window.price_label + (fr ? " (jusqu’à " : " (until ") + hhmm + ")";
     sync();
   });
   book.form.addEventListener("submit", function (event) {

@@ -47,7 +47,7 @@ def test_a_keyboard_only_shopper_picks_a_window_books_and_gets_a_tracking_link(b
                                                                              windows, demo_keys, screenshots):
     page = browser.new_page(viewport={"width": 420, "height": 900})
     page.goto(f"{live_server.url}/demo/checkout/?merchant={merchant.slug}&lang=en")
-    page.locator("delivery-window-picker [role=radio]").first.wait_for()
+    page.locator("delivery-window-picker [role=tabpanel]:not([hidden]) [role=radio]").first.wait_for()
     page.screenshot(path=str(screenshots / "demo_checkout.png"), full_page=True)
 
     assert tab_until(page, lambda: focused_slot(page) is not None), "Tab never reached the window picker"
@@ -89,7 +89,7 @@ def test_the_picker_and_the_reschedule_page_in_french_on_a_phone(browser, live_s
 
     page = browser.new_page(viewport={"width": 390, "height": 844})
     page.goto(f"{live_server.url}/demo/checkout/?merchant={merchant.slug}&lang=fr")
-    page.locator("delivery-window-picker [role=radio]").first.wait_for()
+    page.locator("delivery-window-picker [role=tabpanel]:not([hidden]) [role=radio]").first.wait_for()
     assert "Choisissez un créneau" in page.locator("delivery-window-picker .title").inner_text()
     page.screenshot(path=str(screenshots / "demo_checkout_fr.png"), full_page=True)
 

@@ -188,3 +188,27 @@ def test_the_demo_checkout_delivers_to_a_real_street_of_the_merchants_area(merch
 
     assert address["line1"] == "12 Rue de Rivoli"
     assert zone_for_point(lat=address["lat"], lng=address["lng"]) == delivery.window.zone
+
+
+def test_the_reschedule_page_shows_each_windows_price_and_the_difference_from_the_current_one(client, delivery, windows):
+    # The delivery sits in tomorrow's standard window at €3.90; the evening windows cost €4.90.
+    evening = windows.get(date=TOMORROW + dt.timedelta(days=1), label="evening")
+    standard = windows.get(date=TOMORROW + dt.timedelta(days=1), label="standard")
+    html = page(client, delivery).content.decode()
+
+    def option(window):
+        start = html.index(f'data-window-id="{window.pk}"')
+        return html[start:html.index("</label>", start)]
+
+    assert "€4.90" in option(evening) and "+€1.00" in option(evening)
+    assert "€3.90" in option(standard) and "no change" in option(standard)
+    assert 'id="current-price">€3.90<' in html
+
+
+def test_a_cheaper_window_shows_a_negative_difference_in_french(client, delivery, windows):
+    cheaper = windows.get(date=TOMORROW + dt.timedelta(days=2), label="standard")
+    Window.objects.filter(pk=cheaper.pk).update(price_amount="2.90")
+    html = page(client, delivery, lang="fr").content.decode()
+    start = html.index(f'data-window-id="{cheaper.pk}"')
+    option = html[start:html.index("</label>", start)]
+    assert "2,90\u00a0€" in option and "\u22121,00\u00a0€" in option

@@ -130,3 +130,25 @@ def test_a_publishable_key_cannot_book_deliveries(windows, publishable_key, tomo
     response = APIClient().post("/api/v1/deliveries/", booking_body(tomorrow_window.pk), format="json",
                                 HTTP_X_API_KEY=publishable_key, HTTP_IDEMPOTENCY_KEY="k1")
     assert response.status_code in (401, 403)
+
+
+def test_each_window_says_until_when_it_may_be_booked(api, windows):
+    offered = windows_of(api.get("/api/v1/windows/", {**ADDRESS, "days": 3}))
+    morning = next(w for w in offered if w["start"] == f"{TOMORROW.isoformat()}T10:00:00+02:00")
+    evening = next(w for w in offered if w["start"] == f"{TOMORROW.isoformat()}T18:00:00+02:00")
+    assert morning["cutoff"] == f"{NOW.date().isoformat()}T22:00:00+02:00"
+    assert evening["cutoff"] == f"{TOMORROW.isoformat()}T12:00:00+02:00"
+
+
+def test_a_lead_time_longer_than_the_cutoff_closes_booking_earlier_and_says_so(api, windows, template, frozen_now):
+    template.lead_time_minutes = 24 * 60
+    template.save()
+    offered = windows_of(api.get("/api/v1/windows/", {**ADDRESS, "days": 3}))
+    morning = next(w for w in offered if w["start"] == f"{TOMORROW.isoformat()}T10:00:00+02:00")
+    assert morning["cutoff"] == f"{NOW.date().isoformat()}T10:00:00+02:00"
+    assert morning["available"] is True
+
+    frozen_now(dt.datetime.combine(NOW.date(), dt.time(10, 0), tzinfo=NOW.tzinfo))
+    offered = windows_of(api.get("/api/v1/windows/", {**ADDRESS, "days": 3}))
+    morning = next(w for w in offered if w["start"] == f"{TOMORROW.isoformat()}T10:00:00+02:00")
+    assert (morning["available"], morning["reason"]) == (False, "cutoff_passed")

@@ -8,9 +8,10 @@ import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-# WCAG 2's minimum contrast for normal text (level AA). Pages and emails write white on the primary colour.
-MIN_TEXT_CONTRAST = 4.5
-WHITE = "#ffffff"
+from core.contrast import AA_NORMAL_TEXT, WHITE, contrast_ratio
+
+# Emails write white on the primary colour (pages pick a readable ink themselves): warn below WCAG AA.
+MIN_TEXT_CONTRAST = AA_NORMAL_TEXT
 
 # An SMS sender is an E.164 number or an alphanumeric id: up to 11 letters, digits or spaces, with a letter
 # (what carriers accept; a sender they refuse makes the SMS fail or arrive from an unknown number).
@@ -18,23 +19,11 @@ _ALPHANUMERIC_SENDER = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
 _E164 = re.compile(r"^\+[1-9][0-9]{7,14}$")
 
 
-def relative_luminance(colour: str) -> float:
-    """WCAG 2 relative luminance of a #rrggbb colour, from 0 (black) to 1 (white)."""
-    channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
-    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-
-
-def contrast_ratio(first: str, second: str) -> float:
-    """WCAG 2 contrast ratio of two #rrggbb colours, from 1 (the same) to 21 (black on white)."""
-    lighter, darker = sorted((relative_luminance(first), relative_luminance(second)), reverse=True)
-    return (lighter + 0.05) / (darker + 0.05)
-
-
 # The settings page's live preview fills the same sentence in as the colour changes.
 CONTRAST_WARNING = ("White text on {colour} has a contrast of {ratio}:1, below the {minimum}:1 that people with low "
-                    "vision need: buttons and headers in emails and pages will be hard to read. "
-                    "A darker primary colour reads better.")
+                    "vision need. Emails write white on it, so their header and button will be hard to read "
+                    "(the tracking page and the picker switch to dark text). A darker primary colour reads "
+                    "well everywhere.")
 
 
 def white_text_contrast_warning(colour: str) -> str:

@@ -19,11 +19,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.contrast import WHITE, contrast_ratio
 from merchants.brand import (
     CONTRAST_WARNING,
     MIN_TEXT_CONTRAST,
-    WHITE,
-    contrast_ratio,
     support_phone_display,
     white_text_contrast_warning,
 )

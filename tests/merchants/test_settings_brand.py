@@ -5,7 +5,8 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from merchants.brand import contrast_ratio, white_text_contrast_warning
+from core.contrast import contrast_ratio
+from merchants.brand import white_text_contrast_warning
 from merchants.logos import LOGO_MAX_BYTES
 from merchants.models import Merchant
 from merchants.services import merchant_brand_update

@@ -18,6 +18,7 @@ from merchants.auth import HasSecretKey, SecretKeyAuthentication
 from merchants.models import WEBHOOK_EVENT_TYPES, WebhookEndpoint
 from merchants.services import (
     webhook_endpoint_create,
+    webhook_endpoint_delete,
     webhook_endpoint_turn_off,
     webhook_endpoint_update,
     webhook_secret_rotate,
@@ -149,7 +150,7 @@ class WebhookDetailApi(WebhookApi):
     @extend_schema(operation_id="webhooks_destroy", responses={204: None, 404: NOT_FOUND, **AUTH_ERRORS},
                    tags=["webhooks"])
     def delete(self, request, endpoint_id: int):
-        _endpoint(request, endpoint_id).delete()
+        webhook_endpoint_delete(endpoint=_endpoint(request, endpoint_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -18,8 +18,6 @@ from merchants.models import ApiKey, Merchant
 from merchants.services import api_key_authenticate, merchant_allowed_origins, merchant_origin_allowed
 from scheduling.windows import merchant_sample_address
 
-# Where a merchant registers its shop's origins (the settings pages).
-ORIGIN_SETTINGS_PATH = "/settings/origins/"
 PLACEHOLDER_KEY = "pk_your_publishable_key"
 # The snippets' address when the guide knows no merchant: central Paris.
 PLACEHOLDER_ADDRESS = {"line1": "", "city": "Paris", "postcode": "75004", "lat": 48.8566, "lng": 2.3522}

@@ -146,11 +146,16 @@ def embed_check(request):
         problem = embedding.embed_problem(status=check.status, origin=check.origin)
     if problem is not None:
         body |= {"title": problem.title, "message": problem.message, "hint": problem.hint,
-                 "settings_url": request.build_absolute_uri(embedding.ORIGIN_SETTINGS_PATH)}
+                 "settings_url": request.build_absolute_uri(reverse("merchants:settings"))}
     response = JsonResponse(body)
     response["Access-Control-Allow-Origin"] = "*"
     response["Vary"] = "Origin"
     return response
+
+
+def _settings_path(guide, name: str) -> str:
+    """The guide's merchant's settings page of that name, or the settings home when no merchant is known."""
+    return reverse(name, args=[guide.merchant.slug]) if guide.merchant else reverse("merchants:settings")
 
 
 @require_GET
@@ -167,6 +172,7 @@ def embed_docs(request):
     return render(request, "scheduling/embed_docs.html", {
         "guide": guide, "base": base, "problems": problems, "example_origin": example_origin,
         "picker_src": base + static("scheduling/picker.js"), "loader_src": base + static("scheduling/embed.js"),
-        "embed_url": base + reverse("scheduling:embed-windows"), "settings_origins_path": embedding.ORIGIN_SETTINGS_PATH,
+        "embed_url": base + reverse("scheduling:embed-windows"), "settings_origins_path": _settings_path(guide, "merchants:settings-origins"),
+        "settings_keys_path": _settings_path(guide, "merchants:settings-keys"),
         "login_url": f"{settings.LOGIN_URL}?next={request.path}",
     })

@@ -37,7 +37,7 @@ def test_an_unregistered_origin_is_told_so_in_words_a_shopper_reads(client, merc
     assert body["title"] == "Delivery windows cannot be shown on this website yet."
     assert f"({STRANGER})" in body["message"]
     assert STRANGER in body["hint"]
-    assert body["settings_url"].endswith("/settings/origins/")
+    assert body["settings_url"].endswith("/settings/")
     # Any page may read the answer, and caches keep one per origin.
     assert response["Access-Control-Allow-Origin"] == "*"
     assert "Origin" in response["Vary"]
@@ -169,7 +169,7 @@ def test_the_guide_documents_events_attributes_theming_and_origins(client, merch
     client.force_login(owner_of_a)
     html = guide(client)
     for name in ("window-held", "window-picker-error", "detail.hold.id", "api-key", "lang", "postcode", "size",
-                 "--dwp-brand", "--dwp-accent", 'href="/settings/origins/"', SHOP):
+                 "--dwp-brand", "--dwp-accent", 'href="/settings/fresh-basket/origins/"', SHOP):
         assert name in html, name
     assert 'id="preview-picker"' in html  # the live preview runs with the member's key
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import uuid
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core import clock
+from core.openapi import error_response
 from merchants.auth import MERCHANT_KEY_AUTH, HasAnyMerchantKey, HasSecretKey, SecretKeyAuthentication
 from scheduling import services
 from scheduling.cors import MerchantCorsMixin
@@ -32,7 +33,7 @@ from scheduling.serializers import (
 )
 from scheduling.windows import address_zone, merchant_local_today, window_offers, zone_centre
 
-ERROR = inline_serializer("SchedulingError", {"error": serializers.DictField()})
+DELIVERY_NOT_FOUND = error_response("No delivery of yours has this id (`delivery_not_found`).")
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
     description="Unique per order attempt; retries with the same key and body replay the first answer.",
@@ -80,7 +81,11 @@ class WindowListApi(BrowserApi):
 
     @extend_schema(
         operation_id="windows_list", parameters=[WindowQuerySerializer],
-        responses={200: WindowListSerializer, 400: ERROR, 401: ERROR},
+        responses={
+            200: WindowListSerializer,
+            400: error_response("Invalid input (`invalid_request`), a past date (`invalid_date`), or an address "
+                                "no zone serves (`outside_area`)."),
+        },
         summary="Delivery windows at an address, each said available or not",
     )
     def get(self, request):
@@ -106,7 +111,12 @@ class HoldCreateApi(BrowserApi):
 
     @extend_schema(
         operation_id="holds_create", request=HoldInputSerializer,
-        responses={201: HoldOutputSerializer, 400: ERROR, 401: ERROR, 409: ERROR},
+        responses={
+            201: HoldOutputSerializer,
+            400: error_response("Invalid input, an unknown window (`window_not_found`), or a window this address, "
+                                "size or skills cannot have (its refusal reason as the code)."),
+            409: error_response("The window filled up meanwhile (`window_full`)."),
+        },
         summary="Hold a window for a few minutes while the shopper checks out",
     )
     def post(self, request):
@@ -169,9 +179,13 @@ class DeliveryCreateApi(ServerApi):
     @extend_schema(
         operation_id="deliveries_create", request=DeliveryInputSerializer, parameters=[IDEMPOTENCY_HEADER],
         responses={
-            201: DeliveryOutputSerializer, 400: ERROR, 401: ERROR,
-            409: OpenApiResponse(ERROR, description="window_full (with alternatives), or the key is in use"),
-            422: OpenApiResponse(ERROR, description="Idempotency-Key reused with another body"),
+            201: DeliveryOutputSerializer,
+            400: error_response("Invalid input, no Idempotency-Key (`idempotency_key_missing`), an unknown window "
+                                "or hold, or a window this address, size or skills cannot have."),
+            409: error_response("The window is full (`window_full`, with `alternatives`), the order already has a "
+                                "delivery (`duplicate_order_ref`), or a request with this Idempotency-Key is still "
+                                "running (`idempotency_request_in_progress`)."),
+            422: error_response("This Idempotency-Key was used with another body (`idempotency_key_reused`)."),
         },
         summary="Book a delivery (idempotent)",
     )
@@ -187,7 +201,8 @@ class DeliveryCreateApi(ServerApi):
 
 
 class DeliveryDetailApi(ServerApi):
-    @extend_schema(operation_id="deliveries_retrieve", responses={200: DeliveryOutputSerializer, 404: ERROR})
+    @extend_schema(operation_id="deliveries_retrieve",
+                   responses={200: DeliveryOutputSerializer, 404: DELIVERY_NOT_FOUND})
     def get(self, request, delivery_id: str):
         return Response(delivery_payload(delivery_for(merchant=request.auth.merchant, delivery_id=delivery_id)))
 
@@ -195,7 +210,14 @@ class DeliveryDetailApi(ServerApi):
 class DeliveryRescheduleApi(ServerApi):
     @extend_schema(
         operation_id="deliveries_reschedule", request=RescheduleInputSerializer,
-        responses={200: DeliveryOutputSerializer, 400: ERROR, 404: ERROR, 409: ERROR},
+        responses={
+            200: DeliveryOutputSerializer,
+            400: error_response("Invalid input, an unknown window (`window_not_found`), the delivery's own window, "
+                                "or a window its address, size or skills cannot have."),
+            404: DELIVERY_NOT_FOUND,
+            409: error_response("The window is full (`window_full`), or the delivery can no longer move "
+                                "(`not_reschedulable`, `reschedule_closed`)."),
+        },
     )
     def post(self, request, delivery_id: str):
         delivery = delivery_for(merchant=request.auth.merchant, delivery_id=delivery_id)
@@ -208,7 +230,8 @@ class DeliveryRescheduleApi(ServerApi):
 
 class DeliveryCancelApi(ServerApi):
     @extend_schema(operation_id="deliveries_cancel", request=None,
-                   responses={200: DeliveryOutputSerializer, 404: ERROR, 409: ERROR})
+                   responses={200: DeliveryOutputSerializer, 404: DELIVERY_NOT_FOUND,
+                              409: error_response("The delivery can no longer be cancelled (`not_cancellable`).")})
     def post(self, request, delivery_id: str):
         delivery = delivery_for(merchant=request.auth.merchant, delivery_id=delivery_id)
         delivery = services.delivery_cancel(delivery=delivery)

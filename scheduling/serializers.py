@@ -56,20 +56,37 @@ class SkillsField(serializers.ListField):
         return tuple(sorted(set(super().to_internal_value(data))))
 
 
+class ChoiceListField(serializers.ListField):
+    """Some of a few known values in a query: repeated (`?x=a&x=b`) or comma-separated (`?x=a,b`).
+
+    An unknown value is refused with the known ones listed, so a client can correct itself.
+    """
+
+    def __init__(self, *, choices, noun: str, **kwargs):
+        self.known, self.noun = tuple(choices), noun
+        super().__init__(child=serializers.ChoiceField(choices=self.known), **kwargs)
+
+    def to_internal_value(self, data) -> tuple[str, ...]:
+        if isinstance(data, str):
+            data = [data]
+        if not isinstance(data, list | tuple):
+            self.fail("not_a_list", input_type=type(data).__name__)
+        wanted = {part.strip() for item in data for part in str(item).split(",") if part.strip()}
+        unknown = sorted(wanted - set(self.known))
+        if unknown:
+            raise serializers.ValidationError(f"Unknown {self.noun}: {', '.join(unknown)}. Use {', '.join(self.known)}.")
+        return tuple(sorted(wanted))
+
+
 class WindowQuerySerializer(serializers.Serializer):
     lat = serializers.FloatField(min_value=-90, max_value=90, required=False)
     lng = serializers.FloatField(min_value=-180, max_value=180, required=False)
     postcode = serializers.CharField(max_length=16, required=False)
     date = serializers.DateField(required=False, help_text="First day, YYYY-MM-DD (merchant's local date); default today.")
     days = serializers.IntegerField(min_value=1, max_value=MAX_DAYS, default=7)
-    skills = serializers.CharField(required=False, default="", help_text="Comma-separated: two_person, refrigerated.")
+    skills = ChoiceListField(choices=KNOWN_SKILLS, noun="skills", required=False, default=tuple,
+                             help_text="Skills the delivery needs: repeat the parameter or separate with commas.")
     size = serializers.ChoiceField(choices=SIZES, default="small")
-
-    def validate_skills(self, value):
-        unknown = sorted({s.strip() for s in value.split(",") if s.strip()} - set(KNOWN_SKILLS))
-        if unknown:
-            raise serializers.ValidationError(f"Unknown skills: {', '.join(unknown)}. Use {', '.join(KNOWN_SKILLS)}.")
-        return tuple(sorted({s.strip() for s in value.split(",") if s.strip()}))
 
     def validate(self, attrs):
         has_point = attrs.get("lat") is not None and attrs.get("lng") is not None
@@ -205,7 +222,7 @@ class DeliveryWindowSerializer(serializers.Serializer):
 class DeliveryOutputSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     order_ref = serializers.CharField()
-    status = serializers.CharField()
+    status = serializers.ChoiceField(choices=Delivery.Status.values)
     window = DeliveryWindowSerializer()
     tracking_url = serializers.URLField()
 

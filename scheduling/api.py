@@ -13,20 +13,23 @@ from rest_framework.views import APIView
 from core import clock
 from core.openapi import error_response
 from merchants.auth import MERCHANT_KEY_AUTH, HasAnyMerchantKey, HasSecretKey, SecretKeyAuthentication
-from scheduling import services
+from scheduling import selectors, services
 from scheduling.cors import MerchantCorsMixin
 from scheduling.errors import SchedulingError, SchedulingErrorCode
 from scheduling.idempotency import idempotent_run
 from scheduling.models import Delivery, Hold, Window
 from scheduling.serializers import (
     DeliveryInputSerializer,
+    DeliveryListQuerySerializer,
     DeliveryOutputSerializer,
+    DeliveryPageSerializer,
     HoldInputSerializer,
     HoldOutputSerializer,
     RescheduleInputSerializer,
     WindowListSerializer,
     WindowQuerySerializer,
     brand_payload,
+    delivery_cursor,
     delivery_payload,
     offer_payload,
     window_payload,
@@ -175,7 +178,35 @@ def delivery_create_idempotent(*, api_key, idempotency_key: str, body) -> tuple[
     return result.status, result.body, result.replayed
 
 
-class DeliveryCreateApi(ServerApi):
+def _page_link(request, cursor: str) -> str:
+    """This list's URL with its filters kept and the cursor of the page after."""
+    query = request.query_params.copy()
+    query.setlist("cursor", [cursor])
+    return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+
+
+class DeliveriesApi(ServerApi):
+    @extend_schema(
+        operation_id="deliveries_list", parameters=[DeliveryListQuerySerializer],
+        responses={
+            200: DeliveryPageSerializer,
+            400: error_response("A filter is invalid (`invalid_request`: an unknown status lists the known ones), "
+                                "or the cursor is not one we gave out."),
+        },
+        summary="Your deliveries, newest booking first, filtered and a page at a time",
+    )
+    def get(self, request):
+        query = DeliveryListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        page = selectors.delivery_list(
+            merchant=request.auth.merchant, statuses=data.get("status", ()), window_from=data.get("window_from"),
+            window_to=data.get("window_to"), order_ref=data.get("order_ref"), updated_since=data.get("updated_since"),
+            after=data.get("cursor"), limit=data["limit"],
+        )
+        next_link = _page_link(request, delivery_cursor(page.next_after)) if page.next_after is not None else None
+        return Response({"results": [delivery_payload(d) for d in page.deliveries], "next": next_link})
+
     @extend_schema(
         operation_id="deliveries_create", request=DeliveryInputSerializer, parameters=[IDEMPOTENCY_HEADER],
         responses={

@@ -15,6 +15,11 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 
+def error_body(code: StrEnum | str, message: str, **details: Any) -> dict[str, Any]:
+    """The one shape of every API error: `{"error": {"code", "message", ...}}`."""
+    return {"error": {"code": str(code), "message": message, **details}}
+
+
 class DomainError(Exception):
     """A rule of the domain refused the request; `code` is stable and machine-readable."""
 
@@ -38,11 +43,8 @@ class DomainError(Exception):
         self.extra = extra or {}
 
     def as_body(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"code": self.code, "message": self.message}
-        if self.fields:
-            body["fields"] = self.fields
-        body.update(self.extra)
-        return {"error": body}
+        details: dict[str, Any] = {"fields": self.fields} if self.fields else {}
+        return error_body(self.code, self.message, **details, **self.extra)
 
 
 def flatten_field_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -72,6 +74,7 @@ _DRF_CODES = {
     exceptions.PermissionDenied: ("permission_denied", "{detail}"),
     exceptions.NotFound: ("not_found", "{detail}"),
     exceptions.MethodNotAllowed: ("method_not_allowed", "{detail}"),
+    exceptions.NotAcceptable: ("not_acceptable", "{detail} This API answers application/json."),
     exceptions.UnsupportedMediaType: ("unsupported_media_type", "{detail}"),
     exceptions.Throttled: ("rate_limited", "{detail}"),
 }
@@ -90,12 +93,12 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if isinstance(exc, exceptions.ValidationError):
         fields = flatten_field_errors(exc.detail)
         summary = "; ".join(f"{name}: {' '.join(messages)}" for name, messages in fields.items())
-        body = {"code": "invalid_request", "message": f"Some fields are invalid. {summary}", "fields": fields}
+        response.data = error_body("invalid_request", f"Some fields are invalid. {summary}" if fields
+                                   else "The request is invalid.", fields=fields)
     else:
         code, template = next(
             ((c, t) for cls, (c, t) in _DRF_CODES.items() if isinstance(exc, cls)),
             ("error", "{detail}"),
         )
-        body = {"code": code, "message": template.format(detail=getattr(exc, "detail", str(exc)))}
-    response.data = {"error": body}
+        response.data = error_body(code, template.format(detail=getattr(exc, "detail", str(exc))))
     return response

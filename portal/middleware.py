@@ -12,18 +12,26 @@ import logging
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from core.errors import error_body
+
 logger = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 5
 UNAVAILABLE = (OperationalError, InterfaceError)
 
+# Where the API lives (portal/urls.py mounts it): errors there answer JSON, never a page.
+API_PATH_PREFIX = "/api/"
+
+
+def is_api_request(request: HttpRequest) -> bool:
+    return request.path_info.startswith(API_PATH_PREFIX)
+
 
 def unavailable_response(request: HttpRequest, error: BaseException) -> HttpResponse:
     logger.warning("database unavailable for %s %s: %s", request.method, request.path, error)
     message = "The service is busy or briefly unavailable; nothing was saved. Retry in a few seconds."
-    if request.path.startswith("/api/") or "json" in request.headers.get("Accept", ""):
-        response: HttpResponse = JsonResponse(
-            {"error": {"code": "service_unavailable", "message": message}}, status=503)
+    if is_api_request(request) or "json" in request.headers.get("Accept", ""):
+        response: HttpResponse = JsonResponse(error_body("service_unavailable", message), status=503)
     else:
         response = HttpResponse(message, status=503, content_type="text/plain; charset=utf-8")
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)

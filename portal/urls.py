@@ -1,11 +1,13 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from portal import views
 
+handler400 = "portal.views.bad_request"
+handler403 = "portal.views.permission_denied"
 handler500 = "portal.views.server_error"
 
 urlpatterns = [
@@ -25,6 +27,9 @@ for app in ("merchants", "dispatch", "scheduling", "tracking", "notifications", 
     module = __import__(f"{app}.urls", fromlist=["urlpatterns", "api_urlpatterns"])
     urlpatterns.append(path("api/v1/", include((module.api_urlpatterns, f"{app}-api"))))
     urlpatterns.append(path("", include((module.urlpatterns, app))))
+
+# Last: a path under /api/ that no route above takes answers a JSON 404, never a page.
+urlpatterns.append(re_path(r"^api/", views.api_route_not_found, name="api-route-not-found"))
 
 if settings.DEBUG:
     from django.conf.urls.static import static

@@ -5,34 +5,38 @@ from __future__ import annotations
 import uuid
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core import clock
+from core.openapi import error_response
 from merchants.auth import MERCHANT_KEY_AUTH, HasAnyMerchantKey, HasSecretKey, SecretKeyAuthentication
-from scheduling import services
+from scheduling import selectors, services
 from scheduling.cors import MerchantCorsMixin
 from scheduling.errors import SchedulingError, SchedulingErrorCode
 from scheduling.idempotency import idempotent_run
 from scheduling.models import Delivery, Hold, Window
 from scheduling.serializers import (
     DeliveryInputSerializer,
+    DeliveryListQuerySerializer,
     DeliveryOutputSerializer,
+    DeliveryPageSerializer,
     HoldInputSerializer,
     HoldOutputSerializer,
     RescheduleInputSerializer,
     WindowListSerializer,
     WindowQuerySerializer,
     brand_payload,
+    delivery_cursor,
     delivery_payload,
     offer_payload,
     window_payload,
 )
 from scheduling.windows import address_zone, merchant_local_today, window_offers, zone_centre
 
-ERROR = inline_serializer("SchedulingError", {"error": serializers.DictField()})
+DELIVERY_NOT_FOUND = error_response("No delivery of yours has this id (`delivery_not_found`).")
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
     description="Unique per order attempt; retries with the same key and body replay the first answer.",
@@ -80,7 +84,11 @@ class WindowListApi(BrowserApi):
 
     @extend_schema(
         operation_id="windows_list", parameters=[WindowQuerySerializer],
-        responses={200: WindowListSerializer, 400: ERROR, 401: ERROR},
+        responses={
+            200: WindowListSerializer,
+            400: error_response("Invalid input (`invalid_request`), a past date (`invalid_date`), or an address "
+                                "no zone serves (`outside_area`)."),
+        },
         summary="Delivery windows at an address, each said available or not",
     )
     def get(self, request):
@@ -106,7 +114,12 @@ class HoldCreateApi(BrowserApi):
 
     @extend_schema(
         operation_id="holds_create", request=HoldInputSerializer,
-        responses={201: HoldOutputSerializer, 400: ERROR, 401: ERROR, 409: ERROR},
+        responses={
+            201: HoldOutputSerializer,
+            400: error_response("Invalid input, an unknown window (`window_not_found`), or a window this address, "
+                                "size or skills cannot have (its refusal reason as the code)."),
+            409: error_response("The window filled up meanwhile (`window_full`)."),
+        },
         summary="Hold a window for a few minutes while the shopper checks out",
     )
     def post(self, request):
@@ -165,13 +178,45 @@ def delivery_create_idempotent(*, api_key, idempotency_key: str, body) -> tuple[
     return result.status, result.body, result.replayed
 
 
-class DeliveryCreateApi(ServerApi):
+def _page_link(request, cursor: str) -> str:
+    """This list's URL with its filters kept and the cursor of the page after."""
+    query = request.query_params.copy()
+    query.setlist("cursor", [cursor])
+    return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+
+
+class DeliveriesApi(ServerApi):
+    @extend_schema(
+        operation_id="deliveries_list", parameters=[DeliveryListQuerySerializer],
+        responses={
+            200: DeliveryPageSerializer,
+            400: error_response("A filter is invalid (`invalid_request`: an unknown status lists the known ones), "
+                                "or the cursor is not one we gave out."),
+        },
+        summary="Your deliveries, newest booking first, filtered and a page at a time",
+    )
+    def get(self, request):
+        query = DeliveryListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        page = selectors.delivery_list(
+            merchant=request.auth.merchant, statuses=data.get("status", ()), window_from=data.get("window_from"),
+            window_to=data.get("window_to"), order_ref=data.get("order_ref"), updated_since=data.get("updated_since"),
+            after=data.get("cursor"), limit=data["limit"],
+        )
+        next_link = _page_link(request, delivery_cursor(page.next_after)) if page.next_after is not None else None
+        return Response({"results": [delivery_payload(d) for d in page.deliveries], "next": next_link})
+
     @extend_schema(
         operation_id="deliveries_create", request=DeliveryInputSerializer, parameters=[IDEMPOTENCY_HEADER],
         responses={
-            201: DeliveryOutputSerializer, 400: ERROR, 401: ERROR,
-            409: OpenApiResponse(ERROR, description="window_full (with alternatives), or the key is in use"),
-            422: OpenApiResponse(ERROR, description="Idempotency-Key reused with another body"),
+            201: DeliveryOutputSerializer,
+            400: error_response("Invalid input, no Idempotency-Key (`idempotency_key_missing`), an unknown window "
+                                "or hold, or a window this address, size or skills cannot have."),
+            409: error_response("The window is full (`window_full`, with `alternatives`), the order already has a "
+                                "delivery (`duplicate_order_ref`), or a request with this Idempotency-Key is still "
+                                "running (`idempotency_request_in_progress`)."),
+            422: error_response("This Idempotency-Key was used with another body (`idempotency_key_reused`)."),
         },
         summary="Book a delivery (idempotent)",
     )
@@ -187,7 +232,8 @@ class DeliveryCreateApi(ServerApi):
 
 
 class DeliveryDetailApi(ServerApi):
-    @extend_schema(operation_id="deliveries_retrieve", responses={200: DeliveryOutputSerializer, 404: ERROR})
+    @extend_schema(operation_id="deliveries_retrieve",
+                   responses={200: DeliveryOutputSerializer, 404: DELIVERY_NOT_FOUND})
     def get(self, request, delivery_id: str):
         return Response(delivery_payload(delivery_for(merchant=request.auth.merchant, delivery_id=delivery_id)))
 
@@ -195,7 +241,14 @@ class DeliveryDetailApi(ServerApi):
 class DeliveryRescheduleApi(ServerApi):
     @extend_schema(
         operation_id="deliveries_reschedule", request=RescheduleInputSerializer,
-        responses={200: DeliveryOutputSerializer, 400: ERROR, 404: ERROR, 409: ERROR},
+        responses={
+            200: DeliveryOutputSerializer,
+            400: error_response("Invalid input, an unknown window (`window_not_found`), the delivery's own window, "
+                                "or a window its address, size or skills cannot have."),
+            404: DELIVERY_NOT_FOUND,
+            409: error_response("The window is full (`window_full`), or the delivery can no longer move "
+                                "(`not_reschedulable`, `reschedule_closed`)."),
+        },
     )
     def post(self, request, delivery_id: str):
         delivery = delivery_for(merchant=request.auth.merchant, delivery_id=delivery_id)
@@ -208,7 +261,8 @@ class DeliveryRescheduleApi(ServerApi):
 
 class DeliveryCancelApi(ServerApi):
     @extend_schema(operation_id="deliveries_cancel", request=None,
-                   responses={200: DeliveryOutputSerializer, 404: ERROR, 409: ERROR})
+                   responses={200: DeliveryOutputSerializer, 404: DELIVERY_NOT_FOUND,
+                              409: error_response("The delivery can no longer be cancelled (`not_cancellable`).")})
     def post(self, request, delivery_id: str):
         delivery = delivery_for(merchant=request.auth.merchant, delivery_id=delivery_id)
         delivery = services.delivery_cancel(delivery=delivery)

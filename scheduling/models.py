@@ -178,7 +178,13 @@ class Delivery(models.Model):
         verbose_name_plural = "deliveries"
         ordering = ["-created_at"]
         constraints = [models.UniqueConstraint(fields=["merchant", "order_ref"], name="unique_order_ref_per_merchant")]
-        indexes = [models.Index(fields=["merchant", "status"])]
+        indexes = [
+            models.Index(fields=["merchant", "status"]),
+            # The merchant's list, newest first and paged by (created_at, id): read in index order, never sorted.
+            models.Index(fields=["merchant", "-created_at", "-id"], name="delivery_merchant_newest"),
+            # A merchant's sync ("what changed since my last poll?") reads only the changed rows.
+            models.Index(fields=["merchant", "updated_at"], name="delivery_merchant_updated"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.merchant.slug} {self.order_ref}"

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import datetime as dt
+import json
+import re
+import uuid
+
 import phonenumbers
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from scheduling.models import Delivery, ParcelSize, Window
+from scheduling.selectors import DELIVERY_PAGE_MAX, DeliveryPosition
 from scheduling.windows import KNOWN_SKILLS, MAX_DAYS, OFFER_REASONS, WindowOffer, window_booking_closes_at
 
 SIZES = tuple(ParcelSize.values)
@@ -57,20 +66,37 @@ class SkillsField(serializers.ListField):
         return tuple(sorted(set(super().to_internal_value(data))))
 
 
+class ChoiceListField(serializers.ListField):
+    """Some of a few known values in a query: repeated (`?x=a&x=b`) or comma-separated (`?x=a,b`).
+
+    An unknown value is refused with the known ones listed, so a client can correct itself.
+    """
+
+    def __init__(self, *, choices, noun: str, **kwargs):
+        self.known, self.noun = tuple(choices), noun
+        super().__init__(child=serializers.ChoiceField(choices=self.known), **kwargs)
+
+    def to_internal_value(self, data) -> tuple[str, ...]:
+        if isinstance(data, str):
+            data = [data]
+        if not isinstance(data, list | tuple):
+            self.fail("not_a_list", input_type=type(data).__name__)
+        wanted = {part.strip() for item in data for part in str(item).split(",") if part.strip()}
+        unknown = sorted(wanted - set(self.known))
+        if unknown:
+            raise serializers.ValidationError(f"Unknown {self.noun}: {', '.join(unknown)}. Use {', '.join(self.known)}.")
+        return tuple(sorted(wanted))
+
+
 class WindowQuerySerializer(serializers.Serializer):
     lat = serializers.FloatField(min_value=-90, max_value=90, required=False)
     lng = serializers.FloatField(min_value=-180, max_value=180, required=False)
     postcode = serializers.CharField(max_length=16, required=False)
     date = serializers.DateField(required=False, help_text="First day, YYYY-MM-DD (merchant's local date); default today.")
     days = serializers.IntegerField(min_value=1, max_value=MAX_DAYS, default=7)
-    skills = serializers.CharField(required=False, default="", help_text="Comma-separated: two_person, refrigerated.")
+    skills = ChoiceListField(choices=KNOWN_SKILLS, noun="skills", required=False, default=tuple,
+                             help_text="Skills the delivery needs: repeat the parameter or separate with commas.")
     size = serializers.ChoiceField(choices=SIZES, default="small")
-
-    def validate_skills(self, value):
-        unknown = sorted({s.strip() for s in value.split(",") if s.strip()} - set(KNOWN_SKILLS))
-        if unknown:
-            raise serializers.ValidationError(f"Unknown skills: {', '.join(unknown)}. Use {', '.join(KNOWN_SKILLS)}.")
-        return tuple(sorted({s.strip() for s in value.split(",") if s.strip()}))
 
     def validate(self, attrs):
         has_point = attrs.get("lat") is not None and attrs.get("lng") is not None
@@ -207,9 +233,84 @@ class DeliveryWindowSerializer(serializers.Serializer):
 class DeliveryOutputSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     order_ref = serializers.CharField()
-    status = serializers.CharField()
+    status = serializers.ChoiceField(choices=Delivery.Status.values)
     window = DeliveryWindowSerializer()
     tracking_url = serializers.URLField()
+
+
+class DeliveryPageSerializer(serializers.Serializer):
+    results = DeliveryOutputSerializer(many=True, help_text="Newest booking first.")
+    next = serializers.URLField(allow_null=True, help_text="The next page, filters kept; null on the last page.")
+
+
+# A time whose offset's "+" was sent unencoded in a URL, where it reads as a space: "…T11:00:00 02:00".
+PLUS_READ_AS_SPACE = re.compile(r"T\d{2}:\d{2}(:\d{2}(\.\d+)?)? \d{2}(:?\d{2})?$")
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """An instant: a time without an offset could mean any of 24 hours, so it is refused rather than guessed."""
+
+    def to_internal_value(self, value):
+        if isinstance(value, str) and PLUS_READ_AS_SPACE.search(value):
+            raise serializers.ValidationError(
+                "The offset's + arrived as a space: in a URL write it as %2B (2026-06-01T11:00:00%2B02:00), or use Z.")
+        return super().to_internal_value(value)
+
+    def enforce_timezone(self, value):
+        if value.tzinfo is None:
+            raise serializers.ValidationError(
+                "Give the time with its offset, e.g. 2026-06-01T09:00:00Z or 2026-06-01T11:00:00+02:00.")
+        return super().enforce_timezone(value)
+
+
+def delivery_cursor(position: DeliveryPosition) -> str:
+    """A place in the newest-first list of deliveries, (created_at, id), as opaque url-safe text."""
+    raw = json.dumps([position.created_at.isoformat(), position.id.hex], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+@extend_schema_field({"type": "string"})
+class DeliveryCursorField(serializers.Field):
+    """Reads back a `delivery_cursor`; anything else is refused, never guessed at."""
+
+    default_error_messages = {
+        "invalid": "This is not a cursor from a previous page: follow the `next` link as given, or start without one.",
+    }
+
+    def to_representation(self, value: DeliveryPosition) -> str:
+        return delivery_cursor(value)
+
+    def to_internal_value(self, data) -> DeliveryPosition:
+        try:
+            text = str(data)
+            created_at, pk = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+            position = DeliveryPosition(created_at=dt.datetime.fromisoformat(created_at), id=uuid.UUID(pk))
+        except (binascii.Error, ValueError, TypeError, AttributeError):
+            self.fail("invalid")
+        if position.created_at.tzinfo is None:
+            self.fail("invalid")
+        return position
+
+
+class DeliveryListQuerySerializer(serializers.Serializer):
+    status = ChoiceListField(
+        choices=Delivery.Status.values, noun="status", required=False,
+        help_text="Only deliveries in these statuses: repeat the parameter or separate with commas.")
+    window_from = serializers.DateField(
+        required=False, help_text="Only windows starting on or after this day (YYYY-MM-DD, your time zone).")
+    window_to = serializers.DateField(
+        required=False, help_text="Only windows starting on or before this day (YYYY-MM-DD, your time zone).")
+    order_ref = serializers.CharField(max_length=64, required=False, help_text="Only the delivery of this order.")
+    updated_since = AwareDateTimeField(
+        required=False, help_text="Only deliveries changed at or after this instant (ISO 8601 with its offset).")
+    cursor = DeliveryCursorField(required=False, help_text="The next page's place, from the `next` link.")
+    limit = serializers.IntegerField(min_value=1, max_value=DELIVERY_PAGE_MAX, default=50,
+                                     help_text=f"Deliveries per page, 1 to {DELIVERY_PAGE_MAX}.")
+
+    def validate(self, attrs):
+        if attrs.get("window_from") and attrs.get("window_to") and attrs["window_from"] > attrs["window_to"]:
+            raise serializers.ValidationError({"window_to": ["Must be on or after window_from."]})
+        return attrs
 
 
 class RescheduleInputSerializer(serializers.Serializer):

@@ -8,14 +8,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core import clock
+from core.openapi import error_response
 from tracking import services
 from tracking.auth import CarrierSecretAuthentication, DriverDeviceAuthentication, IsCarrier, IsDriverDevice
 from tracking.errors import TrackingError, TrackingErrorCode
 from tracking.services.vehicles import vehicle_ensure_reporting
-
-
-class TrackingErrorSerializer(serializers.Serializer):
-    error = serializers.DictField()
 
 
 class PingPointSerializer(serializers.Serializer):
@@ -69,8 +66,12 @@ class PingBatchApi(APIView):
     @extend_schema(
         operation_id="pings_create",
         request=PingBatchInputSerializer,
-        responses={200: PingBatchOutputSerializer, 400: TrackingErrorSerializer, 401: TrackingErrorSerializer,
-                   403: TrackingErrorSerializer, 409: TrackingErrorSerializer},
+        responses={
+            200: PingBatchOutputSerializer,
+            403: error_response("The driver has no shift today, or a point names another vehicle "
+                                "(`vehicle_not_assigned`)."),
+            409: error_response("The vehicle is marked lost (`vehicle_lost`)."),
+        },
         examples=[OpenApiExample("One point", value={"points": [{
             "client_id": "p-0001", "vehicle": "saint-denis-van-1", "lat": 48.8625, "lng": 2.3364, "speed": 8.2,
             "heading": 90, "accuracy": 6, "recorded_at": "2026-11-23T09:12:15+01:00"}]}, request_only=True)],
@@ -137,8 +138,14 @@ class ScanApi(APIView):
     @extend_schema(
         operation_id="scans_create",
         request={"application/json": ScanInputSerializer, "multipart/form-data": ScanInputSerializer},
-        responses={201: ScanOutputSerializer, 200: ScanOutputSerializer, 400: TrackingErrorSerializer, 401: TrackingErrorSerializer,
-                   403: TrackingErrorSerializer, 404: TrackingErrorSerializer, 409: TrackingErrorSerializer},
+        responses={
+            201: ScanOutputSerializer, 200: ScanOutputSerializer,
+            400: error_response("Invalid input, a scan that needs a job without one (`unknown_job`), or an attempt "
+                                "without a reason (`reason_required`)."),
+            403: error_response("The driver has no shift today (`vehicle_not_assigned`)."),
+            404: error_response("The job is not on the driver's route today (`job_not_on_route`)."),
+            409: error_response("The vehicle has no route in today's plan (`no_route_today`)."),
+        },
         tags=["drivers"],
     )
     def post(self, request):
@@ -167,9 +174,16 @@ class CarrierEventsApi(APIView):
 
     @extend_schema(
         operation_id="carrier_events_create",
-        parameters=[OpenApiParameter("code", OpenApiTypes.STR, OpenApiParameter.PATH, description="The carrier's code.")],
+        parameters=[OpenApiParameter("code", OpenApiTypes.STR, OpenApiParameter.PATH, pattern=r"^[-a-zA-Z0-9_]+$",
+                                     description="The carrier's code (a slug).")],
         request={"application/json": OpenApiTypes.OBJECT},
-        responses={202: CarrierEventsOutputSerializer, 400: TrackingErrorSerializer, 401: TrackingErrorSerializer},
+        responses={
+            202: CarrierEventsOutputSerializer,
+            400: error_response("The body is not a valid post in this carrier's format (`invalid_carrier_payload`)."),
+            401: error_response("No shared secret, an unknown carrier code, or a secret of another carrier "
+                                "(`not_authenticated`, `invalid_api_key`)."),
+            404: error_response("The code is not a slug, so no carrier feed is at this path (`route_not_found`)."),
+        },
         examples=[
             OpenApiExample("SwiftPost", request_only=True, value={
                 "event_id": "SP-000123", "tracking_ref": "2f1c5c9e-8f7a-4d2e-9a51-0c6a4d0f1e2b", "status_code": "OFD",

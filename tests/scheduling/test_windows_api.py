@@ -6,7 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from scheduling.models import Window
-from tests.scheduling.conftest import ADDRESS, NOW, TOMORROW
+from tests.scheduling.conftest import ADDRESS, NOW, TOMORROW, add_shifts
 
 
 def windows_of(response):
@@ -52,6 +52,25 @@ def test_a_window_no_vehicle_can_serve_with_the_skill_is_shown_unavailable(api, 
     offered = windows_of(api.get("/api/v1/windows/", {**ADDRESS, "days": 3, "skills": "two_person"}))
     assert {w["reason"] for w in offered if w["start"] >= TOMORROW.isoformat()} == {"skill_unavailable"}
     assert any(w["reason"] == "skill_unavailable" for w in offered)
+
+
+@pytest.mark.parametrize("skills", ["refrigerated,two_person", ["refrigerated", "two_person"]])
+def test_every_skill_asked_for_counts_whether_repeated_or_comma_separated(api, windows, depot, skills):
+    add_shifts(depot, [TOMORROW], vehicles=1, skills=("two_person",))
+
+    with_the_crew = windows_of(api.get("/api/v1/windows/", {**ADDRESS, "days": 3, "skills": "two_person"}))
+    also_cold = windows_of(api.get("/api/v1/windows/", {**ADDRESS, "days": 3, "skills": skills}))
+
+    tomorrow = [w for w in with_the_crew if w["start"].startswith(TOMORROW.isoformat())]
+    assert tomorrow and all(w["available"] for w in tomorrow)
+    assert {w["reason"] for w in also_cold if w["start"] >= TOMORROW.isoformat()} == {"skill_unavailable"}
+
+
+def test_an_unknown_skill_is_refused_with_the_known_ones(api, windows):
+    response = api.get("/api/v1/windows/", {**ADDRESS, "skills": ["two_person", "jetpack"]})
+
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"]["skills"] == ["Unknown skills: jetpack. Use two_person, refrigerated."]
 
 
 def test_a_postcode_finds_the_zone(api, windows):

@@ -7,13 +7,14 @@ is a 404, never a 403, so ids are not confirmed). Thin views: parse, call one se
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as ModelValidationError
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.errors import DomainError
+from core.openapi import error_response
 from merchants.auth import HasSecretKey, SecretKeyAuthentication
 from merchants.models import WEBHOOK_EVENT_TYPES, WebhookEndpoint
 from merchants.services import (
@@ -26,10 +27,11 @@ from merchants.services import (
 from notifications.models import Channel, Message
 from notifications.webhooks import endpoint_log, webhook_endpoint_resume, webhook_replay, webhook_send_test
 
-ERROR = inline_serializer("WebhookError", {"error": serializers.DictField()})
-NOT_FOUND = OpenApiResponse(ERROR, description="No such endpoint (or message) of yours")
-AUTH_ERRORS = {401: OpenApiResponse(ERROR, description="No key, or an unknown or revoked one"),
-               403: OpenApiResponse(ERROR, description="Not a secret key")}
+# 401, 403 and the other statuses every keyed route can answer are added by core.openapi.ApiAutoSchema.
+NOT_FOUND = error_response("No webhook endpoint of yours has this id (`webhook_not_found`), or no event with "
+                           "this id was sent to it (`message_not_found`).")
+INVALID = error_response("Invalid input (`invalid_request` with `fields`): a URL that is not https, or an "
+                         "unknown event type.")
 
 
 class EndpointOutput(serializers.Serializer):
@@ -107,14 +109,14 @@ class WebhookApi(APIView):
 
 
 class WebhookListApi(WebhookApi):
-    @extend_schema(operation_id="webhooks_list", responses={200: EndpointOutput(many=True), **AUTH_ERRORS},
+    @extend_schema(operation_id="webhooks_list", responses={200: EndpointOutput(many=True)},
                    summary="Your webhook endpoints", tags=["webhooks"])
     def get(self, request):
         endpoints = WebhookEndpoint.objects.filter(merchant=request.auth.merchant)
         return Response(EndpointOutput(endpoints, many=True).data)
 
     @extend_schema(operation_id="webhooks_create", request=EndpointInput,
-                   responses={201: EndpointWithSecret, 400: ERROR, **AUTH_ERRORS},
+                   responses={201: EndpointWithSecret, 400: INVALID},
                    summary="Add an endpoint (its secret is in the answer)", tags=["webhooks"])
     def post(self, request):
         payload = EndpointInput(data=request.data)
@@ -124,13 +126,13 @@ class WebhookListApi(WebhookApi):
 
 
 class WebhookDetailApi(WebhookApi):
-    @extend_schema(operation_id="webhooks_retrieve", responses={200: EndpointOutput, 404: NOT_FOUND, **AUTH_ERRORS},
+    @extend_schema(operation_id="webhooks_retrieve", responses={200: EndpointOutput, 404: NOT_FOUND},
                    tags=["webhooks"])
     def get(self, request, endpoint_id: int):
         return Response(EndpointOutput(_endpoint(request, endpoint_id)).data)
 
     @extend_schema(operation_id="webhooks_update", request=EndpointPatch,
-                   responses={200: EndpointOutput, 400: ERROR, 404: NOT_FOUND, **AUTH_ERRORS},
+                   responses={200: EndpointOutput, 400: INVALID, 404: NOT_FOUND},
                    summary="Change the URL, events or description, or turn it off or on", tags=["webhooks"])
     def patch(self, request, endpoint_id: int):
         endpoint = _endpoint(request, endpoint_id)
@@ -147,7 +149,7 @@ class WebhookDetailApi(WebhookApi):
             endpoint.refresh_from_db()
         return Response(EndpointOutput(endpoint).data)
 
-    @extend_schema(operation_id="webhooks_destroy", responses={204: None, 404: NOT_FOUND, **AUTH_ERRORS},
+    @extend_schema(operation_id="webhooks_destroy", responses={204: None, 404: NOT_FOUND},
                    tags=["webhooks"])
     def delete(self, request, endpoint_id: int):
         webhook_endpoint_delete(endpoint=_endpoint(request, endpoint_id))
@@ -156,7 +158,7 @@ class WebhookDetailApi(WebhookApi):
 
 class WebhookRotateApi(WebhookApi):
     @extend_schema(operation_id="webhooks_rotate_secret", request=None,
-                   responses={200: EndpointWithSecret, 404: NOT_FOUND, **AUTH_ERRORS},
+                   responses={200: EndpointWithSecret, 404: NOT_FOUND},
                    summary="A new secret; the old one keeps signing beside it for 24 hours", tags=["webhooks"])
     def post(self, request, endpoint_id: int):
         endpoint = webhook_secret_rotate(endpoint=_endpoint(request, endpoint_id))
@@ -165,7 +167,7 @@ class WebhookRotateApi(WebhookApi):
 
 class WebhookTestApi(WebhookApi):
     @extend_schema(operation_id="webhooks_send_test", request=None,
-                   responses={202: MessageOutput, 404: NOT_FOUND, **AUTH_ERRORS},
+                   responses={202: MessageOutput, 404: NOT_FOUND},
                    summary="Send a webhook.test event to this endpoint", tags=["webhooks"])
     def post(self, request, endpoint_id: int):
         message = webhook_send_test(endpoint=_endpoint(request, endpoint_id))
@@ -174,7 +176,7 @@ class WebhookTestApi(WebhookApi):
 
 class WebhookMessagesApi(WebhookApi):
     @extend_schema(operation_id="webhooks_messages_list",
-                   responses={200: MessageOutput(many=True), 404: NOT_FOUND, **AUTH_ERRORS},
+                   responses={200: MessageOutput(many=True), 404: NOT_FOUND},
                    summary="The endpoint's delivery log: the latest 50 events with every call", tags=["webhooks"])
     def get(self, request, endpoint_id: int):
         return Response(MessageOutput(endpoint_log(endpoint=_endpoint(request, endpoint_id)), many=True).data)
@@ -182,7 +184,7 @@ class WebhookMessagesApi(WebhookApi):
 
 class WebhookReplayApi(WebhookApi):
     @extend_schema(operation_id="webhooks_messages_replay", request=None,
-                   responses={202: MessageOutput, 404: NOT_FOUND, **AUTH_ERRORS},
+                   responses={202: MessageOutput, 404: NOT_FOUND},
                    summary="Send this event again (same id and body)", tags=["webhooks"])
     def post(self, request, endpoint_id: int, message_id: int):
         endpoint = _endpoint(request, endpoint_id)

@@ -105,3 +105,9 @@ class WebhookEndpointForm(forms.Form):
     events = forms.MultipleChoiceField(
         choices=list(WEBHOOK_EVENT_TYPES.items()), required=False, widget=forms.CheckboxSelectMultiple,
         help_text="None ticked: every event, including those added later.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if settings.WEBHOOK_PRIVATE_ADDRESSES_ALLOWED:  # development: a receiver on this machine may be plain http
+            self.fields["url"].help_text = ("Where we POST the signed events: https, or http to a receiver on this "
+                                            "machine or your network (allowed here because this is not production).")

@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
+from merchants.forms import WebhookEndpointForm
 from merchants.models import WebhookEndpoint
 from merchants.services import webhook_endpoint_create, webhook_endpoint_turn_off, webhook_signing_secrets
 from notifications.models import Channel, Message, WebhookAttempt
@@ -276,3 +277,10 @@ def test_turning_on_sends_again_what_failed_while_it_was_off(as_owner, local_end
 
     assert receiver.event_ids() == ["evt_waiting"]
     assert "sent again: 1" in as_owner.get(response["Location"]).content.decode()
+
+
+def test_the_url_rule_said_under_the_field_is_the_one_that_applies(settings):
+    settings.WEBHOOK_PRIVATE_ADDRESSES_ALLOWED = False
+    assert WebhookEndpointForm().fields["url"].help_text.endswith("https only.")
+    settings.WEBHOOK_PRIVATE_ADDRESSES_ALLOWED = True
+    assert "http to a receiver on this machine" in WebhookEndpointForm().fields["url"].help_text

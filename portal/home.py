@@ -47,6 +47,8 @@ def home_links() -> list[Link]:
          "One journey per order, the exception queue with owners and timers, and the KPIs."),
         ("Messages sent", _url("demo:messages"), "Staff",
          "The SMS and emails customers got, as their phone and mail client show them."),
+        ("Webhook inbox", _url("demo:webhook-inbox"), "Staff",
+         "The demo shops' webhooks as their receiver gets them, each signature checked."),
         ("Shop settings", _url("merchants:settings"), "Merchants",
          "For a shop's owner: brand, embed origins, API keys, the messages customers get, and webhooks."),
         ("Admin", _url("admin:index"), "Staff", "Merchants, brands, API keys, fleet, windows and deliveries."),

@@ -10,6 +10,7 @@ the day before"), so it reads the same whatever the shopper's clock says.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -60,3 +61,13 @@ def order_by_label(*, closes_at: dt.datetime, starts_at: dt.datetime, tz: ZoneIn
         return _("Order by %(time)s the day before") % {"time": time}
     return ngettext("Order by %(time)s, %(n)s day before", "Order by %(time)s, %(n)s days before",
                     days_before) % {"time": time, "n": days_before}
+
+
+_HOUSE_NUMBER = re.compile(r"^\s*\d+\s*(?:bis|ter|quater|[a-z])?\b[\s,]*", re.IGNORECASE)
+
+
+def street_without_number(line1: str) -> str:
+    """The street of an address line without its house number ("12 bis rue de Rivoli" → "rue de Rivoli"), so a
+    page opened by a link shows which address is meant without giving away the door."""
+    street = _HOUSE_NUMBER.sub("", line1, count=1).strip()
+    return street or line1.strip()

@@ -544,6 +544,14 @@ def delivery_cancel(*, delivery: Delivery, now: dt.datetime | None = None) -> De
     return current
 
 
+def access_notes_from_form(*, posted: str, clear: bool, current: str) -> str:
+    """The notes a customer's form leaves: pages opened by a link never show the saved notes (a door code is for
+    the driver), so an empty field keeps them, new text replaces them, and only the "remove" box clears them."""
+    if clear:
+        return ""
+    return posted[:500] if posted.strip() else current
+
+
 def delivery_update_instructions(*, delivery: Delivery, access_notes: str, safe_drop: bool,
                                  leave_with_neighbour: bool) -> Delivery:
     """Change access notes and drop preferences; safe-drop only where the merchant and the window allow it.

@@ -19,6 +19,7 @@ from merchants.models import ApiKey, Merchant
 from merchants.services import api_key_authenticate, merchant_allowed_origins
 from scheduling import embedding, services
 from scheduling.errors import SchedulingErrorCode
+from scheduling.labels import street_without_number
 from scheduling.models import Window
 from scheduling.selectors import delivery_for_token, delivery_reschedule_offers
 from scheduling.windows import WindowOffer, offers_by_day, safe_drop_offered, window_offers_at_address
@@ -60,7 +61,9 @@ def reschedule(request, token: str):
                     services.delivery_reschedule(delivery=delivery, window=window, now=now,
                                                  closes_before_minutes=settings.RESCHEDULE_CLOSES_MINUTES)
                 services.delivery_update_instructions(
-                    delivery=delivery, access_notes=request.POST.get("access_notes", "")[:500],
+                    delivery=delivery, access_notes=services.access_notes_from_form(
+                        posted=request.POST.get("access_notes", ""), clear=request.POST.get("access_notes_clear") == "on",
+                        current=delivery.access_notes),
                     safe_drop=offered and request.POST.get("safe_drop") == "on",
                     leave_with_neighbour=request.POST.get("leave_with_neighbour") == "on",
                 )
@@ -72,7 +75,7 @@ def reschedule(request, token: str):
             "delivery": delivery, "merchant": merchant, "tz": merchant.time_zone, "offers": offers,
             "days": offers_by_day(offers, merchant), "closed": closed, "closes_at": closes_at,
             "safe_drop_offered": offered, "error": error, "done": request.GET.get("done") == "1",
-            "lang": translation.get_language(),
+            "lang": translation.get_language(), "street": street_without_number(delivery.address_line1),
         })
 
 

@@ -12,6 +12,7 @@ from core import clock
 from core.errors import DomainError
 from scheduling.models import Delivery
 from scheduling.selectors import delivery_for_token
+from scheduling.services import access_notes_from_form
 from scheduling.windows import safe_drop_offered
 from tracking import selectors, services
 
@@ -83,7 +84,9 @@ def tracking_instructions(request: HttpRequest, token: str) -> HttpResponse:
     language = _language(request, delivery)
     try:
         services.delivery_instructions_edit(
-            delivery=delivery, access_notes=request.POST.get("access_notes", "")[:500],
+            delivery=delivery, access_notes=access_notes_from_form(
+                posted=request.POST.get("access_notes", ""), clear=request.POST.get("access_notes_clear") == "on",
+                current=delivery.access_notes),
             safe_drop=request.POST.get("safe_drop") == "on",
             leave_with_neighbour=request.POST.get("leave_with_neighbour") == "on",
         )

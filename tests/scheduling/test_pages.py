@@ -212,3 +212,44 @@ def test_a_cheaper_window_shows_a_negative_difference_in_french(client, delivery
     start = html.index(f'data-window-id="{cheaper.pk}"')
     option = html[start:html.index("</label>", start)]
     assert "2,90\u00a0€" in option and "\u22121,00\u00a0€" in option
+
+
+def test_the_page_a_link_opens_shows_neither_the_door_code_nor_the_house_number_nor_the_order(client, delivery):
+    Delivery.objects.filter(pk=delivery.pk).update(access_notes="Digicode 4821B, 3rd floor")
+
+    html = page(client, delivery).content.decode()
+
+    assert "4821B" not in html and "ORD-7" not in html and "12 Rue de Rivoli" not in html
+    assert "Rue de Rivoli, 75004 Paris" in html  # which address is meant, without the door
+    assert "Your notes for the driver are saved." in html
+
+
+def test_an_empty_notes_field_keeps_the_saved_notes_and_the_box_removes_them(client, delivery):
+    Delivery.objects.filter(pk=delivery.pk).update(access_notes="Digicode 4821B")
+    url = reverse("scheduling:reschedule", args=[delivery.tracking_token])
+
+    client.post(url, {"access_notes": "", "leave_with_neighbour": "on"})
+    delivery.refresh_from_db()
+    assert delivery.access_notes == "Digicode 4821B" and delivery.leave_with_neighbour
+
+    client.post(url, {"access_notes": "", "access_notes_clear": "on"})
+    delivery.refresh_from_db()
+    assert delivery.access_notes == ""
+
+
+@pytest.mark.parametrize(("line", "street"), [
+    ("12 Rue de Rivoli", "Rue de Rivoli"), ("12 bis, rue de la Paix", "rue de la Paix"),
+    ("7B avenue Foch", "avenue Foch"), ("Place du Tertre", "Place du Tertre"), ("221", "221"),
+])
+def test_the_street_without_its_number(line, street):
+    from scheduling.labels import street_without_number
+
+    assert street_without_number(line) == street
+
+
+def test_the_saved_notes_hint_speaks_french(client, delivery):
+    Delivery.objects.filter(pk=delivery.pk).update(access_notes="Digicode 4821B")
+
+    html = page(client, delivery, lang="fr").content.decode()
+
+    assert "Vos notes pour le livreur sont enregistrées." in html and "Supprimer mes notes enregistrées" in html

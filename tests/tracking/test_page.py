@@ -3,6 +3,7 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
+from scheduling.models import Delivery
 from tests.factories import DeliveryFactory, local
 from tests.tracking.factories import build_route
 from tracking.models import Event, Rating
@@ -15,6 +16,7 @@ def secrets_of(world, delivery):
     others = [d for d in world.deliveries if d.pk != delivery.pk]
     return [
         delivery.recipient_phone, delivery.recipient_email, delivery.address_line1, world.driver.last_name,
+        *([delivery.access_notes] if delivery.access_notes else []),
         world.driver.phone, *[d.address_line1 for d in others], *[d.recipient_name for d in others],
         *[str(d.lat) for d in others], *[d.tracking_token for d in others],
     ]
@@ -51,6 +53,9 @@ def test_the_page_shows_the_brand_the_window_and_the_live_eta(client, world):
 
 def test_the_page_and_its_json_leak_nothing_private(client, world):
     delivery = world.deliveries[0]
+    # A door code is for the driver: the link's holder (a forwarded SMS, a shared screen) never sees it.
+    Delivery.objects.filter(pk=delivery.pk).update(access_notes="Digicode 4821B")
+    delivery.access_notes = "Digicode 4821B"
     page = client.get(reverse("tracking:page", args=[delivery.tracking_token])).content.decode()
     status = client.get(reverse("tracking:status", args=[delivery.tracking_token])).content.decode()
 

@@ -82,10 +82,26 @@ def test_the_customer_saves_delivery_instructions(delivery, page, live_server):
     page.get_by_role("button", name="Save instructions").click()
 
     expect(page.get_by_role("status")).to_have_text("Your delivery instructions are saved.")
-    expect(page.get_by_label("Notes for the driver")).to_have_value("Code 4521B, 3rd floor")
+    # The door code went to the driver; whoever holds the link does not see it again.
+    assert Delivery.objects.get(pk=delivery.pk).access_notes == "Code 4521B, 3rd floor"
+    assert "4521B" not in page.content()
+    expect(page.get_by_label("Notes for the driver")).to_have_value("")
+    expect(page.get_by_text("Your notes for the driver are saved.")).to_be_visible()
     expect(page.get_by_label("Leave it with a neighbour if I am out")).to_be_checked()
     # The form passed Django's origin check as itself, not as the anonymous `null` origin.
     assert page.posts[-1]["origin"] == live_server.url
+
+    # Changing only a preference keeps the notes the field no longer shows; the box removes them.
+    page.get_by_label("Leave it with a neighbour if I am out").uncheck()
+    page.get_by_role("button", name="Save instructions").click()
+    expect(page.get_by_role("status")).to_have_text("Your delivery instructions are saved.")
+    saved = Delivery.objects.get(pk=delivery.pk)
+    assert saved.access_notes == "Code 4521B, 3rd floor" and not saved.leave_with_neighbour
+    page.get_by_label("Remove my saved notes").check()
+    page.get_by_role("button", name="Save instructions").click()
+    expect(page.get_by_role("status")).to_have_text("Your delivery instructions are saved.")
+    assert Delivery.objects.get(pk=delivery.pk).access_notes == ""
+    expect(page.get_by_label("Remove my saved notes")).to_have_count(0)
 
 
 def test_the_customer_rates_a_delivered_parcel(delivery, page, live_server):

@@ -36,7 +36,11 @@ def test_the_customer_saves_instructions_rates_and_reschedules_in_chromium(healt
     page.get_by_label("Notes for the driver").fill("Code 4521B, 3rd floor")
     page.get_by_role("button", name="Save instructions").click()
     expect(page.get_by_role("status")).to_have_text("Your delivery instructions are saved.")
-    expect(page.get_by_label("Notes for the driver")).to_have_value("Code 4521B, 3rd floor")
+    # Saved for the driver, and not shown back to whoever holds the link.
+    expect(page.get_by_text("Your notes for the driver are saved.")).to_be_visible()
+    expect(page.get_by_label("Notes for the driver")).to_have_value("")
+    assert stack.sql("SELECT access_notes FROM scheduling_delivery WHERE tracking_token = %s",
+                     to_instruct)[0][0] == "Code 4521B, 3rd floor"
 
     stack.sql("UPDATE scheduling_delivery SET status = 'delivered' WHERE tracking_token = %s", to_rate)
     page.goto(f"/t/{to_rate}/?lang=en")

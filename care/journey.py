@@ -11,6 +11,7 @@ from django.urls import NoReverseMatch, reverse
 from care.labels import window_label
 from care.models import JourneyException
 from dispatch.models import Plan, Shift, Stop
+from merchants.access import merchant_q
 from merchants.models import Merchant
 from notifications.models import Message
 from notifications.selectors import messages_for_delivery
@@ -81,11 +82,12 @@ def _planned_stop(stop: Stop | None) -> PlannedStop | None:
     )
 
 
-def journey_for(*, delivery_id, now: dt.datetime) -> Journey | None:
-    """Everything about one delivery an agent needs on a call, or None when there is no such delivery."""
+def journey_for(*, delivery_id, now: dt.datetime, merchant_ids=None) -> Journey | None:
+    """Everything about one delivery an agent needs on a call, or None when there is no such delivery among
+    these merchants' (every merchant's when None)."""
     delivery = (
         Delivery.objects.select_related("merchant", "window__template", "window__zone", "job")
-        .filter(pk=delivery_id).first()
+        .filter(merchant_q(merchant_ids), pk=delivery_id).first()
     )
     if delivery is None:
         return None

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db.models import DateTimeField, ExpressionWrapper, F, Min, OuterRef, Q, Subquery, Sum, Value
 
 from dispatch.models import Depot, Plan, Route, Stop
+from merchants.access import merchant_q
 from scheduling.models import Delivery
 from tracking.models import EtaSnapshot, Milestone
 
@@ -58,11 +59,11 @@ def fleet_time_zone() -> ZoneInfo:
     return ZoneInfo(depot.time_zone) if depot is not None else ZoneInfo("UTC")
 
 
-def _eta_accuracy(first: dt.date, last: dt.date) -> tuple[float | None, float | None, int]:
+def _eta_accuracy(first: dt.date, last: dt.date, scope: Q) -> tuple[float | None, float | None, int]:
     """Mean absolute error (minutes) and share inside the band, for the last ETA published ≥ 30 min before
     each arrival recorded on the period's active plans."""
     stops = (
-        Stop.objects.filter(route__plan__status=Plan.Status.ACTIVE, route__plan__date__range=(first, last),
+        Stop.objects.filter(scope, route__plan__status=Plan.Status.ACTIVE, route__plan__date__range=(first, last),
                             actual_arrival__isnull=False)
         .annotate(cutoff=ExpressionWrapper(F("actual_arrival") - Value(ETA_HORIZON), output_field=DateTimeField()))
         .annotate(snapshot_id=Subquery(
@@ -84,7 +85,7 @@ def _eta_accuracy(first: dt.date, last: dt.date) -> tuple[float | None, float | 
     return sum(errors) / len(errors), inside / len(pairs), len(pairs)
 
 
-def _closing(first: dt.date, last: dt.date) -> tuple[int, float | None, float | None]:
+def _closing(first: dt.date, last: dt.date, scope: Q) -> tuple[int, float | None, float | None]:
     """Closed deliveries of the period (by promised day), first-attempt rate and on-time-in-full rate.
 
     A delivery is first-attempt when it was delivered with no `attempted` milestone recorded before its
@@ -92,7 +93,7 @@ def _closing(first: dt.date, last: dt.date) -> tuple[int, float | None, float | 
     the promised window. Both are shares of all closed deliveries (delivered, attempted or returned).
     """
     rows = list(
-        Delivery.objects.filter(window__date__range=(first, last), status__in=CLOSED)
+        Delivery.objects.filter(scope, window__date__range=(first, last), status__in=CLOSED)
         .annotate(
             delivered_at=Min("events__recorded_at", filter=Q(events__milestone=Milestone.DELIVERED)),
             attempted_at=Min("events__recorded_at", filter=Q(events__milestone=Milestone.ATTEMPTED)),
@@ -114,10 +115,10 @@ def _closing(first: dt.date, last: dt.date) -> tuple[int, float | None, float | 
     return len(rows), first_attempt / len(rows), on_time / len(rows)
 
 
-def _dwell(first: dt.date, last: dt.date) -> list[ZoneDwell]:
+def _dwell(first: dt.date, last: dt.date, scope: Q) -> list[ZoneDwell]:
     times: dict[str, list[float]] = defaultdict(list)
     stops = Stop.objects.filter(
-        route__plan__status=Plan.Status.ACTIVE, route__plan__date__range=(first, last),
+        scope, route__plan__status=Plan.Status.ACTIVE, route__plan__date__range=(first, last),
         actual_arrival__isnull=False, actual_departure__isnull=False,
     ).values_list("job__zone__name", "actual_arrival", "actual_departure")
     for zone, arrival, departure in stops:
@@ -126,11 +127,15 @@ def _dwell(first: dt.date, last: dt.date) -> list[ZoneDwell]:
     return [ZoneDwell(zone, sum(values) / len(values), len(values)) for zone, values in sorted(times.items())]
 
 
-def _plan_costs(first: dt.date, last: dt.date) -> tuple[int, float | None, Decimal | None]:
+def _plan_costs(first: dt.date, last: dt.date, merchant_ids) -> tuple[int, float | None, Decimal | None]:
     """Stops on the period's active plans, km per stop and cost per stop (each vehicle's cost per km and per
-    hour on its route). A plan saved without distances (or durations) gives no figure rather than zero."""
+    hour on its route). A plan saved without distances (or durations) gives no figure rather than zero.
+
+    Merchant staff see their own stops' count only: the fleet's distances and costs are the platform's."""
     plans = Plan.objects.filter(status=Plan.Status.ACTIVE, date__range=(first, last))
-    stops = Stop.objects.filter(route__plan__in=plans).count()
+    stops = Stop.objects.filter(merchant_q(merchant_ids, path="job__merchant"), route__plan__in=plans).count()
+    if merchant_ids is not None:
+        return stops, None, None
     if not stops:
         return 0, None, None
     metres = plans.aggregate(total=Sum("distance_m"))["total"] or 0
@@ -147,24 +152,26 @@ def _plan_costs(first: dt.date, last: dt.date) -> tuple[int, float | None, Decim
     )
 
 
-def _period(label: str, first: dt.date, last: dt.date) -> PeriodKpis:
-    mae, in_band, samples = _eta_accuracy(first, last)
-    closed, first_attempt, otif = _closing(first, last)
-    stops, km, cost = _plan_costs(first, last)
+def _period(label: str, first: dt.date, last: dt.date, merchant_ids) -> PeriodKpis:
+    stop_scope = merchant_q(merchant_ids, path="job__merchant")
+    mae, in_band, samples = _eta_accuracy(first, last, stop_scope)
+    closed, first_attempt, otif = _closing(first, last, merchant_q(merchant_ids))
+    stops, km, cost = _plan_costs(first, last, merchant_ids)
     return PeriodKpis(
         label=label, first_day=first, last_day=last, eta_mae_minutes=mae, eta_in_band_share=in_band,
         eta_samples=samples, closed=closed, first_attempt_rate=first_attempt, otif=otif,
-        dwell_by_zone=_dwell(first, last), planned_stops=stops, km_per_stop=km, cost_per_stop=cost,
+        dwell_by_zone=_dwell(first, last, stop_scope), planned_stops=stops, km_per_stop=km, cost_per_stop=cost,
     )
 
 
-def kpis(*, now: dt.datetime, tz: ZoneInfo | None = None) -> list[PeriodKpis]:
-    """Today's figures and the last seven days' (today included), from stored rows only.
+def kpis(*, now: dt.datetime, tz: ZoneInfo | None = None, merchant_ids=None) -> list[PeriodKpis]:
+    """Today's figures and the last seven days' (today included), from stored rows only, for these merchants
+    (every merchant when None).
 
     Days are local: deliveries count on their promised window's date, plans on their own date.
     """
     today = now.astimezone(tz or fleet_time_zone()).date()
     return [
-        _period("Today", today, today),
-        _period("Last 7 days", today - dt.timedelta(days=6), today),
+        _period("Today", today, today, merchant_ids),
+        _period("Last 7 days", today - dt.timedelta(days=6), today, merchant_ids),
     ]

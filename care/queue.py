@@ -11,6 +11,7 @@ from django.db.models import Q
 
 from care.labels import agent_label, duration_label, recipient_short
 from care.models import JourneyException
+from merchants.access import merchant_q
 from scheduling.models import Delivery
 
 LIVE_STATES = (JourneyException.State.OPEN, JourneyException.State.ASSIGNED)
@@ -42,10 +43,11 @@ QUEUE_VIEWS = ("open", "mine", "unassigned")
 DUE_SOON = dt.timedelta(minutes=15)
 
 
-def exception_queue(*, agent: AbstractBaseUser, now: dt.datetime, show: str = "open") -> Queue:
-    """Open and assigned exceptions, the most urgent first: `open` (all), `mine` or `unassigned`."""
+def exception_queue(*, agent: AbstractBaseUser, now: dt.datetime, show: str = "open", merchant_ids=None) -> Queue:
+    """Open and assigned exceptions of these merchants' deliveries (every merchant's when None), the most urgent
+    first: `open` (all), `mine` or `unassigned`."""
     show = show if show in QUEUE_VIEWS else "open"
-    live = JourneyException.objects.filter(state__in=LIVE_STATES)
+    live = JourneyException.objects.filter(merchant_q(merchant_ids, path="delivery__merchant"), state__in=LIVE_STATES)
     filters = {
         "open": Q(),
         "mine": Q(state=JourneyException.State.ASSIGNED, owner=agent),

@@ -9,6 +9,7 @@ import phonenumbers
 from django.db.models import Q
 
 from care.labels import recipient_short, window_label
+from merchants.access import merchant_q
 from merchants.models import Merchant
 from scheduling.models import Delivery
 
@@ -64,7 +65,7 @@ def phone_candidates(raw: str) -> list[str]:
     return list(dict.fromkeys(phone for phone in candidates if phone))
 
 
-def delivery_search(*, query: str, limit: int = SEARCH_LIMIT) -> SearchResult:
+def delivery_search(*, query: str, merchant_ids=None, limit: int = SEARCH_LIMIT) -> SearchResult:
     """Deliveries matching an order reference, a phone number, an email, or a tracking link or token.
 
     1. A tracking link (anything containing `/t/<token>`) or a bare token: that delivery only.
@@ -72,11 +73,13 @@ def delivery_search(*, query: str, limit: int = SEARCH_LIMIT) -> SearchResult:
     3. Something that reads as a phone number: its E.164 forms, read in the country of each merchant
        (FR first), and also order references equal to the text, since references can be all digits.
     4. Anything else: an exact order reference (any case) or token, then references containing it.
+
+    Only deliveries of `merchant_ids` are found (every merchant's when None).
     """
     text = query.strip()[:200]
     if not text:
         return SearchResult(query=text, kind="empty")
-    deliveries = Delivery.objects.select_related("merchant", "window")
+    deliveries = Delivery.objects.filter(merchant_q(merchant_ids)).select_related("merchant", "window")
     normalised = ""
     link = TOKEN_IN_LINK.search(text)
     if link:

@@ -7,7 +7,6 @@ repeats it.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -23,6 +22,7 @@ from care.queue import exception_queue
 from care.search import SearchResult, delivery_search
 from core import clock
 from core.errors import DomainError
+from merchants.access import Perm, access_for, staff_page
 from scheduling import services as scheduling_services
 from scheduling.errors import SchedulingErrorCode
 from scheduling.models import Delivery
@@ -48,33 +48,39 @@ def _journey_url(delivery_id) -> str:
     return reverse("care:journey", args=[delivery_id])
 
 
-@staff_member_required
+@staff_page(Perm.CARE_VIEW)
 @require_GET
 def care_home(request):
-    """The landing page: the search box on top, then today's and the week's KPIs."""
+    """The landing page: the search box on top, then today's and the week's KPIs, for the user's merchants."""
+    merchant_ids = access_for(request).merchant_ids(Perm.CARE_VIEW)
     form = SearchForm(request.GET or None)
     result = None
     if form.is_bound and form.is_valid():
-        result = delivery_search(query=form.cleaned_data["q"])
+        result = delivery_search(query=form.cleaned_data["q"], merchant_ids=merchant_ids)
     elif form.is_bound:
         result = SearchResult(query=request.GET.get("q", "")[:200], kind="invalid")
     now = clock.now()
     return render(request, "care/home.html", {
-        "form": form, "result": result, "periods": kpis(now=now), "section": "home",
+        "form": form, "result": result, "periods": kpis(now=now, merchant_ids=merchant_ids), "section": "home",
     })
 
 
-@staff_member_required
+@staff_page(Perm.CARE_VIEW)
 @require_GET
 def care_journey(request, delivery_id):
+    """One delivery's journey; its actions only for a role that may change it, its access notes only for a role
+    that may read them."""
     now = clock.now()
-    journey = journey_for(delivery_id=delivery_id, now=now)
+    access = access_for(request)
+    journey = journey_for(delivery_id=delivery_id, now=now, merchant_ids=access.merchant_ids(Perm.CARE_VIEW))
     if journey is None:
         return render(request, "care/not_found.html", {"section": "home"}, status=404)
     delivery = journey.delivery
-    offers = delivery_reschedule_offers(delivery=delivery, now=now)
+    may_act = access.may(Perm.CARE_ACT, delivery.merchant_id)
+    offers = delivery_reschedule_offers(delivery=delivery, now=now) if may_act else []
     return render(request, "care/journey.html", {
-        "journey": journey, "delivery": delivery, "section": "home",
+        "journey": journey, "delivery": delivery, "section": "home", "may_act": may_act,
+        "may_read_access_notes": access.may(Perm.ACCESS_NOTES_VIEW, delivery.merchant_id),
         "reschedule_form": RescheduleForm(offers=offers, tz=journey.tz) if offers else None,
         "instructions_form": InstructionsForm(initial={
             "access_notes": delivery.access_notes, "safe_drop": delivery.safe_drop,
@@ -87,18 +93,23 @@ def care_journey(request, delivery_id):
     })
 
 
-def _delivery(delivery_id) -> Delivery:
-    return get_object_or_404(
-        Delivery.objects.select_related("merchant", "window__template", "window__zone", "window__merchant"),
+def _delivery(request, delivery_id) -> Delivery:
+    """The delivery an action is about: 404 when the user cannot see it, 403 when they may not change it."""
+    access = access_for(request)
+    delivery = get_object_or_404(
+        access.scoped(Delivery.objects, Perm.CARE_VIEW)
+        .select_related("merchant", "window__template", "window__zone", "window__merchant"),
         pk=delivery_id,
     )
+    access.require(Perm.CARE_ACT, delivery.merchant_id)
+    return delivery
 
 
-@staff_member_required
+@staff_page(Perm.CARE_ACT)
 @require_POST
 def care_reschedule(request, delivery_id):
     """Move the delivery to another feasible window on the customer's behalf; capacity moves with it."""
-    delivery = _delivery(delivery_id)
+    delivery = _delivery(request, delivery_id)
     now = clock.now()
     offers = delivery_reschedule_offers(delivery=delivery, now=now)
     form = RescheduleForm(request.POST, offers=offers, tz=delivery.merchant.zone_info)
@@ -120,10 +131,10 @@ def care_reschedule(request, delivery_id):
     return redirect(_journey_url(delivery.pk))
 
 
-@staff_member_required
+@staff_page(Perm.CARE_ACT)
 @require_POST
 def care_instructions(request, delivery_id):
-    delivery = _delivery(delivery_id)
+    delivery = _delivery(request, delivery_id)
     form = InstructionsForm(request.POST)
     if not form.is_valid():
         messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
@@ -141,10 +152,10 @@ def care_instructions(request, delivery_id):
     return redirect(_journey_url(delivery.pk))
 
 
-@staff_member_required
+@staff_page(Perm.CARE_ACT)
 @require_POST
 def care_exception_open(request, delivery_id):
-    delivery = _delivery(delivery_id)
+    delivery = _delivery(request, delivery_id)
     form = ExceptionOpenForm(request.POST)
     if not form.is_valid():
         messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
@@ -159,22 +170,28 @@ def care_exception_open(request, delivery_id):
     return redirect(_journey_url(delivery.pk))
 
 
-@staff_member_required
+@staff_page(Perm.CARE_VIEW)
 @require_GET
 def care_exceptions(request):
-    queue = exception_queue(agent=request.user, now=clock.now(), show=request.GET.get("show", "open"))
+    access = access_for(request)
+    queue = exception_queue(agent=request.user, now=clock.now(), show=request.GET.get("show", "open"),
+                            merchant_ids=access.merchant_ids(Perm.CARE_VIEW))
     return render(request, "care/exceptions.html", {
         "queue": queue, "resolve_form": ResolveForm(), "next": request.get_full_path(), "section": "exceptions",
+        "actionable": {row.exception.pk for row in queue.rows if access.may(Perm.CARE_ACT, row.delivery.merchant_id)},
         "tabs": [(key, label, queue.counts[key])
                  for key, label in (("open", _("All open")), ("mine", _("Mine")), ("unassigned", _("Unassigned")))],
     })
 
 
-@staff_member_required
+@staff_page(Perm.CARE_ACT)
 @require_POST
 def care_exception_action(request, exception_id: int, action: str):
     """Take, release or resolve one exception, then go back where the agent was."""
-    exception = get_object_or_404(JourneyException, pk=exception_id)
+    access = access_for(request)
+    exception = get_object_or_404(access.scoped(JourneyException.objects, Perm.CARE_VIEW, path="delivery__merchant")
+                                  .select_related("delivery"), pk=exception_id)
+    access.require(Perm.CARE_ACT, exception.delivery.merchant_id)
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
                                            require_https=request.is_secure()):

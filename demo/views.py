@@ -6,7 +6,6 @@ import uuid
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.contrib.admin.views.decorators import staff_member_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,6 +20,7 @@ from core.errors import DomainError, flatten_field_errors
 from demo.keys import demo_key
 from demo.webhook_inbox import KEEP as INBOX_KEEP
 from demo.webhook_inbox import inbox_calls, inbox_receive
+from merchants.access import Perm, access_for, staff_page
 from merchants.models import ApiKey, Merchant
 from merchants.services import api_key_authenticate
 from notifications.models import PHONE_CHANNELS, Channel
@@ -127,7 +127,7 @@ def demo_checkout_confirmation(request, token: str):
         })
 
 
-@staff_member_required
+@staff_page(Perm.CARE_VIEW)
 @require_GET
 def demo_messages(request):
     """The SMS and emails customers were sent, as their phone and their mail client would show them.
@@ -140,7 +140,8 @@ def demo_messages(request):
     channels = ((Channel.SMS, Channel.WHATSAPP) if channel == Channel.SMS else (channel,)) if channel in everything \
         else everything
     ref = request.GET.get("ref", "").strip()[:64]
-    messages = messages_latest(channels=channels, ref=ref)
+    messages = messages_latest(channels=channels, ref=ref,
+                               merchant_ids=access_for(request).merchant_ids(Perm.CARE_VIEW))
     emails = [(message, email_sender(message.merchant)) for message in messages if message.channel == Channel.EMAIL]
     chosen = request.GET.get("email", "")
     selected = next((email for email in emails if str(email[0].pk) == chosen), emails[0] if emails else None)
@@ -166,12 +167,15 @@ async def demo_webhook_receive(request, slug: str):
     return HttpResponse("ok", content_type="text/plain")
 
 
-@staff_member_required
+@staff_page(Perm.SETTINGS_EDIT)
 @require_GET
 def demo_webhook_inbox(request):
-    """What the demo merchants' receiver got: each event, whether its signature verified, its JSON."""
+    """What the demo merchants' receiver got: each event, whether its signature verified, its JSON; for the
+    merchants whose settings (webhooks among them) the user looks after."""
+    merchants = list(access_for(request).scoped(Merchant.objects, Perm.SETTINGS_EDIT, path="pk").order_by("name"))
+    slugs = {merchant.slug for merchant in merchants}
     slug = request.GET.get("merchant", "")
+    calls = [call for call in inbox_calls(merchant_slug=slug) if call.merchant_slug in slugs]
     return render(request, "demo/webhook_inbox.html", {
-        "calls": inbox_calls(merchant_slug=slug), "merchant": slug,
-        "merchants": Merchant.objects.order_by("name"), "keep": INBOX_KEEP,
+        "calls": calls, "merchant": slug, "merchants": merchants, "keep": INBOX_KEEP,
     })

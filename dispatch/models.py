@@ -136,6 +136,9 @@ class Job(models.Model):
         CANCELLED = "cancelled", "Cancelled"
 
     reference = models.CharField(max_length=64, blank=True)
+    # Whose job it is: a depot is shared, and a merchant's staff see only their own jobs' details there.
+    merchant = models.ForeignKey("merchants.Merchant", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="jobs")
     depot = models.ForeignKey(Depot, on_delete=models.PROTECT, related_name="jobs")
     zone = models.ForeignKey(Zone, on_delete=models.PROTECT, related_name="jobs")
     date = models.DateField()

@@ -49,6 +49,41 @@ def depot_list() -> list[Depot]:
     return list(Depot.objects.order_by("code"))
 
 
+# What a merchant's staff see of another merchant's stop on a shared depot's plan: that the van stops there,
+# roughly where (about a kilometre), and never whose order it is.
+MASKED_NAME = "Another merchant's stop"
+MASKED_DECIMALS = 2
+
+
+def job_masked(job: Job | None, merchant_ids: Iterable[int] | None) -> bool:
+    """True when the job belongs to none of `merchant_ids` (None: the viewer sees every merchant)."""
+    return merchant_ids is not None and (job is None or job.merchant_id not in merchant_ids)
+
+
+def job_label(job: Job | None, merchant_ids: Iterable[int] | None, job_id: int | None = None) -> str:
+    if job_masked(job, merchant_ids):
+        return MASKED_NAME
+    return str(job) if job is not None else f"job {job_id}"
+
+
+def job_point(job: Job, merchant_ids: Iterable[int] | None) -> tuple[float, float]:
+    if job_masked(job, merchant_ids):
+        return round(job.lat, MASKED_DECIMALS), round(job.lng, MASKED_DECIMALS)
+    return job.lat, job.lng
+
+
+def depot_list_for(*, merchant_ids: Iterable[int] | None) -> list[Depot]:
+    """The depots a viewer may open: all of them, or those that serve one of `merchant_ids`' jobs."""
+    if merchant_ids is None:
+        return depot_list()
+    return list(Depot.objects.filter(jobs__merchant__in=list(merchant_ids)).distinct().order_by("code"))
+
+
+def depot_serves(*, depot: Depot, date: dt.date, merchant_ids: Iterable[int] | None) -> bool:
+    """True when the depot's day holds a job of one of `merchant_ids` (always, for a viewer of every merchant)."""
+    return merchant_ids is None or Job.objects.filter(depot=depot, date=date, merchant__in=list(merchant_ids)).exists()
+
+
 def plan_active_for_day(*, depot: Depot, date: dt.date) -> Plan | None:
     return Plan.objects.filter(depot=depot, date=date, status=Plan.Status.ACTIVE).first()
 
@@ -97,16 +132,17 @@ def plan_figures(*, plan: Plan, routes: list[Route]) -> PlanFigures:
     )
 
 
-def plan_unassigned_jobs(*, plan: Plan) -> list[dict]:
+def plan_unassigned_jobs(*, plan: Plan, merchant_ids: Iterable[int] | None = None) -> list[dict]:
     """The plan's unassigned jobs with their reasons, joined to the job rows that still exist."""
     jobs = Job.objects.in_bulk([u["job"] for u in plan.unassigned])
     return [
-        {"job": jobs.get(u["job"]), "job_id": u["job"], "reason": u["reason"], "message": u.get("message", "")}
+        {"job": jobs.get(u["job"]), "job_id": u["job"], "name": job_label(jobs.get(u["job"]), merchant_ids, u["job"]),
+         "reason": u["reason"], "message": u.get("message", "")}
         for u in plan.unassigned
     ]
 
 
-def plan_diff_rows(*, plan: Plan) -> dict:
+def plan_diff_rows(*, plan: Plan, merchant_ids: Iterable[int] | None = None) -> dict:
     """The plan's diff against the version it replaced, with readable job and vehicle names."""
     diff = plan.diff or {}
     job_ids = {r["job"] for r in diff.get("moved", [])} | {r["job"] for r in diff.get("at_risk", [])}
@@ -116,8 +152,7 @@ def plan_diff_rows(*, plan: Plan) -> dict:
     vehicles = Vehicle.objects.in_bulk(vehicle_ids)
 
     def job_name(job_id: int) -> str:
-        job = jobs.get(job_id)
-        return str(job) if job is not None else f"job {job_id}"
+        return job_label(jobs.get(job_id), merchant_ids, job_id)
 
     def vehicle_name(vehicle_id: int) -> str:
         vehicle = vehicles.get(vehicle_id)
@@ -169,7 +204,7 @@ def vehicle_colours(*, depot: Depot) -> dict[int, str]:
     return {pk: route_colour(index) for index, pk in enumerate(ids)}
 
 
-def plan_timeline(*, plan: Plan, routes: list[Route]) -> dict:
+def plan_timeline(*, plan: Plan, routes: list[Route], merchant_ids: Iterable[int] | None = None) -> dict:
     """Per vehicle, each stop's window as a bar and its planned arrival as a marker, in % of the day's span."""
     tz = ZoneInfo(plan.depot.time_zone)
     moments = [m for r in routes for m in (r.starts_at, r.ends_at)]
@@ -208,7 +243,7 @@ def plan_timeline(*, plan: Plan, routes: list[Route]) -> dict:
                 "late": late,
                 "early": arrival < stop.job.window_start,
                 "title": (
-                    f"#{stop.sequence} {stop.job} · window {stop.job.window_start.astimezone(tz):%H:%M}–"
+                    f"#{stop.sequence} {job_label(stop.job, merchant_ids)} · window {stop.job.window_start.astimezone(tz):%H:%M}–"
                     f"{stop.job.window_end.astimezone(tz):%H:%M} · arrival {arrival.astimezone(tz):%H:%M}"
                     + (" · LATE" if late else "")
                 ),
@@ -228,8 +263,9 @@ def plan_timeline(*, plan: Plan, routes: list[Route]) -> dict:
     return {"ticks": ticks, "rows": rows}
 
 
-def plan_map_data(*, plan: Plan, routes: list[Route]) -> dict:
-    """The map's content: the depot, each route as an ordered list of stops, and the unassigned jobs."""
+def plan_map_data(*, plan: Plan, routes: list[Route], merchant_ids: Iterable[int] | None = None) -> dict:
+    """The map's content: the depot, each route as an ordered list of stops, and the unassigned jobs; stops of
+    merchants other than `merchant_ids` masked (None: nothing masked)."""
     tz = ZoneInfo(plan.depot.time_zone)
     depot = plan.depot
 
@@ -250,10 +286,10 @@ def plan_map_data(*, plan: Plan, routes: list[Route]) -> dict:
                 "stops": [
                     {
                         "job": stop.job_id,
-                        "name": str(stop.job),
+                        "name": job_label(stop.job, merchant_ids),
                         "sequence": stop.sequence,
-                        "lat": stop.job.lat,
-                        "lng": stop.job.lng,
+                        "lat": job_point(stop.job, merchant_ids)[0],
+                        "lng": job_point(stop.job, merchant_ids)[1],
                         "status": stop.status,
                         "arrival": hhmm(stop.actual_arrival or stop.planned_arrival),
                         "window": f"{hhmm(stop.job.window_start)}–{hhmm(stop.job.window_end)}",
@@ -265,16 +301,20 @@ def plan_map_data(*, plan: Plan, routes: list[Route]) -> dict:
             for route in routes
         ],
         "unassigned": [
-            {"job": u["job"], "name": str(unassigned_jobs[u["job"]]), "lat": unassigned_jobs[u["job"]].lat,
-             "lng": unassigned_jobs[u["job"]].lng, "reason": u["reason"]}
+            {"job": u["job"], "name": job_label(unassigned_jobs[u["job"]], merchant_ids),
+             "lat": job_point(unassigned_jobs[u["job"]], merchant_ids)[0],
+             "lng": job_point(unassigned_jobs[u["job"]], merchant_ids)[1], "reason": u["reason"]}
             for u in plan.unassigned if u["job"] in unassigned_jobs
         ],
     }
 
 
-def day_job_counts(*, depot: Depot, date: dt.date) -> dict[str, int]:
-    """How many jobs the day holds by status, for the console when no plan exists yet."""
+def day_job_counts(*, depot: Depot, date: dt.date, merchant_ids: Iterable[int] | None = None) -> dict[str, int]:
+    """How many of these merchants' jobs the day holds by status, for the console when no plan exists yet."""
     counts: dict[str, int] = {}
-    for status in Job.objects.filter(depot=depot, date=date).values_list("status", flat=True):
+    jobs = Job.objects.filter(depot=depot, date=date)
+    if merchant_ids is not None:
+        jobs = jobs.filter(merchant__in=list(merchant_ids))
+    for status in jobs.values_list("status", flat=True):
         counts[status] = counts.get(status, 0) + 1
     return counts

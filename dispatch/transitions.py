@@ -101,13 +101,13 @@ def _stops_move(stops, *, to: str) -> int:
 def job_create(
     *, status: str, reference: str, depot_id: int, zone: Zone, date: dt.date, lat: float, lng: float,
     window_start: dt.datetime, window_end: dt.datetime, service_seconds: int, parcels: int, weight_kg: int,
-    skills: list[str], hold_expires_at: dt.datetime | None = None,
+    skills: list[str], hold_expires_at: dt.datetime | None = None, merchant_id: int | None = None,
 ) -> Job:
     """A new job for a checkout's hold (`held`, until `hold_expires_at`) or a booking (`pending`)."""
     if status not in JOB_INITIAL_STATUSES:
         raise DispatchError(DispatchErrorCode.INVALID_TRANSITION, f"A job cannot start {status}.", status_code=409)
     return Job.objects.create(
-        reference=reference[:64], depot_id=depot_id, zone=zone, date=date, lat=lat, lng=lng,
+        reference=reference[:64], merchant_id=merchant_id, depot_id=depot_id, zone=zone, date=date, lat=lat, lng=lng,
         window_start=window_start, window_end=window_end, service_seconds=service_seconds, parcels=parcels,
         weight_kg=weight_kg, skills=skills, status=status, hold_expires_at=hold_expires_at,
     )

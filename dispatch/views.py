@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,6 +18,7 @@ from dispatch import selectors, services
 from dispatch.errors import DispatchError
 from dispatch.forms import DayForm
 from dispatch.models import Depot, Vehicle
+from merchants.access import Perm, access_for, staff_page
 
 
 def _depot_today(depot: Depot) -> dt.date:
@@ -25,10 +26,11 @@ def _depot_today(depot: Depot) -> dt.date:
 
 
 def _day_from(request: HttpRequest, data) -> tuple[DayForm, Depot | None, dt.date | None]:
-    depots = selectors.depot_list()
+    """The depot and day asked for, among the depots the user's merchants are served from."""
+    depots = selectors.depot_list_for(merchant_ids=access_for(request).merchant_ids(Perm.DISPATCH_VIEW))
     first = depots[0] if depots else None
     initial = {"depot": first.pk if first else None, "date": _depot_today(first) if first else clock.now().date()}
-    form = DayForm({**initial, **{k: v for k, v in data.items() if k in ("depot", "date") and v}})
+    form = DayForm({**initial, **{k: v for k, v in data.items() if k in ("depot", "date") and v}}, depots=depots)
     if not form.is_valid():
         return form, None, None
     return form, form.cleaned_data["depot"], form.cleaned_data["date"]
@@ -38,25 +40,30 @@ def _console_url(depot: Depot, date: dt.date) -> str:
     return f"{reverse('dispatch:console')}?{urlencode({'depot': depot.pk, 'date': date.isoformat()})}"
 
 
-@staff_member_required
+@staff_page(Perm.DISPATCH_VIEW)
 @require_GET
 def console(request: HttpRequest) -> HttpResponse:
+    """A depot's day. Merchant staff see their own stops in full and the other merchants' stops masked."""
     form, depot, date = _day_from(request, request.GET)
+    access = access_for(request)
+    seen = access.merchant_ids(Perm.DISPATCH_VIEW)
     context = {"form": form, "depot": depot, "date": date, "plan": None,
                "tile_url": settings.MAP_TILE_URL, "tile_attribution": settings.MAP_TILE_ATTRIBUTION}
     if depot is not None:
         plan = selectors.plan_active_for_day(depot=depot, date=date)
-        context["job_counts"] = selectors.day_job_counts(depot=depot, date=date)
+        context["job_counts"] = selectors.day_job_counts(depot=depot, date=date, merchant_ids=seen)
         context["is_today"] = date == _depot_today(depot)
+        context["may_replan"] = _may_replan(request, depot, date)
+        context["may_change_fleet"] = access.may(Perm.FLEET_ACT)
         if plan is not None:
             routes = selectors.plan_routes_loaded(plan=plan)
             context.update(
                 plan=plan,
                 routes=routes,
                 figures=selectors.plan_figures(plan=plan, routes=routes),
-                timeline=selectors.plan_timeline(plan=plan, routes=routes),
-                unassigned=selectors.plan_unassigned_jobs(plan=plan),
-                diff=selectors.plan_diff_rows(plan=plan),
+                timeline=selectors.plan_timeline(plan=plan, routes=routes, merchant_ids=seen),
+                unassigned=selectors.plan_unassigned_jobs(plan=plan, merchant_ids=seen),
+                diff=selectors.plan_diff_rows(plan=plan, merchant_ids=seen),
                 data_url=f"{reverse('dispatch:console-data')}?{urlencode({'depot': depot.pk, 'date': date})}",
             )
     # A bad depot or day in the query is the caller's mistake; the page still renders with the form's errors.
@@ -64,7 +71,7 @@ def console(request: HttpRequest) -> HttpResponse:
     return render(request, "dispatch/console.html", context, status=status)
 
 
-@staff_member_required
+@staff_page(Perm.DISPATCH_VIEW)
 @require_GET
 def console_data(request: HttpRequest) -> JsonResponse:
     form, depot, date = _day_from(request, request.GET)
@@ -76,7 +83,15 @@ def console_data(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"plan": None, "depot": {"name": depot.name, "lat": depot.lat, "lng": depot.lng},
                              "routes": [], "unassigned": []})
     routes = selectors.plan_routes_loaded(plan=plan)
-    return JsonResponse(selectors.plan_map_data(plan=plan, routes=routes))
+    return JsonResponse(selectors.plan_map_data(plan=plan, routes=routes,
+                                                merchant_ids=access_for(request).merchant_ids(Perm.DISPATCH_VIEW)))
+
+
+def _may_replan(request: HttpRequest, depot: Depot, date: dt.date) -> bool:
+    """A re-plan is the fleet's for every merchant on the day: merchant staff may ask for one only for a day that
+    holds their jobs (it never saves a worse plan, so asking harms nobody's promise)."""
+    return selectors.depot_serves(depot=depot, date=date,
+                                  merchant_ids=access_for(request).merchant_ids(Perm.REPLAN))
 
 
 def _announce(request: HttpRequest, depot: Depot, date: dt.date, before_id: int | None, what: str) -> None:
@@ -91,20 +106,22 @@ def _announce(request: HttpRequest, depot: Depot, date: dt.date, before_id: int 
         messages.info(request, _("%(what)s: the re-plan is queued; refresh in a few seconds.") % {"what": what})
 
 
-@staff_member_required
+@staff_page(Perm.REPLAN)
 @require_POST
 def replan(request: HttpRequest) -> HttpResponse:
     form, depot, date = _day_from(request, request.POST)
     if depot is None:
         messages.error(request, _("Choose a depot and a day."))
         return redirect("dispatch:console")
+    if not _may_replan(request, depot, date):
+        raise PermissionDenied("This day holds none of your merchants' deliveries.")
     before = selectors.plan_active_for_day(depot=depot, date=date)
     services.replan_request(depot_id=depot.pk, date=date, trigger="manual", debounce=False)
     _announce(request, depot, date, before.pk if before else None, _("Re-plan") if before else _("Plan"))
     return redirect(_console_url(depot, date))
 
 
-@staff_member_required
+@staff_page(Perm.FLEET_ACT)
 @require_POST
 def vehicle_lost(request: HttpRequest, vehicle_id: int) -> HttpResponse:
     vehicle = get_object_or_404(Vehicle.objects.select_related("depot"), pk=vehicle_id)

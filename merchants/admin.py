@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from merchants.models import AllowedOrigin, ApiKey, Merchant, StaffMembership, WebhookEndpoint
+from merchants.models import AllowedOrigin, ApiKey, Merchant, PlatformRole, StaffMembership, WebhookEndpoint
 from merchants.services import api_key_create, api_key_revoke
 
 
@@ -57,3 +57,9 @@ class ApiKeyAdmin(admin.ModelAdmin):
 class StaffMembershipAdmin(admin.ModelAdmin):
     list_display = ["user", "merchant", "role"]
     list_filter = ["role", "merchant"]
+
+
+@admin.register(PlatformRole)
+class PlatformRoleAdmin(admin.ModelAdmin):
+    list_display = ["user", "role"]
+    list_filter = ["role"]

@@ -240,3 +240,17 @@ class StaffMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.merchant} · {self.role}"
+
+
+class PlatformRole(models.Model):
+    """Staff of the platform itself, whose role holds for every merchant (merchants/access.py says what it allows)."""
+
+    class Role(models.TextChoices):
+        DISPATCHER = "dispatcher", "Platform dispatcher"
+        CARE = "care", "Platform care agent"
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="platform_role")
+    role = models.CharField(max_length=12, choices=Role.choices)
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()}"

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from merchants.access import ROLE_PERMISSIONS, Perm
 from merchants.models import Merchant, StaffMembership
 
-# The roles that may see and change a merchant's settings (its keys and webhook secrets among them).
-SETTINGS_ROLES = frozenset({StaffMembership.Role.OWNER})
+# The roles that may see and change a merchant's settings (its keys and webhook secrets among them): the policy's.
+SETTINGS_ROLES = frozenset(role for role, perms in ROLE_PERMISSIONS.items() if Perm.SETTINGS_EDIT in perms)
 SUPERUSER = "superuser"
 
 

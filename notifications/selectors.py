@@ -10,6 +10,7 @@ import phonenumbers
 from django.conf import settings
 from django.db.models import Q
 
+from merchants.access import merchant_q
 from merchants.models import Merchant
 from notifications.models import PHONE_CHANNELS, Channel, Message, Trigger
 
@@ -77,13 +78,15 @@ class SmsThread:
 
 
 def messages_latest(*, channels: tuple[str, ...] = (Channel.SMS, Channel.WHATSAPP, Channel.EMAIL), ref: str = "",
-                    limit: int = MESSAGE_FEED_LIMIT) -> list[Message]:
-    """The newest messages to customers of every merchant, newest first, with their merchant and delivery.
+                    merchant_ids=None, limit: int = MESSAGE_FEED_LIMIT) -> list[Message]:
+    """The newest messages to customers of these merchants (every merchant when None), newest first, with their
+    merchant and delivery.
 
     `channels` keeps those channels; `ref` keeps one delivery's, by order reference (any case) or
     delivery id. A reference nobody has keeps nothing, so a typo never looks like a match.
     """
-    messages = (Message.objects.filter(channel__in=channels).select_related("merchant", "delivery")
+    messages = (Message.objects.filter(merchant_q(merchant_ids), channel__in=channels)
+                .select_related("merchant", "delivery")
                 .order_by("-created_at", "-pk"))
     if ref:
         by_ref = Q(delivery__order_ref__iexact=ref)

@@ -182,7 +182,8 @@ def _job_for(*, window: Window, lat: float, lng: float, size: str, skills: tuple
     zone: Zone = window.zone
     parcels, kg = SIZE_PROFILES.get(size, SIZE_PROFILES["small"])
     return job_transitions.job_create(
-        status=status, reference=reference, depot_id=zone.depot_id, zone=zone, date=window.date, lat=lat, lng=lng,
+        status=status, reference=reference, merchant_id=window.merchant_id, depot_id=zone.depot_id, zone=zone,
+        date=window.date, lat=lat, lng=lng,
         window_start=window.starts_at, window_end=window.ends_at, service_seconds=zone.service_seconds,
         parcels=parcels, weight_kg=kg, skills=_job_skills(window=window, skills=skills),
         hold_expires_at=hold_expires_at,

@@ -155,3 +155,14 @@ class DeliveryFactory(factory.django.DjangoModelFactory):
     address_postcode = "75004"
     lat = 48.8556
     lng = 2.3600
+
+
+def platform_staff(username: str, role: str = "care", **fields):
+    """A user of the platform's own staff (`care` or `dispatcher`), whose role holds for every merchant."""
+    from django.contrib.auth import get_user_model
+
+    from merchants.models import PlatformRole
+
+    user = get_user_model().objects.create_user(username, f"{username}@example.com", "pw", **fields)
+    PlatformRole.objects.create(user=user, role=role)
+    return user

@@ -4,7 +4,15 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from tests.factories import PARIS, DepotFactory, ShiftFactory, VehicleFactory, ZoneFactory, local
+from tests.factories import (
+    PARIS,
+    DepotFactory,
+    ShiftFactory,
+    VehicleFactory,
+    ZoneFactory,
+    local,
+    platform_staff,
+)
 
 # A fixed "now": Tuesday 2026-06-02 18:00 in Paris.
 NOW = dt.datetime(2026, 6, 2, 18, 0, tzinfo=PARIS)
@@ -20,8 +28,7 @@ def frozen_now(clock_at):
 
 
 def make_agent(username: str, first_name: str = "", last_name: str = ""):
-    return get_user_model().objects.create_user(username, f"{username}@example.com", "pw", is_staff=True,
-                                                first_name=first_name, last_name=last_name)
+    return platform_staff(username, "care", first_name=first_name, last_name=last_name)
 
 
 @pytest.fixture

@@ -100,14 +100,15 @@ def test_a_huge_or_odd_search_is_answered_not_a_500(console, camille):
     assert console.get("/care/", {"q": "/t/"}).status_code == 200
 
 
-def test_an_outsider_is_sent_to_the_login_page(client, outsider, camille):
+def test_a_signed_in_user_without_a_care_role_is_refused_with_the_reason(client, outsider, camille):
     client.force_login(outsider)
     for url in ("/care/", f"/care/deliveries/{camille.pk}/", "/care/exceptions/"):
         response = client.get(url)
-        assert response.status_code == 302
-        assert response["Location"].startswith("/admin/login/")
+        assert response.status_code == 403
+        assert "Your role does not include the care console." in response.content.decode()
+        assert camille.recipient_name not in response.content.decode()
 
 
 def test_an_anonymous_visitor_is_sent_to_the_login_page(client, camille):
     response = client.get("/care/", {"q": "FB-20931"})
-    assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")

@@ -45,7 +45,7 @@ def camille(fresh_basket, clock_at, sms_outbox, django_capture_on_commit_callbac
 
 @pytest.fixture
 def staff(db):
-    return get_user_model().objects.create_user("demo", "demo@example.com", "demo", is_staff=True)
+    return get_user_model().objects.create_superuser("demo", "demo@example.com", "demo")
 
 
 @pytest.fixture

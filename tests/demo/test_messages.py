@@ -112,15 +112,15 @@ def test_the_empty_page_says_what_will_appear_and_how(client, staff):
     assert 'href="/demo/checkout/"' in body and "simulated vans" in body
 
 
-def test_an_outsider_is_sent_to_the_login_page(client, outsider, camille):
+def test_a_signed_in_user_without_a_care_role_is_refused(client, outsider, camille):
     client.force_login(outsider)
     response = client.get(URL)
-    assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
+    assert response.status_code == 403 and "+33612345678" not in response.content.decode()
 
 
 def test_an_anonymous_visitor_is_sent_to_the_login_page(client, camille):
     response = client.get(URL)
-    assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
     assert "+33612345678" not in response.content.decode()
 
 

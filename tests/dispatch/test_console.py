@@ -5,14 +5,14 @@ from django.urls import reverse
 from dispatch.models import Plan, Vehicle
 from dispatch.services import plan_day
 from tests.dispatch.conftest import PLAN_DAY
-from tests.factories import local
+from tests.factories import local, platform_staff
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def dispatcher(db):
-    return get_user_model().objects.create_user("dispatcher", "d@example.com", "pw", is_staff=True)
+    return platform_staff("dispatcher", "dispatcher")
 
 
 @pytest.fixture
@@ -69,20 +69,20 @@ def test_a_day_without_a_plan_offers_to_plan_it(client, dispatcher, depot, jobs,
     assert "Plan this day" in page
 
 
-def test_someone_who_is_not_staff_is_sent_to_the_login_page(client, shopper, depot):
+def test_someone_without_a_dispatch_role_is_refused_with_the_reason(client, shopper, depot):
     client.force_login(shopper)
 
     response = client.get(console_url(depot))
 
-    assert response.status_code == 302
-    assert response["Location"].startswith("/admin/login/")
+    assert response.status_code == 403
+    assert "Your role does not include the dispatch console." in response.content.decode()
 
 
 def test_an_anonymous_visitor_cannot_read_the_map_data(client, depot):
     response = client.get(reverse("dispatch:console-data"), {"depot": depot.pk, "date": PLAN_DAY})
 
     assert response.status_code == 302
-    assert response["Location"].startswith("/admin/login/")
+    assert response["Location"].startswith("/accounts/login/")
 
 
 def test_the_map_data_lists_each_route_in_order(client, dispatcher, depot, planned_day):

@@ -1,14 +1,13 @@
 
 import pytest
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.test import Client
 
 from dispatch.models import Plan, Vehicle
 from dispatch.services import plan_day
 from tests.browser import BROWSER_MARKS
 from tests.dispatch.conftest import PLAN_DAY, make_jobs
-from tests.factories import ShiftFactory, VehicleFactory, local
+from tests.factories import ShiftFactory, VehicleFactory, local, platform_staff
 
 pytestmark = BROWSER_MARKS
 
@@ -32,7 +31,7 @@ def test_the_dispatcher_watches_the_plan_and_replans_around_a_lost_van(live_serv
     make_jobs(zone, 45)
     clock_at(local(PLAN_DAY, 9, 30))
     plan = plan_day(depot=depot, date=PLAN_DAY, time_limit_s=2)
-    staff = get_user_model().objects.create_user("dispatcher", "d@example.com", "pw", is_staff=True)
+    staff = platform_staff("dispatcher", "dispatcher")
     client = Client()
     client.force_login(staff)
     browser_page.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value,

@@ -3,7 +3,6 @@
 import datetime as dt
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from dispatch import services
@@ -12,7 +11,7 @@ from dispatch.services import plan_day, plan_replan
 from dispatch.solver import Solution, SolveStatus, UnassignedReason
 from dispatch.solver.unassigned import unassigned_reason
 from tests.dispatch.conftest import PLAN_DAY
-from tests.factories import JobFactory, ShiftFactory, VehicleFactory, local
+from tests.factories import JobFactory, ShiftFactory, VehicleFactory, local, platform_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -88,7 +87,7 @@ def test_the_console_shows_that_a_replan_kept_the_previous_plan(client, depot, f
     plan_day(depot=depot, date=PLAN_DAY)
     monkeypatch.setattr(services, "plan_solve_problem", a_solver_that_drops_every_job)
     plan_replan(depot=depot, date=PLAN_DAY, trigger="manual")
-    client.force_login(get_user_model().objects.create_user("dispatcher", "d@example.com", "pw", is_staff=True))
+    client.force_login(platform_staff("dispatcher", "dispatcher"))
 
     page = client.get(f"{reverse('dispatch:console')}?depot={depot.pk}&date={PLAN_DAY.isoformat()}")
 

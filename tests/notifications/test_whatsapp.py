@@ -10,6 +10,7 @@ from twilio.request_validator import RequestValidator
 from notifications import services
 from notifications.channels import twilio_sms
 from notifications.models import Channel, MerchantMessaging, Message, OptOut, Trigger
+from tests.factories import platform_staff
 from tests.notifications.conftest import DAYTIME
 from tests.notifications.test_twilio import ACCOUNT_SID, RecordingTwilio
 
@@ -224,7 +225,6 @@ def test_a_status_report_updates_the_whatsapp_message(twilio, whatsapp_on, deliv
 
 def test_whatsapp_shows_where_people_look_confirmation_demo_page_and_stop(whatsapp_on, delivery, settings,
                                                                           django_capture_on_commit_callbacks):
-    from django.contrib.auth import get_user_model
 
     from notifications.inbound import sms_opt_out
 
@@ -237,7 +237,7 @@ def test_whatsapp_shows_where_people_look_confirmation_demo_page_and_stop(whatsa
     assert "by WhatsApp to +33 6 •• •• 56 78" in page and "by SMS" not in page
 
     # The demo's message viewer shows it on the phone, labelled.
-    staff = get_user_model().objects.create_user("staffer", password="pw", is_staff=True)
+    staff = platform_staff("staffer", "care")
     client = Client()
     client.force_login(staff)
     viewer = client.get("/demo/messages/").content.decode()

@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from care.models import JourneyException
 from dispatch.models import Vehicle
-from tests.factories import DeliveryFactory, local
+from tests.factories import DeliveryFactory, local, platform_staff
 from tests.tracking.factories import build_route
 from tracking.models import CarrierCodeMapping, Event, Ping, ProofOfDelivery
 from tracking.selectors import public_status
@@ -34,7 +34,7 @@ def morning(world, clock_at):
 @pytest.fixture
 def console_client(client, django_user_model):
     """A care agent signed in to the console."""
-    client.force_login(django_user_model.objects.create_user("alice", "alice@example.com", "pw", is_staff=True))
+    client.force_login(platform_staff("alice", "care"))
     return client
 
 

@@ -11,7 +11,7 @@ import pytest
 from django.urls import reverse
 
 from dispatch.models import Plan, Stop
-from tests.factories import local
+from tests.factories import local, platform_staff
 from tests.tracking.factories import PlanFactory, RouteFactory, build_route
 from tracking.models import EtaSnapshot
 from tracking.services import PingInput, eta_refresh_plan, eta_refresh_route, ping_record_batch, scan_record
@@ -26,7 +26,7 @@ def world():
 
 @pytest.fixture
 def agent_client(client, django_user_model):
-    client.force_login(django_user_model.objects.create_user("alice", "alice@example.com", "pw", is_staff=True))
+    client.force_login(platform_staff("alice", "care"))
     return client
 
 

@@ -14,7 +14,7 @@ from demo.keys import demo_key
 from dispatch.models import Depot, Driver, Plan, Shift, Vehicle, Zone
 from dispatch.services import plan_day
 from dispatch.zones import point_in_polygon
-from merchants.models import AllowedOrigin, ApiKey, Merchant, StaffMembership
+from merchants.models import AllowedOrigin, ApiKey, Merchant, PlatformRole, StaffMembership
 from merchants.services import api_key_create, api_key_digest
 from scheduling.errors import SchedulingError
 from scheduling.models import Delivery, Window, WindowTemplate
@@ -26,6 +26,15 @@ DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "demo"
 # Each demo merchant's owner, who signs in to its settings page; the password is the user name.
 DEMO_OWNERS = {"fresh-basket": "fresh-owner", "maison-meuble": "maison-owner"}
+# One user per role besides the owners (the password is the username): (username, merchant slug, role), a
+# merchant's staff; (username, None, role), the platform's.
+DEMO_STAFF = (
+    ("fresh-care", "fresh-basket", "care"),
+    ("fresh-viewer", "fresh-basket", "viewer"),
+    ("maison-dispatcher", "maison-meuble", "dispatcher"),
+    ("platform-dispatcher", None, "dispatcher"),
+    ("platform-care", None, "care"),
+)
 
 
 @dataclass
@@ -150,18 +159,25 @@ def seed_demo_user() -> None:
         user.save(update_fields=["password"])
 
 
+def _demo_user(username: str):
+    user, created = get_user_model().objects.get_or_create(username=username,
+                                                           defaults={"email": f"{username}@example.com"})
+    if created:
+        user.set_password(username)
+        user.save(update_fields=["password"])
+    return user
+
+
 def seed_demo_owners() -> None:
-    for slug, username in DEMO_OWNERS.items():
-        merchant = Merchant.objects.filter(slug=slug).first()
-        if merchant is None:
+    """The owners, then one user per other role, each signing in with their username as password."""
+    staff = [(username, slug, StaffMembership.Role.OWNER) for slug, username in DEMO_OWNERS.items()]
+    for username, slug, role in [*staff, *DEMO_STAFF]:
+        if slug is None:
+            PlatformRole.objects.get_or_create(user=_demo_user(username), defaults={"role": role})
             continue
-        user, created = get_user_model().objects.get_or_create(username=username,
-                                                               defaults={"email": f"{username}@example.com"})
-        if created:
-            user.set_password(username)
-            user.save(update_fields=["password"])
-        StaffMembership.objects.get_or_create(user=user, merchant=merchant,
-                                              defaults={"role": StaffMembership.Role.OWNER})
+        merchant = Merchant.objects.filter(slug=slug).first()
+        if merchant is not None:
+            StaffMembership.objects.get_or_create(user=_demo_user(username), merchant=merchant, defaults={"role": role})
 
 
 def sample_address(spec: city.MerchantSpec) -> dict:

@@ -182,6 +182,8 @@ class CarrierEventsApi(APIView):
     event is answered in `results`; when none of a post's events names a delivery handed to this carrier,
     the post is answered 404 `delivery_not_assigned`, the same for a delivery that does not exist and one
     another carrier or our own fleet carries. Either way the events are kept for care, never applied.
+    An event that cannot be true of its delivery is answered 202 with the outcome `flagged`: the post was
+    well formed and is kept, sending it again changes nothing, and a person decides what it means.
     """
 
     authentication_classes = [CarrierSecretAuthentication]

@@ -13,6 +13,7 @@ urlpatterns: list = [
     path("care/exceptions/", views.care_exceptions, name="exceptions"),
     path("care/exceptions/<int:exception_id>/<slug:action>/", views.care_exception_action,
          name="exception-action"),
+    path("care/carrier-events/", views.care_carrier_events, name="carrier-events"),
 ]
 
 # Care has no API of its own yet.

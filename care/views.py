@@ -217,3 +217,21 @@ def care_exception_action(request, exception_id: int, action: str):
     except DomainError as exc:
         messages.error(request, _problem(exc))
     return redirect(target)
+
+
+
+@staff_member_required
+@require_GET
+def care_carrier_events(request):
+    """Carrier events kept aside: not this carrier's delivery (quarantined) or implausible (flagged), newest first."""
+    import json
+
+    from tracking.carrier_selectors import raw_events_needing_review
+
+    # A review list, not an archive: the admin's raw carrier events have them all, with filters.
+    shown = 200
+    events = list(raw_events_needing_review()[:shown])
+    return render(request, "care/carrier_events.html", {
+        "rows": [(event, json.dumps(event.payload, indent=2, ensure_ascii=False, sort_keys=True)) for event in events],
+        "shown": shown, "section": "carrier-events",
+    })

@@ -19,7 +19,8 @@ from merchants.services import api_key_create, api_key_digest
 from scheduling.errors import SchedulingError
 from scheduling.models import Delivery, Window, WindowTemplate
 from scheduling.services import delivery_create_for_seed, windows_materialize
-from tracking.models import Carrier, CarrierCodeMapping
+from tracking.models import Carrier, CarrierAssignment, CarrierCodeMapping
+from tracking.services.carrier_assignments import delivery_carrier_assign
 from tracking.services.carriers import carrier_create
 
 DEMO_USERNAME = "demo"
@@ -148,6 +149,42 @@ def seed_carriers() -> None:
         for external_code, milestone, reason in mappings:
             CarrierCodeMapping.objects.get_or_create(
                 carrier=carrier, external_code=external_code, defaults={"milestone": milestone, "reason": reason})
+
+
+# The demo carriers' tracking numbers read <prefix>-<MMDD>-<merchant>-<n>, e.g. SP-0601-FR-1: a newcomer can
+# type one in a carrier's post without looking up a delivery id.
+CARRIER_REF_PREFIX = {"swiftpost": "SP", "parcelnet": "PN"}
+CARRIER_PARCELS_PER_MERCHANT = 2
+
+
+def carrier_ref(*, carrier_code: str, day: dt.date, merchant_slug: str, number: int) -> str:
+    return f"{CARRIER_REF_PREFIX[carrier_code]}-{day:%m%d}-{merchant_slug[:2].upper()}-{number}"
+
+
+def seed_carrier_parcels(merchants: list[tuple[Merchant, city.MerchantSpec]], today: dt.date) -> int:
+    """Hand each merchant's last deliveries of the day to each demo carrier, so their feeds have parcels to report.
+
+    The latest windows are taken, so the parcels are still on their way for most of the day. A tracking number
+    already given, or a delivery already handed over, is left alone: a second run hands nothing new.
+    """
+    carriers = list(Carrier.objects.filter(code__in=CARRIER_REF_PREFIX).order_by("code"))
+    handed = 0
+    for merchant, spec in merchants:
+        deliveries = list(
+            Delivery.objects.filter(merchant=merchant, window__date=today)
+            .exclude(status__in=(Delivery.Status.CANCELLED, Delivery.Status.DELIVERED))
+            .exclude(carrier_assignment__isnull=False)
+            .order_by("-window__starts_at", "-order_ref")[: CARRIER_PARCELS_PER_MERCHANT * len(carriers)]
+        )
+        for index, delivery in enumerate(deliveries):
+            carrier = carriers[index % len(carriers)]
+            ref = carrier_ref(carrier_code=carrier.code, day=today, merchant_slug=spec.slug,
+                              number=index // len(carriers) + 1)
+            if CarrierAssignment.objects.filter(carrier=carrier, external_ref=ref).exists():
+                continue
+            delivery_carrier_assign(delivery=delivery, carrier=carrier, external_ref=ref, actor_label="demo seed")
+            handed += 1
+    return handed
 
 
 def seed_demo_user() -> None:
@@ -298,4 +335,6 @@ def demo_seed(*, today: dt.date, days: int = 7, scale: float = 1.0, plan: bool =
             for depot, day in plans_missing(today, days):
                 result = plan_day(depot=depot, date=day, trigger="seed", time_limit_s=plan_seconds)
                 log(f"  planned {depot.code} {day}: {result.routes.count()} routes, {len(result.unassigned)} unassigned")
+    handed = seed_carrier_parcels(merchants, today)
+    log(f"{handed} of today's deliveries handed to the demo carriers ({CarrierAssignment.objects.count()} in all).")
     return report_for(merchants, today)

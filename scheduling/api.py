@@ -31,6 +31,7 @@ from scheduling.serializers import (
     brand_payload,
     delivery_cursor,
     delivery_payload,
+    delivery_payloads,
     offer_payload,
     window_payload,
 )
@@ -205,7 +206,7 @@ class DeliveriesApi(ServerApi):
             after=data.get("cursor"), limit=data["limit"],
         )
         next_link = _page_link(request, delivery_cursor(page.next_after)) if page.next_after is not None else None
-        return Response({"results": [delivery_payload(d) for d in page.deliveries], "next": next_link})
+        return Response({"results": delivery_payloads(page.deliveries), "next": next_link})
 
     @extend_schema(
         operation_id="deliveries_create", request=DeliveryInputSerializer, parameters=[IDEMPOTENCY_HEADER],

@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import re
 import uuid
+from collections.abc import Callable, Sequence
 
 import phonenumbers
 from django.utils.translation import gettext_lazy as _
@@ -230,12 +231,20 @@ class DeliveryWindowSerializer(serializers.Serializer):
     end = serializers.DateTimeField()
 
 
+class DeliveryCarrierSerializer(serializers.Serializer):
+    code = serializers.SlugField()
+    name = serializers.CharField()
+    tracking_number = serializers.CharField(allow_blank=True, help_text="The carrier's own number for the parcel.")
+
+
 class DeliveryOutputSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     order_ref = serializers.CharField()
     status = serializers.ChoiceField(choices=Delivery.Status.values)
     window = DeliveryWindowSerializer()
     tracking_url = serializers.URLField()
+    carrier = DeliveryCarrierSerializer(
+        allow_null=True, help_text="The carrier the delivery was handed to; null while our own fleet carries it.")
 
 
 class DeliveryPageSerializer(serializers.Serializer):
@@ -317,14 +326,38 @@ class RescheduleInputSerializer(serializers.Serializer):
     window_id = serializers.IntegerField()
 
 
-def delivery_payload(delivery: Delivery) -> dict:
+# Fields an app above scheduling adds to every delivery payload (tracking: the carrier it was handed to).
+# Each registers, from its AppConfig.ready, a function of a list of deliveries returning {delivery id:
+# {field: value}}: scheduling never imports it, and a page of deliveries costs one query per part, not
+# one per delivery.
+DeliveryPayloadPart = Callable[[Sequence[Delivery]], dict]
+_payload_parts: dict[str, DeliveryPayloadPart] = {}
+
+
+def delivery_payload_part_register(*, name: str, part: DeliveryPayloadPart) -> None:
+    _payload_parts[name] = part  # by name, so a second ready() replaces rather than repeats it
+
+
+def delivery_payloads(deliveries: Sequence[Delivery]) -> list[dict]:
     from django.conf import settings
 
-    tz = delivery.merchant.zone_info
-    return {
-        "id": str(delivery.pk),
-        "order_ref": delivery.order_ref,
-        "status": delivery.status,
-        "window": {"start": _iso(delivery.window.starts_at, tz), "end": _iso(delivery.window.ends_at, tz)},
-        "tracking_url": f"{settings.PUBLIC_BASE_URL}/t/{delivery.tracking_token}/",
-    }
+    extra: dict = {}
+    for part in _payload_parts.values():
+        for pk, fields in part(deliveries).items():
+            extra.setdefault(pk, {}).update(fields)
+    payloads = []
+    for delivery in deliveries:
+        tz = delivery.merchant.zone_info
+        payloads.append({
+            "id": str(delivery.pk),
+            "order_ref": delivery.order_ref,
+            "status": delivery.status,
+            "window": {"start": _iso(delivery.window.starts_at, tz), "end": _iso(delivery.window.ends_at, tz)},
+            "tracking_url": f"{settings.PUBLIC_BASE_URL}/t/{delivery.tracking_token}/",
+            **extra.get(delivery.pk, {}),
+        })
+    return payloads
+
+
+def delivery_payload(delivery: Delivery) -> dict:
+    return delivery_payloads([delivery])[0]

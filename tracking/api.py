@@ -1,4 +1,4 @@
-"""The driver and carrier API: GPS pings, scans, and carrier event feeds. One view per operation."""
+"""The driver and carrier API: GPS pings, scans, carrier event feeds, and handing a delivery to a carrier."""
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
@@ -8,10 +8,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core import clock
+from core.errors import error_body
 from core.openapi import error_response
+from scheduling.api import DELIVERY_NOT_FOUND, ServerApi, delivery_for
+from scheduling.serializers import DeliveryOutputSerializer, delivery_payload
 from tracking import services
 from tracking.auth import CarrierSecretAuthentication, DriverDeviceAuthentication, IsCarrier, IsDriverDevice
 from tracking.errors import TrackingError, TrackingErrorCode
+from tracking.plausibility import FlagReason
+from tracking.services.carriers import Outcome
 from tracking.services.vehicles import vehicle_ensure_reporting
 
 
@@ -42,8 +47,16 @@ class ScanEventSerializer(serializers.Serializer):
 class CarrierEventResultSerializer(serializers.Serializer):
     external_id = serializers.CharField()
     external_code = serializers.CharField()
-    outcome = serializers.ChoiceField(choices=["recorded", "duplicate", "unmapped", "unknown_delivery"])
+    outcome = serializers.ChoiceField(
+        choices=[Outcome.RECORDED, Outcome.DUPLICATE, Outcome.UNMAPPED, Outcome.NOT_ASSIGNED, Outcome.FLAGGED],
+        help_text="`not_assigned`: no delivery handed to you has this reference, the event is kept aside. "
+                  "`flagged`: the event cannot be true of the delivery (see `reason`); kept for review, not applied.")
     milestone = serializers.CharField(allow_blank=True)
+    reason = serializers.ChoiceField(
+        choices=["", FlagReason.IN_FUTURE, FlagReason.BEFORE_WINDOW, FlagReason.BEFORE_SCAN_OUT,
+                 FlagReason.JOURNEY_CLOSED],
+        help_text="For `flagged`: a time later than now, a door milestone half a day or more before the window, "
+                  "one before the parcel left a depot, or any event after the delivery was delivered or cancelled.")
 
 
 class PingBatchApi(APIView):
@@ -163,7 +176,15 @@ class ScanApi(APIView):
 
 
 class CarrierEventsApi(APIView):
-    """Events from a third-party carrier in its own format (SwiftPost flat JSON or ParcelNet nested batch)."""
+    """Events from a third-party carrier in its own format (SwiftPost flat JSON or ParcelNet nested batch).
+
+    Only deliveries handed to this carrier (`PUT /api/v1/deliveries/<id>/carrier/`) take its events. Each
+    event is answered in `results`; when none of a post's events names a delivery handed to this carrier,
+    the post is answered 404 `delivery_not_assigned`, the same for a delivery that does not exist and one
+    another carrier or our own fleet carries. Either way the events are kept for care, never applied.
+    An event that cannot be true of its delivery is answered 202 with the outcome `flagged`: the post was
+    well formed and is kept, sending it again changes nothing, and a person decides what it means.
+    """
 
     authentication_classes = [CarrierSecretAuthentication]
     permission_classes = [IsCarrier]
@@ -182,7 +203,8 @@ class CarrierEventsApi(APIView):
             400: error_response("The body is not a valid post in this carrier's format (`invalid_carrier_payload`)."),
             401: error_response("No shared secret, an unknown carrier code, or a secret of another carrier "
                                 "(`not_authenticated`, `invalid_api_key`)."),
-            404: error_response("The code is not a slug, so no carrier feed is at this path (`route_not_found`)."),
+            404: error_response("No event of the post names a delivery handed to this carrier "
+                                "(`delivery_not_assigned`), or the code is not a slug (`route_not_found`)."),
         },
         examples=[
             OpenApiExample("SwiftPost", request_only=True, value={
@@ -198,6 +220,59 @@ class CarrierEventsApi(APIView):
     )
     def post(self, request, code: str):
         outcomes = services.carrier_events_ingest(carrier=request.auth, payload=request.data)
+        if outcomes and all(o.outcome == Outcome.NOT_ASSIGNED for o in outcomes):
+            # Answered, not raised: the quarantined rows are already saved and must stay whatever wraps the view.
+            return Response(error_body(TrackingErrorCode.DELIVERY_NOT_ASSIGNED,
+                                       "No delivery handed to you has this reference."),
+                            status=status.HTTP_404_NOT_FOUND)
         body = {"results": [CarrierEventResultSerializer(o.__dict__).data for o in outcomes]}
         return Response(body, status=status.HTTP_202_ACCEPTED)
 
+
+class DeliveryCarrierApi(ServerApi):
+    """The carrier a merchant's delivery is handed to: only that carrier's events then move its journey."""
+
+    class CarrierInputSerializer(serializers.Serializer):
+        carrier = serializers.SlugField(help_text="The carrier's code, e.g. `swiftpost` or `parcelnet`.")
+        tracking_number = serializers.CharField(
+            max_length=80, required=False, allow_blank=True, default="",
+            help_text="The carrier's own number for the parcel; its events may name the parcel by it.")
+
+    @extend_schema(
+        operation_id="deliveries_carrier_update", request=CarrierInputSerializer,
+        responses={
+            200: DeliveryOutputSerializer,
+            400: error_response("Invalid input, or no active carrier has this code (`carrier_not_found`)."),
+            404: DELIVERY_NOT_FOUND,
+            409: error_response("The delivery is delivered or cancelled (`delivery_closed`), is with another carrier "
+                                "(`carrier_already_assigned`: take it back first), or the carrier already has "
+                                "another parcel with this tracking number (`carrier_ref_taken`)."),
+        },
+        examples=[OpenApiExample("Hand to SwiftPost", request_only=True,
+                                 value={"carrier": "swiftpost", "tracking_number": "SP123456789FR"})],
+        summary="Hand a delivery to a carrier",
+    )
+    def put(self, request, delivery_id: str):
+        delivery = delivery_for(merchant=request.auth.merchant, delivery_id=delivery_id)
+        serializer = self.CarrierInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        services.delivery_carrier_assign(
+            delivery=delivery, carrier=services.carrier_for_code(code=data["carrier"]),
+            external_ref=data["tracking_number"], actor_label=f"api:{request.auth.merchant.slug}",
+        )
+        return Response(delivery_payload(delivery))
+
+    @extend_schema(
+        operation_id="deliveries_carrier_destroy", request=None,
+        responses={
+            200: DeliveryOutputSerializer,
+            404: DELIVERY_NOT_FOUND,
+            409: error_response("The delivery is delivered or cancelled (`delivery_closed`)."),
+        },
+        summary="Take a delivery back from its carrier",
+    )
+    def delete(self, request, delivery_id: str):
+        delivery = delivery_for(merchant=request.auth.merchant, delivery_id=delivery_id)
+        services.delivery_carrier_release(delivery=delivery, actor_label=f"api:{request.auth.merchant.slug}")
+        return Response(delivery_payload(delivery))

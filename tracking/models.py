@@ -87,20 +87,54 @@ class CarrierCodeMapping(models.Model):
         return f"{self.carrier.code}:{self.external_code} → {self.milestone}"
 
 
+class CarrierAssignment(models.Model):
+    """A delivery handed to a carrier: only that carrier's events may move its journey.
+
+    A row of its own rather than a field on the delivery: the delivery is scheduling's, which
+    cannot point up at tracking's carriers. One-to-one, so a delivery has one carrier at a time;
+    taking it back deletes the row.
+    """
+
+    delivery = models.OneToOneField(Delivery, on_delete=models.CASCADE, related_name="carrier_assignment")
+    carrier = models.ForeignKey(Carrier, on_delete=models.PROTECT, related_name="assignments")
+    external_ref = models.CharField(max_length=80, blank=True, help_text="The carrier's own tracking number, if any.")
+    handed_over_at = models.DateTimeField()
+    handed_over_by = models.CharField(max_length=120, help_text="Who handed it over, e.g. 'api:<merchant>' or 'admin:<user>'.")
+
+    class Meta:
+        constraints = [
+            # A carrier may name a parcel by its own tracking number: that number must lead to one delivery.
+            models.UniqueConstraint(fields=["carrier", "external_ref"], condition=~Q(external_ref=""),
+                                    name="unique_carrier_external_ref"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.delivery_id} → {self.carrier.code}"
+
+
 class RawCarrierEvent(models.Model):
-    """Exactly what a carrier sent, kept whether or not we understood it."""
+    """Exactly what a carrier sent, kept whether or not we understood it, believed it or let it through."""
+
+    class Status(models.TextChoices):
+        APPLIED = "applied", "Applied"
+        UNMAPPED = "unmapped", "Unmapped code"
+        QUARANTINED = "quarantined", "Quarantined: not this carrier's delivery"
+        FLAGGED = "flagged", "Flagged: implausible"
 
     carrier = models.ForeignKey(Carrier, on_delete=models.PROTECT, related_name="raw_events")
     delivery = models.ForeignKey(Delivery, null=True, blank=True, on_delete=models.SET_NULL, related_name="raw_events")
     external_id = models.CharField(max_length=80)
     external_code = models.CharField(max_length=40)
+    reference = models.CharField(max_length=80, blank=True, help_text="The parcel as the carrier named it.")
     payload = models.JSONField()
     received_at = models.DateTimeField(auto_now_add=True)
-    mapped = models.BooleanField(default=False)
+    status = models.CharField(max_length=12, choices=Status.choices)
+    reason = models.CharField(max_length=40, blank=True, help_text="Why it was quarantined or flagged: a code.")
     problem = models.CharField(max_length=200, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["carrier", "external_id"], name="unique_raw_event_per_carrier")]
+        indexes = [models.Index(fields=["status", "-received_at"], name="raw_event_status_newest")]
 
     def __str__(self) -> str:
         return f"{self.carrier.code} {self.external_code}"

@@ -15,4 +15,5 @@ api_urlpatterns: list = [
     path("pings/", api.PingBatchApi.as_view(), name="pings"),
     path("scans/", api.ScanApi.as_view(), name="scans"),
     path("carriers/<slug:code>/events/", api.CarrierEventsApi.as_view(), name="carrier-events"),
+    path("deliveries/<str:delivery_id>/carrier/", api.DeliveryCarrierApi.as_view(), name="delivery-carrier"),
 ]

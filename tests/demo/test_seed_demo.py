@@ -129,3 +129,29 @@ def test_every_demo_recipient_has_a_plain_ascii_email_address():
     rng = random.Random(1)
     emails = {seeding._recipient(rng, index)[2] for index in range(len(city.RECIPIENT_NAMES) * 20)}
     assert all(email.isascii() and " " not in email for email in emails), sorted(e for e in emails if not e.isascii())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_demo_hands_parcels_to_its_carriers_and_the_readme_post_reaches_one(client):
+    from django.utils import timezone
+
+    from demo import city as demo_city
+    from demo.seeding import carrier_ref
+    from tracking.models import CarrierAssignment, RawCarrierEvent
+
+    call_command("seed_demo", stdout=StringIO(), **SMALL)
+    handed = CarrierAssignment.objects.count()
+    call_command("seed_demo", stdout=StringIO(), **SMALL)
+    today = timezone.localdate(timezone=demo_city.PARIS)
+
+    response = client.post("/api/v1/carriers/swiftpost/events/", {
+        "event_id": "SP-readme", "tracking_ref": carrier_ref(carrier_code="swiftpost", day=today,
+                                                             merchant_slug="fresh-basket", number=1),
+        "status_code": "DEP", "event_time": timezone.now().isoformat()},
+        content_type="application/json", HTTP_X_CARRIER_SECRET=demo_city.carrier_secret("swiftpost"))
+
+    assert CarrierAssignment.objects.count() == handed  # a second seed hands nothing new
+    fresh_basket = CarrierAssignment.objects.filter(delivery__merchant__slug="fresh-basket", delivery__window__date=today)
+    assert sorted(fresh_basket.values_list("carrier__code", flat=True)) == ["parcelnet"] * 2 + ["swiftpost"] * 2
+    assert response.status_code == 202, response.content
+    assert RawCarrierEvent.objects.get(external_id="SP-readme").status == "applied"

@@ -169,6 +169,9 @@ def authenticated(case):
                                      "headers": {"Idempotency-Key": "order-conformance"}}, 201),
     ("POST", "/api/v1/deliveries/{delivery_id}/reschedule/",
      {"path_parameters": {"delivery_id": DELIVERY_IDS[0]}, "body": {"window_id": WINDOW_IDS[1]}}, 200),
+    ("PUT", "/api/v1/deliveries/{delivery_id}/carrier/",
+     {"path_parameters": {"delivery_id": DELIVERY_IDS[1]}, "body": {"carrier": CARRIER_CODE, "tracking_number": "SP1"}},
+     200),
     ("POST", "/api/v1/pings/", {"body": {"points": [{
         "client_id": "p-1", "vehicle": VEHICLE_CODE, **ADDRESS, "speed": 8.2, "heading": 90, "accuracy": 6,
         "recorded_at": NOW.isoformat()}]}}, 200),

@@ -6,7 +6,7 @@ from rest_framework.test import APIClient
 from care.models import JourneyException
 from tests.factories import DeliveryFactory
 from tracking.models import CarrierCodeMapping, Event, RawCarrierEvent
-from tracking.services import carrier_create
+from tracking.services import carrier_create, delivery_carrier_assign
 
 pytestmark = pytest.mark.django_db
 
@@ -37,19 +37,39 @@ def carrier_api():
     return client
 
 
-def swiftpost_event(delivery, code="OFD", event_id="SP-1", at="2026-11-23T09:12:00+01:00"):
+# Carrier events happen on the delivery's day: the factory's window is tomorrow 10:00-12:00 in Paris.
+EVENT_AT = "{day}T09:12:00+01:00"
+
+
+@pytest.fixture(autouse=True)
+def during_the_round(clock_at):
+    """Our clock at noon on the window's day, so the carriers' morning events are not in the future."""
+    day = DeliveryFactory.build().window.date
+    clock_at(dt.datetime.combine(day, dt.time(11, 0), tzinfo=dt.UTC))
+    return day
+
+
+def handed(carrier, **fields):
+    """A delivery handed to `carrier`, as its merchant would do through the API."""
+    delivery = DeliveryFactory(**fields)
+    delivery_carrier_assign(delivery=delivery, carrier=carrier, actor_label="test")
+    return delivery
+
+
+def swiftpost_event(delivery, code="OFD", event_id="SP-1", at=None):
+    at = at or EVENT_AT.format(day=delivery.window.date.isoformat())
     return {"event_id": event_id, "tracking_ref": str(delivery.pk), "status_code": code,
             "status_text": "Out for delivery", "event_time": at, "lat": 48.85, "lon": 2.35}
 
 
 def test_a_swiftpost_code_is_mapped_to_its_canonical_milestone(swiftpost, carrier_api):
-    delivery = DeliveryFactory(status="scheduled")
+    delivery = handed(swiftpost, status="scheduled")
 
     response = carrier_api.post("/api/v1/carriers/swiftpost/events/", swiftpost_event(delivery), format="json")
 
     assert response.status_code == 202
-    assert response.json()["results"] == [
-        {"external_id": "SP-1", "external_code": "OFD", "outcome": "recorded", "milestone": "out_for_delivery"}]
+    assert response.json()["results"] == [{"external_id": "SP-1", "external_code": "OFD", "outcome": "recorded",
+                                           "milestone": "out_for_delivery", "reason": ""}]
     event = Event.objects.get(delivery=delivery)
     assert (event.milestone, event.source, event.raw.external_code) == ("out_for_delivery", "carrier", "OFD")
     delivery.refresh_from_db()
@@ -57,7 +77,7 @@ def test_a_swiftpost_code_is_mapped_to_its_canonical_milestone(swiftpost, carrie
 
 
 def test_an_unknown_code_is_kept_raw_and_raises_an_exception_on_the_journey(swiftpost, carrier_api):
-    delivery = DeliveryFactory(status="scheduled")
+    delivery = handed(swiftpost, status="scheduled")
 
     response = carrier_api.post("/api/v1/carriers/swiftpost/events/", swiftpost_event(delivery, code="ZZ9"),
                                 format="json")
@@ -65,7 +85,7 @@ def test_an_unknown_code_is_kept_raw_and_raises_an_exception_on_the_journey(swif
     assert response.status_code == 202
     assert response.json()["results"][0]["outcome"] == "unmapped"
     raw = RawCarrierEvent.objects.get(external_id="SP-1")
-    assert raw.mapped is False and "ZZ9" in raw.problem and raw.payload["status_code"] == "ZZ9"
+    assert raw.status == "unmapped" and "ZZ9" in raw.problem and raw.payload["status_code"] == "ZZ9"
     exception = JourneyException.objects.get(delivery=delivery)
     assert exception.code == "unknown_carrier_code" and exception.state == "open"
     assert Event.objects.get(delivery=delivery).milestone == "exception"
@@ -74,7 +94,7 @@ def test_an_unknown_code_is_kept_raw_and_raises_an_exception_on_the_journey(swif
 
 
 def test_a_code_mapped_later_in_admin_is_used_for_the_next_events(swiftpost, carrier_api):
-    delivery = DeliveryFactory(status="scheduled")
+    delivery = handed(swiftpost, status="scheduled")
     carrier_api.post("/api/v1/carriers/swiftpost/events/", swiftpost_event(delivery, code="ARR"), format="json")
     CarrierCodeMapping.objects.create(carrier=swiftpost, external_code="ARR", milestone="arrived")
 
@@ -85,12 +105,13 @@ def test_a_code_mapped_later_in_admin_is_used_for_the_next_events(swiftpost, car
 
 
 def test_a_parcelnet_batch_maps_a_subcode_to_a_reason_and_orders_events_by_time(parcelnet, carrier_api):
-    delivery = DeliveryFactory(status="scheduled")
+    delivery = handed(parcelnet, status="scheduled")
+    day = delivery.window.date.isoformat()
     payload = {"batch_id": "B-1", "consignments": [{
         "consignment": {"reference": str(delivery.pk), "carrier_ref": "PN1"},
         "events": [
-            {"id": "E2", "code": "40", "subcode": "NH", "occurred_at": "2026-11-23T11:00:00+01:00"},
-            {"id": "E1", "code": "10", "occurred_at": "2026-11-23T08:00:00+01:00", "location": {"lat": 48.9, "lng": 2.3}},
+            {"id": "E2", "code": "40", "subcode": "NH", "occurred_at": f"{day}T11:00:00+01:00"},
+            {"id": "E1", "code": "10", "occurred_at": f"{day}T08:00:00+01:00", "location": {"lat": 48.9, "lng": 2.3}},
         ]}]}
 
     response = carrier_api.post("/api/v1/carriers/parcelnet/events/", payload, format="json")
@@ -104,7 +125,7 @@ def test_a_parcelnet_batch_maps_a_subcode_to_a_reason_and_orders_events_by_time(
 
 
 def test_a_replayed_carrier_event_is_recorded_once(swiftpost, carrier_api):
-    delivery = DeliveryFactory(status="scheduled")
+    delivery = handed(swiftpost, status="scheduled")
     carrier_api.post("/api/v1/carriers/swiftpost/events/", swiftpost_event(delivery), format="json")
 
     response = carrier_api.post("/api/v1/carriers/swiftpost/events/", swiftpost_event(delivery), format="json")
@@ -114,14 +135,16 @@ def test_a_replayed_carrier_event_is_recorded_once(swiftpost, carrier_api):
     assert RawCarrierEvent.objects.count() == 1
 
 
-def test_an_event_for_an_unknown_delivery_is_kept_raw(swiftpost, carrier_api):
+def test_an_event_for_an_unknown_delivery_is_refused_and_kept_raw(swiftpost, carrier_api, during_the_round):
     payload = {"event_id": "SP-9", "tracking_ref": "not-ours", "status_code": "OFD",
-               "event_time": "2026-11-23T09:12:00+01:00"}
+               "event_time": f"{during_the_round.isoformat()}T09:12:00+01:00"}
 
     response = carrier_api.post("/api/v1/carriers/swiftpost/events/", payload, format="json")
 
-    assert response.json()["results"][0]["outcome"] == "unknown_delivery"
-    assert RawCarrierEvent.objects.get(external_id="SP-9").delivery is None
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "delivery_not_assigned"
+    raw = RawCarrierEvent.objects.get(external_id="SP-9")
+    assert (raw.delivery, raw.status, raw.reason) == (None, "quarantined", "unknown_reference")
 
 
 def test_a_wrong_secret_is_refused(swiftpost):
@@ -153,8 +176,8 @@ def test_a_malformed_post_is_a_400_with_field_errors(swiftpost, carrier_api):
 
 
 def test_the_recorded_time_is_the_carriers_not_ours(swiftpost, carrier_api):
-    delivery = DeliveryFactory(status="scheduled")
+    delivery = handed(swiftpost, status="scheduled")
     carrier_api.post("/api/v1/carriers/swiftpost/events/", swiftpost_event(delivery), format="json")
 
     event = Event.objects.get(delivery=delivery)
-    assert event.recorded_at == dt.datetime(2026, 11, 23, 8, 12, tzinfo=dt.UTC)
+    assert event.recorded_at == dt.datetime.combine(delivery.window.date, dt.time(8, 12), tzinfo=dt.UTC)

@@ -12,9 +12,9 @@ from care.models import JourneyException
 from dispatch.models import Vehicle
 from tests.factories import DeliveryFactory, local, platform_staff
 from tests.tracking.factories import build_route
-from tracking.models import CarrierCodeMapping, Event, Ping, ProofOfDelivery
+from tracking.models import CarrierCodeMapping, Event, Ping, ProofOfDelivery, RawCarrierEvent
 from tracking.selectors import public_status
-from tracking.services import carrier_create, event_record
+from tracking.services import carrier_create, delivery_carrier_assign, event_record
 
 pytestmark = pytest.mark.django_db
 
@@ -67,15 +67,19 @@ def test_a_carrier_reporting_delivered_after_the_driver_does_not_deliver_twice(w
     delivery = world.deliveries[0]
     carrier = carrier_create(code="swiftpost", name="SwiftPost", format="swiftpost", raw_secret=CARRIER_SECRET)
     CarrierCodeMapping.objects.create(carrier=carrier, external_code="DLV", milestone="delivered")
+    delivery_carrier_assign(delivery=delivery, carrier=carrier, actor_label="test")
     _delivered(driver_api, world.stops[0].job_id, "scan-1", local(world.day, 8, 20))
     carrier_api = APIClient()
     carrier_api.credentials(HTTP_X_CARRIER_SECRET=CARRIER_SECRET)
 
-    carrier_api.post("/api/v1/carriers/swiftpost/events/", {
+    response = carrier_api.post("/api/v1/carriers/swiftpost/events/", {
         "event_id": "SP-1", "tracking_ref": str(delivery.pk), "status_code": "DLV",
         "event_time": local(world.day, 8, 25).isoformat()}, format="json")
 
     assert delivery.events.filter(milestone="delivered").count() == 1
+    result = response.json()["results"][0]
+    assert (result["outcome"], result["reason"]) == ("flagged", "journey_closed")
+    assert RawCarrierEvent.objects.get(external_id="SP-1").status == "flagged"
 
 
 @pytest.mark.django_db(transaction=True)
@@ -125,31 +129,49 @@ def test_pings_from_a_van_marked_lost_are_refused_with_a_clear_code(world, drive
 
 
 @pytest.fixture
-def parcelnet_api():
+def parcelnet(clock_at):
     carrier = carrier_create(code="parcelnet", name="ParcelNet", format="parcelnet", raw_secret=CARRIER_SECRET)
     CarrierCodeMapping.objects.create(carrier=carrier, external_code="40", milestone="attempted", reason="")
     CarrierCodeMapping.objects.create(carrier=carrier, external_code="40-NH", milestone="attempted", reason="nobody_home")
     CarrierCodeMapping.objects.create(carrier=carrier, external_code="20", milestone="scanned_out")
+    clock_at(local(DeliveryFactory.build().window.date, 12))
+    return carrier
+
+
+@pytest.fixture
+def parcelnet_api(parcelnet):
     client = APIClient()
     client.credentials(HTTP_X_CARRIER_SECRET=CARRIER_SECRET)
     return client
 
 
+def _with_parcelnet(carrier, status, *, scanned_out=True):
+    """A delivery handed to ParcelNet, which scanned it out at 8:00 on its day when `scanned_out`."""
+    delivery = DeliveryFactory(status=status)
+    delivery_carrier_assign(delivery=delivery, carrier=carrier, actor_label="test")
+    if scanned_out:
+        event_record(delivery=delivery, milestone="scanned_out", source=Event.Source.CARRIER,
+                     recorded_at=local(delivery.window.date, 8), client_id=f"parcelnet:out-{delivery.pk}")
+    return delivery
+
+
 def _parcelnet(delivery, code, subcode=""):
-    event = {"id": f"E-{code}-{subcode}", "code": code, "occurred_at": "2026-11-23T11:00:00+01:00"}
+    at = local(delivery.window.date, 11).isoformat()
+    event = {"id": f"E-{code}-{subcode}", "code": code, "occurred_at": at}
     if subcode:
         event["subcode"] = subcode
     return {"batch_id": "B-1", "consignments": [{"consignment": {"reference": str(delivery.pk)}, "events": [event]}]}
 
 
-def test_an_unknown_parcelnet_subcode_is_flagged_for_care_not_taken_for_a_reasonless_attempt(parcelnet_api):
-    delivery = DeliveryFactory(status="out_for_delivery")
+def test_an_unknown_parcelnet_subcode_is_flagged_for_care_not_taken_for_a_reasonless_attempt(parcelnet, parcelnet_api):
+    delivery = _with_parcelnet(parcelnet, "out_for_delivery", scanned_out=False)
 
     response = parcelnet_api.post("/api/v1/carriers/parcelnet/events/", _parcelnet(delivery, "40", "XYZ"),
                                   format="json")
 
     assert response.json()["results"] == [
-        {"external_id": "E-40-XYZ", "external_code": "40-XYZ", "outcome": "unmapped", "milestone": "exception"}]
+        {"external_id": "E-40-XYZ", "external_code": "40-XYZ", "outcome": "unmapped", "milestone": "exception",
+         "reason": ""}]
     assert list(delivery.events.values_list("milestone", "reason")) == [("exception", "unknown_carrier_code")]
     exception = JourneyException.objects.get(delivery=delivery)
     assert exception.code == "unknown_carrier_code" and "40-XYZ" in exception.message
@@ -157,18 +179,18 @@ def test_an_unknown_parcelnet_subcode_is_flagged_for_care_not_taken_for_a_reason
     assert delivery.status == "out_for_delivery"
 
 
-def test_a_known_subcode_and_a_bare_code_still_map(parcelnet_api):
-    named, bare = DeliveryFactory(status="out_for_delivery"), DeliveryFactory(status="out_for_delivery")
+def test_a_known_subcode_and_a_bare_code_still_map(parcelnet, parcelnet_api):
+    named, bare = _with_parcelnet(parcelnet, "out_for_delivery"), _with_parcelnet(parcelnet, "out_for_delivery")
 
     parcelnet_api.post("/api/v1/carriers/parcelnet/events/", _parcelnet(named, "40", "NH"), format="json")
     parcelnet_api.post("/api/v1/carriers/parcelnet/events/", _parcelnet(bare, "40"), format="json")
 
-    assert list(named.events.values_list("milestone", "reason")) == [("attempted", "nobody_home")]
-    assert list(bare.events.values_list("milestone", "reason")) == [("attempted", "")]
+    assert list(named.events.values_list("milestone", "reason")) == [("scanned_out", ""), ("attempted", "nobody_home")]
+    assert list(bare.events.values_list("milestone", "reason")) == [("scanned_out", ""), ("attempted", "")]
 
 
-def test_a_subcode_on_a_code_that_needs_no_reason_falls_back_to_the_code(parcelnet_api):
-    delivery = DeliveryFactory(status="scheduled")
+def test_a_subcode_on_a_code_that_needs_no_reason_falls_back_to_the_code(parcelnet, parcelnet_api):
+    delivery = _with_parcelnet(parcelnet, "scheduled", scanned_out=False)
 
     parcelnet_api.post("/api/v1/carriers/parcelnet/events/", _parcelnet(delivery, "20", "HUB3"), format="json")
 

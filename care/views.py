@@ -6,6 +6,8 @@ repeats it.
 
 from __future__ import annotations
 
+import json
+
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -28,6 +30,7 @@ from scheduling.errors import SchedulingErrorCode
 from scheduling.models import Delivery
 from scheduling.selectors import delivery_reschedule_offers
 from scheduling.windows import safe_drop_offered
+from tracking.carrier_selectors import raw_events_needing_review
 
 
 def _problem(exc: DomainError) -> str:
@@ -220,17 +223,17 @@ def care_exception_action(request, exception_id: int, action: str):
 
 
 
-@staff_member_required
+@staff_page(Perm.CARE_VIEW)
 @require_GET
 def care_carrier_events(request):
-    """Carrier events kept aside: not this carrier's delivery (quarantined) or implausible (flagged), newest first."""
-    import json
+    """Carrier events kept aside: not this carrier's delivery (quarantined) or implausible (flagged), newest first.
 
-    from tracking.carrier_selectors import raw_events_needing_review
-
+    Merchant staff see those on their own deliveries; an event naming no delivery of ours belongs to no merchant,
+    so only the platform's staff see it."""
     # A review list, not an archive: the admin's raw carrier events have them all, with filters.
     shown = 200
-    events = list(raw_events_needing_review()[:shown])
+    merchant_ids = access_for(request).merchant_ids(Perm.CARE_VIEW)
+    events = list(raw_events_needing_review(merchant_ids=merchant_ids)[:shown])
     return render(request, "care/carrier_events.html", {
         "rows": [(event, json.dumps(event.payload, indent=2, ensure_ascii=False, sort_keys=True)) for event in events],
         "shown": shown, "section": "carrier-events",

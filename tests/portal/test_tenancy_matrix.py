@@ -35,6 +35,7 @@ from merchants.services import webhook_endpoint_create
 from notifications.models import MessageTemplate
 from notifications.webhooks import webhook_send_test
 from scheduling.models import Delivery
+from tracking.models import Carrier, RawCarrierEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -155,6 +156,7 @@ ROUTES: dict[str, Route] = {
                                  lambda w: {"code": "other", "message": "Customer called", "due_in_minutes": "30"}),
     "care:exception-action": Route("POST", lambda w: f"/care/exceptions/{w.exception_id}/take/", CARE_FB_ACT),
     "demo:messages": Route("GET", lambda w: "/demo/messages/", CARE_PAGE),
+    "care:carrier-events": Route("GET", lambda w: "/care/carrier-events/", CARE_PAGE),
     # The dispatch console, on a depot both merchants deliver from.
     "dispatch:console": Route("GET", lambda w: f"/dispatch/?depot={w.depot_id}&date={w.date}", DISPATCH_PAGE),
     "dispatch:console-data": Route("GET", lambda w: f"/dispatch/data/?depot={w.depot_id}&date={w.date}",
@@ -226,6 +228,8 @@ ROUTES: dict[str, Route] = {
     # Drivers and carriers.
     "tracking-api:pings": Route("POST", lambda w: "/api/v1/pings/", api(driver=400), lambda w: {}, json=True),
     "tracking-api:scans": Route("POST", lambda w: "/api/v1/scans/", api(driver=400), lambda w: {}, json=True),
+    "tracking-api:delivery-carrier": Route("PUT", lambda w: f"/api/v1/deliveries/{w.delivery.pk}/carrier/",
+                                           SECRET_FB, lambda w: {"carrier": "swiftpost"}, json=True),
     "tracking-api:carrier-events": Route("POST", lambda w: "/api/v1/carriers/swiftpost/events/",
                                          api(swiftpost=400), lambda w: {}, json=True),
 }
@@ -307,7 +311,7 @@ def _ask(client: Client, route: Route, world: World) -> int:
         if route.method == "GET":
             response = client.get(path)
         elif route.json:
-            response = client.post(path, json.dumps(body), content_type="application/json")
+            response = client.generic(route.method, path, json.dumps(body), content_type="application/json")
         else:
             response = client.post(path, body)
         transaction.set_rollback(True)
@@ -336,10 +340,14 @@ def test_lists_and_searches_show_no_other_merchants_rows(world):
     clients = _clients(world)
     theirs = Delivery.objects.filter(merchant=world.mm).exclude(recipient_phone="").first()
     care_services.exception_open(delivery=theirs, code="other", message="Sofa scratched", now=clock.now())
+    RawCarrierEvent.objects.create(carrier=Carrier.objects.get(code="swiftpost"), delivery=theirs,
+                                   external_id="sp-1", external_code="DLV", reference=theirs.order_ref,
+                                   payload={"ref": theirs.order_ref}, status=RawCarrierEvent.Status.FLAGGED,
+                                   reason="before_window")
 
     # A Fresh Basket care agent searching for a Maison & Meuble order finds nothing, and no queue or feed shows it.
     for path in (f"/care/?q={theirs.order_ref}", f"/care/?q={theirs.recipient_phone}", "/care/exceptions/",
-                 "/demo/messages/"):
+                 "/demo/messages/", "/care/carrier-events/"):
         page = _page(clients["fb_care"], path)
         assert f"/care/deliveries/{theirs.pk}/" not in page and theirs.recipient_name not in page, path
         assert path.startswith("/care/?") or theirs.order_ref not in page, path
@@ -347,6 +355,7 @@ def test_lists_and_searches_show_no_other_merchants_rows(world):
     # The platform's care agent sees both.
     both = _page(clients["platform_care"], "/care/exceptions/")
     assert theirs.order_ref in both and world.delivery.order_ref in both
+    assert theirs.order_ref in _page(clients["platform_care"], "/care/carrier-events/")
 
 
 def test_a_merchants_dispatcher_sees_the_other_merchants_stops_on_a_shared_depot_masked(world):

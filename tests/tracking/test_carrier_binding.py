@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 
 from care.models import JourneyException
 from scheduling.serializers import delivery_payload
-from tests.factories import DeliveryFactory, local
+from tests.factories import DeliveryFactory, local, platform_staff
 from tracking.models import CarrierAssignment, CarrierCodeMapping, Event, RawCarrierEvent
 from tracking.services import carrier_create, delivery_carrier_assign, event_record
 
@@ -381,8 +381,8 @@ def test_a_carrier_secret_does_not_open_the_hand_over(swiftpost):
 
 
 @pytest.fixture
-def staff_client(client, django_user_model):
-    client.force_login(django_user_model.objects.create_user("alice", "a@example.com", "pw", is_staff=True))
+def staff_client(client):
+    client.force_login(platform_staff("alice", "care"))
     return client
 
 
@@ -403,12 +403,13 @@ def test_care_lists_quarantined_and_flagged_events_newest_first_with_their_deliv
     assert 'href="/care/carrier-events/"' in staff_client.get("/care/").content.decode()
 
 
-def test_the_care_page_is_for_staff_only(client, django_user_model):
+def test_the_care_page_is_for_staff_with_a_care_role_only(client, django_user_model):
+    assert client.get("/care/carrier-events/")["Location"].startswith("/accounts/login/")
     client.force_login(django_user_model.objects.create_user("mallory", "m@example.com", "pw"))
 
     response = client.get("/care/carrier-events/")
 
-    assert response.status_code == 302 and "/login" in response["Location"]
+    assert response.status_code == 403
 
 
 def test_the_admin_filters_raw_carrier_events_by_state(swiftpost_api, day, django_user_model, client):

@@ -75,6 +75,11 @@ def client_digest(request: HttpRequest) -> str:
     return hmac.new(settings.SECRET_KEY.encode(), client_ip(request).encode(), hashlib.sha256).hexdigest()[:32]
 
 
+def wall_seconds() -> float:
+    """The throttle's clock: real seconds, not core.clock, whose demo time may run faster than requests come."""
+    return time.time()
+
+
 def _counter_key(scope: str, identity: str, window: int) -> str:
     # Identities hold API key ids and client addresses: the cache's key names carry a digest, not the value.
     digest = hashlib.sha256(identity.encode()).hexdigest()[:24]
@@ -86,8 +91,7 @@ def throttle_hit(*, scope: str, identity: str, now: float | None = None) -> Verd
     if not settings.THROTTLE_ENABLED:
         return ALLOWED
     limit, period = settings.THROTTLE_RATES[scope]
-    # Real seconds, not core.clock: the demo's clock may run faster than the requests do.
-    now = time.time() if now is None else now
+    now = wall_seconds() if now is None else now
     window = int(now // period)
     key = _counter_key(scope, identity, window)
     try:

@@ -24,8 +24,10 @@ CARRIER_SECRET = "carrier-shared-secret-0123456789"
 
 
 @pytest.fixture
-def budget(settings):
-    """Lower one scope's budget to `requests` a minute for the test."""
+def budget(settings, monkeypatch):
+    """Lower one scope's budget to `requests` a minute for the test, with the throttle's clock standing still
+    mid-window, so that no window ends between the test's requests."""
+    monkeypatch.setattr("core.throttle.wall_seconds", lambda: 6030.0)
 
     def lower(scope: str, requests: int = 2, seconds: int = 60):
         settings.THROTTLE_RATES = {**settings.THROTTLE_RATES, scope: (requests, seconds)}
@@ -115,11 +117,11 @@ def test_each_public_surface_answers_429_with_retry_after_once_the_budget_is_spe
 
     assert 429 not in within
     assert refused.status_code == 429
-    assert 1 <= int(refused["Retry-After"]) <= 60
+    assert refused["Retry-After"] == "30"  # the window runs from 6000 to 6060 s
     if answers_json:
         error = refused.json()["error"]
         assert error["code"] == "rate_limited"
-        assert 1 <= error["retry_after"] <= 60 and error["message"]
+        assert error["retry_after"] == 30 and error["message"]
     else:
         assert refused["Content-Type"].startswith("text/html")
         assert "Too many" in refused.content.decode()
@@ -182,6 +184,18 @@ def test_a_budget_refills_when_its_window_ends(settings):
     assert [verdict.allowed for verdict in spend] == [True, True, False]
     assert spend[-1].retry_after == 45  # the window runs from 6000 to 6060
     assert throttle_hit(scope="tracking_page", identity="198.51.100.9", now=6060.0).allowed
+
+
+def test_a_refused_client_is_served_again_once_retry_after_has_passed(budget, monkeypatch):
+    budget("tracking_page", requests=1)
+    client = APIClient()
+    client.get("/t/no-such-link/")
+    refused = client.get("/t/no-such-link/")
+    assert refused.status_code == 429
+
+    monkeypatch.setattr("core.throttle.wall_seconds", lambda: 6030.0 + int(refused["Retry-After"]))
+
+    assert client.get("/t/no-such-link/").status_code == 404
 
 
 def test_the_page_speaks_the_customers_language(budget):

@@ -143,3 +143,15 @@ def test_a_hold_remembers_who_asked_without_keeping_the_address(publishable_key,
     held = Hold.objects.get(pk=hold_id)
     assert held.api_key.kind == "publishable"
     assert held.client and "203.0.113.7" not in held.client
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_holds_at_once_from_one_client_take_exactly_its_cap(settings, publishable_key, day_windows):
+    from tests.scheduling.test_concurrency import run_in_threads
+
+    settings.HOLD_LIMIT_PER_CLIENT = 3
+
+    statuses = run_in_threads(20, lambda i: hold(shopper(publishable_key), day_windows[i % 2]).status_code)
+
+    assert sorted(statuses) == [201] * 3 + [429] * 17
+    assert Hold.objects.count() == 3

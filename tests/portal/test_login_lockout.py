@@ -94,3 +94,21 @@ def test_the_demo_account_signs_in_with_the_readmes_credentials():
     seed_demo_user()
 
     assert sign_in(DEMO_PASSWORD, username=DEMO_USERNAME).status_code == 302
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_under_daphne_the_lock_out_is_the_same_readable_page(owner):
+    # Served through ASGI, the lock-out's middleware takes its asynchronous path.
+    from asgiref.sync import sync_to_async
+    from django.test import AsyncClient
+
+    browser = AsyncClient(REMOTE_ADDR=OFFICE)
+    for _ in range(3):
+        await browser.post("/accounts/login/", {"username": "fresh-owner", "password": "wrong"})
+
+    locked = await browser.post("/accounts/login/", {"username": "fresh-owner", "password": "right-horse-battery"})
+
+    assert locked.status_code == 429
+    assert locked["Retry-After"] == str(15 * 60)
+    assert "Too many sign-in attempts" in locked.content.decode()
+    assert await sync_to_async(AccessAttempt.objects.count)() == 1

@@ -77,3 +77,27 @@ def env_url(name: str, *, schemes: tuple[str, ...]) -> str:
     if scheme not in schemes:
         raise ImproperlyConfigured(f"{name} must start with one of {', '.join(s + '://' for s in schemes)}, got {raw!r}")
     return raw
+
+
+_RATE_UNITS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600,
+               "d": 86400, "day": 86400}
+
+
+def parse_rate(name: str, raw: str) -> tuple[int, int]:
+    """`"120/min"` or `"10/30s"` as (requests, seconds); a rate that cannot be read stops the process."""
+    count, _, per = raw.strip().partition("/")
+    digits = per.rstrip("abcdefghijklmnopqrstuvwxyz")
+    unit = per[len(digits):]
+    try:
+        requests, multiple = int(count), int(digits or "1")
+    except ValueError:
+        requests = multiple = 0
+    if requests < 1 or multiple < 1 or unit not in _RATE_UNITS:
+        raise ImproperlyConfigured(
+            f"{name} must read like 120/min or 10/30s (units: s, min, h, day), got {raw!r}")
+    return requests, multiple * _RATE_UNITS[unit]
+
+
+def env_rate(name: str, default: str) -> tuple[int, int]:
+    """A rate limit from the environment as (requests, seconds)."""
+    return parse_rate(name, os.environ.get(name, "").strip() or default)

@@ -82,7 +82,10 @@ _DRF_CODES = {
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
-        return Response(exc.as_body(), status=exc.status_code)
+        response = Response(exc.as_body(), status=exc.status_code)
+        if "retry_after" in exc.extra:  # a refusal that passes with time says when
+            response["Retry-After"] = str(exc.extra["retry_after"])
+        return response
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
@@ -100,5 +103,6 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
             ((c, t) for cls, (c, t) in _DRF_CODES.items() if isinstance(exc, cls)),
             ("error", "{detail}"),
         )
-        response.data = error_body(code, template.format(detail=getattr(exc, "detail", str(exc))))
+        details = {"retry_after": exc.wait} if isinstance(exc, exceptions.Throttled) and exc.wait else {}
+        response.data = error_body(code, template.format(detail=getattr(exc, "detail", str(exc))), **details)
     return response

@@ -9,7 +9,8 @@ view can forget one:
   not JSON or not the declared content type);
 - 404 where the path holds a value (nothing has it, or the path does not take it);
 - 401 and 403 where a key is needed (none or an unknown one; a key that may not do it);
-- 406 and 503 everywhere (an Accept header other than JSON; the database briefly away).
+- 406 and 503 everywhere (an Accept header other than JSON; the database briefly away);
+- 429 where the view is rate limited (its credential's or its client's budget is spent).
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ class ErrorDetailSerializer(serializers.Serializer):
         child=serializers.ListField(child=serializers.CharField()), required=False,
         help_text="Messages per invalid field (nested fields as `recipient.phone`).",
     )
+    retry_after = serializers.IntegerField(
+        required=False, help_text="On a 429: the seconds to wait before retrying, as in `Retry-After`.")
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -65,6 +68,10 @@ _KEYED = {
     403: "The key may not do this (`permission_denied`), e.g. a publishable key sent from an origin "
          "the merchant has not registered.",
 }
+_THROTTLED = {
+    429: "Too many requests: this key's (or this client's) budget is spent (`rate_limited`); retry after "
+         "`Retry-After` seconds.",
+}
 _EVERYWHERE = {
     406: "The Accept header asks for something other than JSON (`not_acceptable`).",
     503: "The database is briefly unavailable and nothing was saved (`service_unavailable`); "
@@ -81,11 +88,13 @@ class ApiAutoSchema(AutoSchema):
         reads_query = any(parameter.get("in") == "query" for parameter in operation.get("parameters", []))
         names_in_path = any(parameter.get("in") == "path" for parameter in operation.get("parameters", []))
         keyed = bool(self.view.authentication_classes or self.view.permission_classes)
+        throttled = bool(self.view.throttle_classes)
         answers = {
             **(_BODY_OR_QUERY if reads_body or reads_query else {}),
             **(_BODY if reads_body else {}),
             **(_PATH if names_in_path else {}),
             **(_KEYED if keyed else {}),
+            **(_THROTTLED if throttled else {}),
             **_EVERYWHERE,
         }
         responses = operation.setdefault("responses", {})
@@ -93,6 +102,8 @@ class ApiAutoSchema(AutoSchema):
             if str(status_code) not in responses:
                 responses[str(status_code)] = self._get_response_for_code(
                     error_response(description), str(status_code))
-        responses["503"].setdefault("headers", {}).update(RETRY_AFTER_HEADER)
+        for status_code in ("429", "503"):
+            if status_code in responses:
+                responses[status_code].setdefault("headers", {}).update(RETRY_AFTER_HEADER)
         operation["responses"] = dict(sorted(responses.items()))
         return operation

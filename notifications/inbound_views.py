@@ -6,6 +6,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from twilio.twiml.messaging_response import MessagingResponse
 
+from core.throttle import throttle
 from notifications.inbound import inbound_sms_receive, twilio_signature_valid
 
 
@@ -19,6 +20,7 @@ def signed_url(request) -> str:
     return request.build_absolute_uri()
 
 
+@throttle("inbound_webhooks", as_json=True)
 @csrf_exempt
 @require_POST
 def twilio_inbound(request):

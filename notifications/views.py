@@ -7,10 +7,12 @@ from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbid
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from core.throttle import throttle
 from notifications import services
 from notifications.inbound import twilio_signature_valid
 
 
+@throttle("inbound_webhooks", as_json=True)
 @csrf_exempt
 @require_POST
 def twilio_status(request):

@@ -7,12 +7,13 @@ DJANGO_ENV=production refuses to start without a real secret key and hosts, or
 with DEBUG on.
 """
 
+import datetime as dt
 from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-from core.env import env_bool, env_choice, env_float, env_int, env_list, env_str, env_url
+from core.env import env_bool, env_choice, env_float, env_int, env_list, env_rate, env_str, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -321,6 +322,64 @@ if PRODUCTION:
     CSRF_COOKIE_SECURE = True
     # /healthz is probed by load balancers over plain HTTP inside the network.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# --- Rate limits, hold caps and sign-in lock-out ----------------------------
+# Budgets per client address or per credential, counted in the shared cache (core.throttle); past one,
+# 429 with Retry-After. Each reads THROTTLE_RATE_<SCOPE> as "<requests>/<period>" (120/min, 10/30s).
+# A budget lets a real user through many times over and stops a script's few hundred requests.
+_THROTTLE_DEFAULTS = {
+    # One address: a customer opens their tracking page, and posts its two forms, a few times an hour;
+    # an office or a mobile operator's shared address carries dozens of customers.
+    "tracking_page": "60/min",
+    # The tracking page polls status.json every 20 s only while its socket is down: 3 a minute a tab.
+    "tracking_status": "120/min",
+    # The reschedule link: a page and a post per change, each computing the fleet's offers.
+    "reschedule": "30/min",
+    # The picker's iframe loads once per checkout page view; /embed/check/ only when the picker fails.
+    "embed": "120/min",
+    # A person types a password a few times a minute; a wrong one also counts towards AXES_FAILURE_LIMIT.
+    "login": "30/min",
+    # Twilio's status reports arrive in bursts after a batch of reminders, from few addresses.
+    "inbound_webhooks": "600/min",
+    # API, per secret key: a merchant's servers (the e2e rush books 300 at once; a big import paces itself).
+    "api_secret_key": "3000/min",
+    # Per publishable key: all of a shop's shoppers together; and one shopper's address behind it: a window
+    # query per address or day looked at, a hold per window chosen.
+    "api_publishable_key": "3000/min",
+    "api_browser": "120/min",
+    # A driver's phone sends a batch of pings every few seconds to a minute, and its queue after a tunnel.
+    "api_driver": "120/min",
+    # A carrier's system posts the events of all its parcels.
+    "api_carrier": "1200/min",
+    # Without a key: the schema and the ping.
+    "api_anonymous": "120/min",
+}
+THROTTLE_RATES = {scope: env_rate(f"THROTTLE_RATE_{scope.upper()}", rate) for scope, rate in _THROTTLE_DEFAULTS.items()}
+# Off only to measure raw capacity (the benchmarks); the hold caps below stay on regardless.
+THROTTLE_ENABLED = env_bool("THROTTLE_ENABLED", True)
+# Reverse proxies in front that append the client's address to X-Forwarded-For (1 behind one load balancer).
+# 0 trusts REMOTE_ADDR alone: a forwarded header that no proxy of ours wrote proves nothing.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["portal.throttles.ApiThrottle"]
+# Holds with a publishable key on one zone's windows of one day, at once: the key may hold this share of the
+# day's places (at least HOLD_LIMIT_PER_KEY_MIN), one client address fewer. A merchant's server (secret key)
+# is not capped.
+HOLD_LIMIT_PER_KEY_PERCENT = env_int("HOLD_LIMIT_PER_KEY_PERCENT", 20, minimum=1)
+HOLD_LIMIT_PER_KEY_MIN = env_int("HOLD_LIMIT_PER_KEY_MIN", 10, minimum=1)
+HOLD_LIMIT_PER_CLIENT = env_int("HOLD_LIMIT_PER_CLIENT", 5, minimum=1)
+# django-axes: a user name that fails AXES_FAILURE_LIMIT times from one address is locked for the cool-off,
+# right password or not. By name and address together, so nobody can lock a colleague out from elsewhere,
+# and an office behind one address is not locked for one person's typos; spraying names from one address
+# meets the "login" budget above.
+INSTALLED_APPS += ["axes"]
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "core.throttle.client_ip"
+AXES_LOCKOUT_CALLABLE = "core.throttle.login_locked_out"
 
 LOGGING = {
     "version": 1,

@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from core.throttle import throttle
 from portal import views
 
 handler400 = "portal.views.bad_request"
@@ -13,9 +14,12 @@ handler500 = "portal.views.server_error"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    # The admin's sign-in spends the same budget as the site's (its own route stays for reversing).
+    path("admin/login/", throttle("login")(admin.site.login)),
     path("admin/", admin.site.urls),
     # The site's own sign-in, for merchants' staff who are not admin users.
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/login/", throttle("login")(auth_views.LoginView.as_view(redirect_authenticated_user=True)),
+         name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

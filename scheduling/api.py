@@ -12,9 +12,10 @@ from rest_framework.views import APIView
 
 from core import clock
 from core.openapi import error_response
+from core.throttle import client_digest
 from merchants.auth import MERCHANT_KEY_AUTH, HasAnyMerchantKey, HasSecretKey, SecretKeyAuthentication
 from scheduling import selectors, services
-from scheduling.cors import MerchantCorsMixin
+from scheduling.cors import MerchantCorsMixin, browser_origin_required
 from scheduling.errors import SchedulingError, SchedulingErrorCode
 from scheduling.idempotency import idempotent_run
 from scheduling.models import Delivery, Hold, Window
@@ -119,18 +120,25 @@ class HoldCreateApi(BrowserApi):
             201: HoldOutputSerializer,
             400: error_response("Invalid input, an unknown window (`window_not_found`), or a window this address, "
                                 "size or skills cannot have (its refusal reason as the code)."),
+            403: error_response("The key may not do this (`permission_denied`): a publishable key from an origin the "
+                                "merchant has not registered, or without an Origin header (`origin_not_allowed`)."),
             409: error_response("The window filled up meanwhile (`window_full`)."),
+            429: error_response("Too many requests (`rate_limited`), or a publishable key (or one client behind it) "
+                                "already holds as many places of this zone and day as it may at once "
+                                "(`hold_limit`); retry after `Retry-After` seconds, or book a held window."),
         },
         summary="Hold a window for a few minutes while the shopper checks out",
     )
     def post(self, request):
+        browser_origin_required(request)
         payload = HoldInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
         merchant = request.auth.merchant
         window = window_for(merchant=merchant, window_id=data["window_id"])
         hold = services.hold_create(merchant=merchant, window=window, lat=data["lat"], lng=data["lng"],
-                                    size=data["size"], skills=data["skills"])
+                                    size=data["size"], skills=data["skills"], api_key=request.auth,
+                                    client=client_digest(request))
         return Response(
             {"id": str(hold.pk), "expires_at": hold.expires_at.isoformat(), "window": window_payload(window)},
             status=status.HTTP_201_CREATED,

@@ -17,6 +17,7 @@ from django.http import HttpResponse
 
 from merchants.models import AllowedOrigin, ApiKey
 from merchants.services import api_key_authenticate, merchant_origin_allowed
+from scheduling.errors import SchedulingError, SchedulingErrorCode
 
 ALLOWED_HEADERS = "X-Api-Key, Content-Type, Accept-Language"
 PREFLIGHT_MAX_AGE = 600
@@ -33,6 +34,20 @@ def preflight_origin_allowed(*, origin: str, raw_key: str = "") -> bool:
         key = api_key_authenticate(raw_key=raw_key, kind=ApiKey.Kind.PUBLISHABLE)
         return key is not None and merchant_origin_allowed(merchant=key.merchant, origin=origin)
     return AllowedOrigin.objects.filter(origin=origin.rstrip("/").lower()).exists()
+
+
+def browser_origin_required(request) -> None:
+    """A publishable key's write must say where it comes from: 403 `origin_not_allowed` without an Origin.
+
+    Browsers send Origin on every POST, from a shop's page and from our own (the demo checkout, the picker's
+    iframe); key authentication has already refused an origin the merchant has not registered. Only a
+    script outside a browser leaves it out, and a public key in a script is not a shop's checkout.
+    """
+    key = getattr(request, "auth", None)
+    if isinstance(key, ApiKey) and key.kind == ApiKey.Kind.PUBLISHABLE and not request.headers.get("Origin"):
+        raise SchedulingError(
+            SchedulingErrorCode.ORIGIN_NOT_ALLOWED, "A publishable key works only from a web page on an origin the "
+            "merchant registered (the request has no Origin header). Servers use the secret key.", status_code=403)
 
 
 class MerchantCorsMixin:

@@ -26,6 +26,8 @@ class SchedulingErrorCode(StrEnum):
     IDEMPOTENCY_KEY_MISSING = "idempotency_key_missing"
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
     IDEMPOTENCY_IN_PROGRESS = "idempotency_request_in_progress"
+    HOLD_LIMIT = "hold_limit"
+    ORIGIN_NOT_ALLOWED = "origin_not_allowed"
 
 
 class SchedulingError(DomainError):

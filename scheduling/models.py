@@ -116,6 +116,10 @@ class Hold(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     expires_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
+    # Who asked, for the caps on holds a publishable key and one client behind it may keep at once.
+    api_key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="holds")
+    client = models.CharField(max_length=64, blank=True, default="",
+                              help_text="A keyed digest of the client's address, never the address itself.")
 
     class Meta:
         indexes = [models.Index(fields=["window", "status", "expires_at"])]

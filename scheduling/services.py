@@ -17,18 +17,19 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Min, Sum
 
 from core import clock
 from dispatch import transitions as job_transitions
 from dispatch.models import Depot, Job, Zone
 from dispatch.refusals import RefusalReason
 from dispatch.selectors import vehicles_available
-from merchants.models import Merchant
+from merchants.models import ApiKey, Merchant
 from scheduling import signals
 from scheduling.errors import SchedulingError, SchedulingErrorCode
 from scheduling.models import BlackoutDate, Delivery, Hold, IdempotencyKey, ParcelSize, Window, WindowTemplate
@@ -207,12 +208,52 @@ def _after_commit_job_changed(*jobs: Job) -> None:
 # --- Holds ------------------------------------------------------------------------
 
 
+def hold_limit_per_key(*, window: Window) -> int:
+    """How many places of this window's zone and day one publishable key may hold at once.
+
+    A share of the day's places there (the windows' merchant caps), never fewer than a floor, so a small
+    zone still serves a few shoppers choosing at once.
+    """
+    places = Window.objects.filter(merchant_id=window.merchant_id, zone_id=window.zone_id,
+                                   date=window.date).aggregate(places=Sum("capacity"))["places"] or 0
+    return max(settings.HOLD_LIMIT_PER_KEY_MIN, math.ceil(places * settings.HOLD_LIMIT_PER_KEY_PERCENT / 100))
+
+
+def _check_hold_limits(*, window: Window, api_key: ApiKey | None, client: str, now: dt.datetime) -> None:
+    """Refuse a browser's hold past the caps: 429 `hold_limit`, retry when the oldest counted hold expires.
+
+    A publishable key is public (it sits in the shop's page), so whoever reads it could hold every place of a
+    day and make checkout say "full" to everyone. Its live holds on the zone's day are capped, and one client's
+    more tightly (a shopper who changes their mind a few times still holds). A secret key is the merchant's
+    own server, which may book every place anyway: not capped. Called under the depot's lock, which every
+    hold on the zone's windows takes first, so two holds cannot both take the last allowed one.
+    """
+    if api_key is None or api_key.kind != ApiKey.Kind.PUBLISHABLE:
+        return
+    live = Hold.objects.filter(api_key=api_key, status=Hold.Status.ACTIVE, expires_at__gt=now,
+                               window__zone_id=window.zone_id, window__date=window.date)
+    limits = [(live, hold_limit_per_key(window=window),
+               "This shop's checkout holds as many places of this day as it may at once.")]
+    if client:
+        limits.insert(0, (live.filter(client=client), settings.HOLD_LIMIT_PER_CLIENT,
+                          "You already hold as many delivery windows of this day as you may at once."))
+    for holds, limit, message in limits:
+        if holds.count() >= limit:
+            first_free = holds.aggregate(at=Min("expires_at"))["at"]
+            retry_after = max(1, math.ceil((first_free - now).total_seconds()))
+            raise SchedulingError(SchedulingErrorCode.HOLD_LIMIT, f"{message} Book one, or retry in {retry_after} s.",
+                                  status_code=429, extra={"retry_after": retry_after})
+
+
 def hold_create(*, merchant: Merchant, window: Window, lat: float, lng: float, size: str = "small",
-                skills: tuple[str, ...] = (), now: dt.datetime | None = None) -> Hold:
+                skills: tuple[str, ...] = (), now: dt.datetime | None = None, api_key: ApiKey | None = None,
+                client: str = "") -> Hold:
     """Keep a place in a window for `settings.HOLD_TTL_SECONDS`; it counts until booked or expired.
 
     The held place is a `held` Job the oracle counts while `hold_expires_at` is ahead, and a Hold row the
     merchant cap counts while `expires_at` is ahead: nothing has to run for an expired hold to stop counting.
+    `api_key` and `client` (a digest of the caller's address) say who asked: a publishable key's holds are
+    capped (`_check_hold_limits`).
     """
     now = now or clock.now()
     if window.merchant_id != merchant.pk:
@@ -223,6 +264,7 @@ def hold_create(*, merchant: Merchant, window: Window, lat: float, lng: float, s
     parcels, _kg = SIZE_PROFILES.get(size, SIZE_PROFILES["small"])
     with transaction.atomic():
         _claim_fleet(window=window, lat=lat, lng=lng, skills=skills, size=size, now=now)
+        _check_hold_limits(window=window, api_key=api_key, client=client, now=now)
         locked = _lock_windows([window.pk])[window.pk]
         holds = window_live_holds(window=locked, now=now)
         if locked.booked + holds >= locked.capacity:
@@ -230,7 +272,7 @@ def hold_create(*, merchant: Merchant, window: Window, lat: float, lng: float, s
         job = _job_for(window=window, lat=lat, lng=lng, size=size, skills=skills, reference="hold",
                        status=Job.Status.HELD, hold_expires_at=expires_at)
         hold = Hold.objects.create(merchant=merchant, window=window, job=job, lat=lat, lng=lng, parcels=parcels,
-                                   skills=list(skills), expires_at=expires_at)
+                                   skills=list(skills), expires_at=expires_at, api_key=api_key, client=client)
     return hold
 
 

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from core import clock
 from core.errors import DomainError
+from core.throttle import throttle
 from merchants.models import ApiKey, Merchant
 from merchants.services import api_key_authenticate, merchant_allowed_origins
 from scheduling import embedding, services
@@ -36,6 +37,7 @@ def expired_page(request, merchant: Merchant | None = None):
     return render(request, "scheduling/expired.html", {"merchant": merchant}, status=404)
 
 
+@throttle("reschedule")
 @require_http_methods(["GET", "POST"])
 def reschedule(request, token: str):
     """The customer's self-service page: another feasible window and drop instructions, in one step."""
@@ -110,6 +112,7 @@ def _own_origin(request) -> str:
     return f"{request.scheme}://{request.get_host()}"
 
 
+@throttle("embed")
 @xframe_options_exempt
 def embed_windows(request):
     """The picker as an iframe; only the merchant's registered origins may frame it (CSP frame-ancestors)."""
@@ -137,6 +140,7 @@ def embed_windows(request):
     return response
 
 
+@throttle("embed", as_json=True)
 @never_cache
 @require_GET
 def embed_check(request):

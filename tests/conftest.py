@@ -54,6 +54,14 @@ def _fresh_capacity_cache():
     capacity_cache_clear()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Each test is a client of its own: the rate limits' counters (kept in the cache) start from nothing."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def clock_at(monkeypatch):
     """Move the services' clock: `clock_at(local(day, 11))` returns the moment and may be called again."""

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core import clock
 from core.errors import DomainError
+from core.throttle import throttle
 from scheduling.models import Delivery
 from scheduling.selectors import delivery_for_token
 from scheduling.services import access_notes_from_form
@@ -39,6 +40,7 @@ def _not_found(request: HttpRequest) -> HttpResponse:
     return _private(render(request, "tracking/not_found.html", status=404))
 
 
+@throttle("tracking_page")
 @require_GET
 @never_cache
 def tracking_page(request: HttpRequest, token: str) -> HttpResponse:
@@ -61,6 +63,7 @@ def tracking_page(request: HttpRequest, token: str) -> HttpResponse:
     return _private(response)
 
 
+@throttle("tracking_status", as_json=True)
 @require_GET
 @never_cache
 def tracking_status(request: HttpRequest, token: str) -> HttpResponse:
@@ -76,6 +79,7 @@ def _back(token: str, language: str, **flags: str) -> HttpResponse:
     return redirect(f"{reverse('tracking:page', args=[token])}?{query}")
 
 
+@throttle("tracking_page")
 @require_POST
 def tracking_instructions(request: HttpRequest, token: str) -> HttpResponse:
     delivery = delivery_for_token(token=token, now=clock.now())
@@ -95,6 +99,7 @@ def tracking_instructions(request: HttpRequest, token: str) -> HttpResponse:
     return _back(token, language, saved="instructions")
 
 
+@throttle("tracking_page")
 @require_POST
 def tracking_rating(request: HttpRequest, token: str) -> HttpResponse:
     delivery = delivery_for_token(token=token, now=clock.now())

@@ -2,11 +2,15 @@
 
 import datetime as dt
 
+import pytest
 from django.test import override_settings
 from rest_framework.test import APIClient
 
 from scheduling.models import Delivery, Hold, Window
 from tests.scheduling.conftest import ADDRESS, NOW, booking_body
+
+# The shopper's browser is on the shop's checkout page, an origin the merchant registered.
+pytestmark = pytest.mark.usefixtures("browser_origin")
 
 
 def hold(client, window, **extra):
@@ -15,7 +19,7 @@ def hold(client, window, **extra):
 
 def browser(publishable_key):
     client = APIClient()
-    client.credentials(HTTP_X_API_KEY=publishable_key)
+    client.credentials(HTTP_X_API_KEY=publishable_key, HTTP_ORIGIN="https://shop.example.com")
     return client
 
 

@@ -14,6 +14,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core import clock
+from core.audit import ActorKind, audit_actor_name
 from core.errors import DomainError
 from merchants.models import ApiKey, Merchant
 from merchants.services import api_key_authenticate, merchant_allowed_origins
@@ -43,6 +44,7 @@ def reschedule(request, token: str):
     if delivery is None:
         with translation.override(page_language(request, translation.get_language() or "en")):
             return expired_page(request)
+    audit_actor_name(label="customer (tracking link)", kind=ActorKind.CUSTOMER)
     merchant = delivery.merchant
     with translation.override(page_language(request, delivery.language)):
         now = clock.now()

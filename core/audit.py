@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models.signals import pre_save
+from django.utils.text import capfirst
 
 if TYPE_CHECKING:
     from auditlog.models import LogEntry
@@ -265,7 +266,7 @@ def audit_changes(entry: LogEntry) -> list[FieldChange]:
         if model is not None:
             try:
                 model_field = model._meta.get_field(name)
-                label = str(getattr(model_field, "verbose_name", name))
+                label = capfirst(str(getattr(model_field, "verbose_name", name)))
                 choices = {str(k): str(v) for k, v in (getattr(model_field, "choices", None) or [])}
             except FieldDoesNotExist:
                 pass  # a field since removed still shows under its stored name

@@ -496,11 +496,12 @@ def delivery_reschedule(*, delivery: Delivery, window: Window, now: dt.datetime 
                 raise SchedulingError(SchedulingErrorCode.NOT_RESCHEDULABLE,
                                       "This delivery changed meanwhile; reload and try again.", status_code=409)
             _audit_reschedule(delivery=delivery, old=old, new=window, old_status=current.status)
+            by = audit_current_kind()  # named now: the signal is sent after commit
             delivery.window, delivery.job, delivery.status = window, job, STATUS_IN_A_WINDOW
             old_job = Job.objects.filter(pk=old_job_id).first() if old_job_id else None
             _after_commit_job_changed(*(j for j in (old_job, job) if j is not None))
             transaction.on_commit(lambda: signals.delivery_rescheduled.send(
-                sender=Delivery, delivery=delivery, old_window=old, new_window=window), robust=True)
+                sender=Delivery, delivery=delivery, old_window=old, new_window=window, by=by), robust=True)
     except SchedulingError as error:
         if error.code == SchedulingErrorCode.WINDOW_FULL:
             raise _full_error(window, delivery.lat, delivery.lng, skills, size, now)

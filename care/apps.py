@@ -6,12 +6,11 @@ class CareConfig(AppConfig):
     verbose_name = "Care"
 
     def ready(self) -> None:
-        from auditlog.registry import auditlog
-
         from care import receivers
         from care.models import JourneyException
+        from core.audit import audit_register
         from tracking.signals import problem_found
 
-        auditlog.register(JourneyException)  # the audit log (core.audit): who opened, took, resolved it
+        audit_register(JourneyException)  # the audit log (core.audit): who opened, took, resolved it
 
         problem_found.connect(receivers.on_problem_found, dispatch_uid="care.problem_found")

@@ -183,6 +183,22 @@ class AuditActorMiddleware:
             return self.get_response(request)
 
 
+# --- Registration -------------------------------------------------------------------------------------------
+
+
+def audit_register(model: type[Model], *, exclude: tuple[str, ...] = (), mask: tuple[str, ...] = ()) -> None:
+    """Record every change of `model`'s own columns, except `exclude`; `mask` ones read as `MASK`.
+
+    Named columns, not auditlog's default of every field: that default also walks the reverse relations
+    (a merchant's deliveries, a delivery's events), writing junk values and querying each reverse
+    one-to-one on every creation.
+    """
+    from auditlog.registry import auditlog
+
+    fields = [f.name for f in model._meta.concrete_fields if f.name not in exclude and not f.primary_key]
+    auditlog.register(model, include_fields=fields, mask_fields=list(mask))
+
+
 # --- Domain events ------------------------------------------------------------------------------------------
 
 

@@ -85,3 +85,19 @@ def test_deleting_the_changed_object_keeps_its_entries(merchant):
     Merchant.objects.filter(pk=other.pk).delete()
 
     assert LogEntry.objects.get_for_model(Merchant).filter(object_id=other.pk).count() == 2  # created, deleted
+
+
+def test_what_a_management_command_changes_is_the_system_named_after_the_command(monkeypatch, merchant):
+    import manage
+
+    def run_command(argv):  # stands for the command: it renames the brand
+        merchant.brand_name = "Renamed"
+        merchant.save()
+
+    monkeypatch.setattr("django.core.management.execute_from_command_line", run_command)
+    monkeypatch.setattr("sys.argv", ["manage.py", "seed_demo", "--reset"])
+    manage.main()
+
+    [renamed] = LogEntry.objects.get_for_object(merchant).filter(action=LogEntry.Action.UPDATE)
+    assert audit_who(renamed) == "system: manage.py seed_demo"
+    assert renamed.changes_dict["brand_name"] == ["Fresh Basket", "Renamed"]

@@ -7,6 +7,10 @@ class CareConfig(AppConfig):
 
     def ready(self) -> None:
         from care import receivers
+        from care.models import JourneyException
+        from core.audit import audit_register
         from tracking.signals import problem_found
+
+        audit_register(JourneyException)  # the audit log (core.audit): who opened, took, resolved it
 
         problem_found.connect(receivers.on_problem_found, dispatch_uid="care.problem_found")

@@ -17,6 +17,7 @@ from django.db.models import Q
 from care.errors import CareError, CareErrorCode
 from care.labels import agent_label
 from care.models import JourneyException
+from core.audit import audit_event
 from scheduling.models import Delivery
 
 DEFAULT_DUE_MINUTES = 120
@@ -78,6 +79,10 @@ def exception_assign(*, exception: JourneyException, agent: AbstractBaseUser, no
     )
     if taken != 1:
         raise _refused(exception.pk, agent)
+    if exception.owner_id != agent.pk:
+        audit_event(instance=exception, event="exception.taken", summary=f"Exception {exception.code} taken",
+                    changes={"state": (exception.state, JourneyException.State.ASSIGNED),
+                             "owner": (agent_label(exception.owner), agent_label(agent))})
     exception.state, exception.owner = JourneyException.State.ASSIGNED, agent
     return exception
 
@@ -89,6 +94,9 @@ def exception_release(*, exception: JourneyException, agent: AbstractBaseUser, n
     ).update(state=JourneyException.State.OPEN, owner=None)
     if released != 1:
         raise _refused(exception.pk, agent)
+    audit_event(instance=exception, event="exception.released", summary=f"Exception {exception.code} released to the queue",
+                changes={"state": (JourneyException.State.ASSIGNED, JourneyException.State.OPEN),
+                         "owner": (agent_label(agent), "")})
     exception.state, exception.owner = JourneyException.State.OPEN, None
     return exception
 
@@ -108,6 +116,12 @@ def exception_resolve(*, exception: JourneyException, agent: AbstractBaseUser, r
     )
     if resolved != 1:
         raise _refused(exception.pk, agent)
+    # The resolver becomes the owner: the exception says who resolved it, and so does its audit entry.
+    audit_event(instance=exception, event="exception.resolved",
+                summary=f"Exception {exception.code} resolved by {agent_label(agent)}: {resolution[:300]}",
+                changes={"state": (exception.state, JourneyException.State.RESOLVED),
+                         "owner": (agent_label(exception.owner), agent_label(agent)),
+                         "resolution": ("", resolution[:300])})
     exception.state, exception.owner = JourneyException.State.RESOLVED, agent
     exception.resolved_at, exception.resolution = now, resolution[:300]
     return exception

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from care import services
+from care.audit import delivery_audit_trail
 from care.forms import ExceptionOpenForm, InstructionsForm, RescheduleForm, ResolveForm, SearchForm
 from care.journey import journey_for
 from care.kpis import kpis
@@ -93,6 +94,7 @@ def care_journey(request, delivery_id):
         "exception_form": ExceptionOpenForm(),
         "resolve_form": ResolveForm(),
         "next": request.get_full_path(),
+        "audit_trail": delivery_audit_trail(delivery=delivery),
     })
 
 

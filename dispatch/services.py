@@ -10,8 +10,9 @@ from django.db import transaction
 from django.db.models import Max, Q
 
 from core import clock
+from core.audit import audit_event
 from dispatch.errors import DispatchError, DispatchErrorCode
-from dispatch.models import Depot, Job, Plan, Route, Shift, Stop, Vehicle, Zone
+from dispatch.models import Depot, Job, Plan, ReplanRequest, Route, Shift, Stop, Vehicle, Zone
 from dispatch.planning import FINISHED_STOP_STATUSES, PlanningInput, plan_active, problem_build
 from dispatch.replans import replan_request
 from dispatch.signals import plan_changed
@@ -316,19 +317,34 @@ def vehicle_mark_lost(*, vehicle: Vehicle, now: dt.datetime | None = None) -> bo
     broken-down van is urgent). Returns whether today had a plan to redo.
     """
     now = now or clock.now()
-    updated = Vehicle.objects.filter(pk=vehicle.pk).exclude(status=Vehicle.Status.LOST).update(
-        status=Vehicle.Status.LOST
-    )
-    if not updated:
-        raise DispatchError(
-            DispatchErrorCode.VEHICLE_ALREADY_LOST, f"{vehicle} is already marked lost.", status_code=409
-        )
-    vehicle.status = Vehicle.Status.LOST
     today = now.astimezone(ZoneInfo(vehicle.depot.time_zone)).date()
-    if plan_active(depot=vehicle.depot, date=today) is None:
-        return False
-    replan_request(depot_id=vehicle.depot_id, date=today, trigger="vehicle_lost", debounce=False)
-    return True
+    with transaction.atomic():
+        before = Vehicle.objects.filter(pk=vehicle.pk).values_list("status", flat=True).first()
+        updated = Vehicle.objects.filter(pk=vehicle.pk).exclude(status=Vehicle.Status.LOST).update(
+            status=Vehicle.Status.LOST
+        )
+        if not updated:
+            raise DispatchError(
+                DispatchErrorCode.VEHICLE_ALREADY_LOST, f"{vehicle} is already marked lost.", status_code=409
+            )
+        vehicle.status = Vehicle.Status.LOST
+        replanning = plan_active(depot=vehicle.depot, date=today) is not None
+        audit_event(instance=vehicle, event="vehicle.lost",
+                    summary=f"{vehicle.code} marked lost (breakdown); "
+                            + ("today's plan is redone without it" if replanning else "today has no plan to redo"),
+                    changes={"status": (before, Vehicle.Status.LOST)})
+        if replanning:
+            replan_request(depot_id=vehicle.depot_id, date=today, trigger="vehicle_lost", debounce=False)
+    return replanning
+
+
+def plan_replan_ask(*, depot: Depot, date: dt.date) -> ReplanRequest:
+    """A dispatcher asks for the depot's day to be planned again now (the console's button), not debounced."""
+    with transaction.atomic():
+        request = replan_request(depot_id=depot.pk, date=date, trigger="manual", debounce=False)
+        audit_event(instance=request, event="plan.replan_asked",
+                    summary=f"Re-plan of {depot.name} on {date:%a %d %b} asked for")
+    return request
 
 
 def zone_set_speed_factor(*, zone: Zone, factor: float, now: dt.datetime | None = None) -> None:

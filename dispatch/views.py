@@ -116,7 +116,7 @@ def replan(request: HttpRequest) -> HttpResponse:
     if not _may_replan(request, depot, date):
         raise PermissionDenied("This day holds none of your merchants' deliveries.")
     before = selectors.plan_active_for_day(depot=depot, date=date)
-    services.replan_request(depot_id=depot.pk, date=date, trigger="manual", debounce=False)
+    services.plan_replan_ask(depot=depot, date=date)
     _announce(request, depot, date, before.pk if before else None, _("Re-plan") if before else _("Plan"))
     return redirect(_console_url(depot, date))
 

@@ -7,6 +7,7 @@ from django.core.files import File
 from django.db import IntegrityError, transaction
 
 from core import clock
+from core.audit import audit_event
 from merchants.errors import MerchantError, MerchantErrorCode
 from merchants.logos import LOGO_EXTENSIONS, file_head, logo_content_type
 from merchants.models import (
@@ -40,9 +41,12 @@ def api_key_create(*, merchant: Merchant, kind: str, name: str = "default", raw_
 
 
 def api_key_roll(*, key: ApiKey) -> tuple[ApiKey, str]:
-    """Replace a key: a new one of the same kind and name is created and the old one revoked, in one step."""
+    """Replace a key: a new one of the same kind and name is created and the old one revoked, in one step.
+
+    The audit log holds the two entries (this revocation, the new key's creation) under one correlation id.
+    """
     with transaction.atomic():
-        api_key_revoke(key=key)
+        _api_key_revoke(key=key, event="api_key.rolled", summary=f"Key {key.prefix}… rolled: replaced by a new key")
         return api_key_create(merchant=key.merchant, kind=key.kind, name=key.name)
 
 
@@ -64,7 +68,14 @@ def api_key_authenticate(*, raw_key: str, kind: str) -> ApiKey | None:
 
 
 def api_key_revoke(*, key: ApiKey) -> None:
-    ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=clock.now())
+    _api_key_revoke(key=key, event="api_key.revoked", summary=f"Key {key.prefix}… revoked")
+
+
+def _api_key_revoke(*, key: ApiKey, event: str, summary: str) -> None:
+    now = clock.now()
+    with transaction.atomic():
+        if ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=now):
+            audit_event(instance=key, event=event, summary=summary, changes={"revoked_at": (None, now.isoformat())})
 
 
 # --- Brand -----------------------------------------------------------------------------------------------
@@ -171,7 +182,10 @@ def webhook_endpoint_update(*, endpoint: WebhookEndpoint, **changes) -> WebhookE
 
 def webhook_endpoint_turn_off(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
     """The merchant's switch: nothing is sent until it is turned on again."""
-    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(active=False)
+    with transaction.atomic():
+        if WebhookEndpoint.objects.filter(pk=endpoint.pk, active=True).update(active=False):
+            audit_event(instance=endpoint, event="webhook.turned_off", summary=f"Endpoint {endpoint.url} turned off",
+                        changes={"active": (True, False)})
     endpoint.refresh_from_db()
     return endpoint
 
@@ -204,6 +218,11 @@ def webhook_signing_secrets(*, endpoint: WebhookEndpoint, now: dt.datetime | Non
 
 def webhook_endpoint_enable(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
     """Turn an endpoint back on (after the merchant fixed the receiver): its health starts afresh."""
-    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(active=True, disabled_at=None, failing_since=None)
+    with transaction.atomic():
+        before = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+        WebhookEndpoint.objects.filter(pk=endpoint.pk).update(active=True, disabled_at=None, failing_since=None)
+        if not before.active or before.disabled_at is not None:
+            audit_event(instance=before, event="webhook.turned_on", summary=f"Endpoint {before.url} turned on",
+                        changes={"active": (before.active, True), "disabled_at": (before.disabled_at, None)})
     endpoint.refresh_from_db()
     return endpoint

@@ -6,6 +6,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from twilio.twiml.messaging_response import MessagingResponse
 
+from core.audit import ActorKind, audit_actor_name
 from core.throttle import throttle
 from notifications.inbound import inbound_sms_receive, twilio_signature_valid
 
@@ -32,6 +33,7 @@ def twilio_inbound(request):
     message_sid = request.POST.get("MessageSid", "")
     if not message_sid:
         return HttpResponseBadRequest("MessageSid is missing.", content_type="text/plain")
+    audit_actor_name(label="customer (SMS reply)", kind=ActorKind.CUSTOMER)
     reply = inbound_sms_receive(provider_id=message_sid, from_number=request.POST.get("From", ""),
                                 to_number=request.POST.get("To", ""), body=request.POST.get("Body", ""))
     twiml = MessagingResponse()

@@ -32,6 +32,7 @@ from django.db.models import Q
 from standardwebhooks.webhooks import Webhook
 
 from core import clock
+from core.audit import audit_event
 from merchants.models import StaffMembership, WebhookEndpoint
 from merchants.services import webhook_endpoint_enable, webhook_signing_secrets
 from notifications.models import Channel, Message, WebhookAttempt
@@ -287,6 +288,9 @@ def _endpoint_disable(*, endpoint: WebhookEndpoint, now: dt.datetime) -> None:
     with transaction.atomic():
         if not WebhookEndpoint.objects.filter(pk=endpoint.pk, disabled_at__isnull=True).update(disabled_at=now):
             return  # another worker disabled it
+        audit_event(instance=endpoint, event="webhook.disabled",
+                    summary=f"Endpoint {endpoint.url} disabled after failing since {endpoint.failing_since:%d %b %H:%M} UTC",
+                    changes={"disabled_at": (None, now.isoformat())})
         Message.objects.filter(endpoint=endpoint, status=Message.Status.QUEUED).update(
             status=Message.Status.FAILED, error=DISABLED_ERROR, status_changed_at=now)
         _merchant_tell_disabled(endpoint=endpoint, now=now)

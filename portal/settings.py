@@ -72,6 +72,15 @@ MIDDLEWARE = [
     "portal.middleware.DatabaseUnavailableMiddleware",
 ]
 
+# --- Audit log: django-auditlog records changes; core.audit names who made them -------------------
+# Before our apps, so the LogEntry admin that portal/admin.py puts in place of auditlog's registers last.
+INSTALLED_APPS.insert(INSTALLED_APPS.index("merchants"), "auditlog")
+MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+                  "core.audit.AuditActorMiddleware")
+AUDITLOG_CID_GETTER = "core.audit.audit_cid"  # one id per request, task or command
+AUDITLOG_MASK_CALLABLE = "core.audit.mask_value"  # masked fields keep nothing of their value
+AUDITLOG_DISABLE_ON_RAW_SAVE = True  # loading fixtures is not an action
+
 ROOT_URLCONF = "portal.urls"
 WSGI_APPLICATION = "portal.wsgi.application"
 ASGI_APPLICATION = "portal.asgi.application"

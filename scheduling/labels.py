@@ -71,3 +71,9 @@ def street_without_number(line1: str) -> str:
     page opened by a link shows which address is meant without giving away the door."""
     street = _HOUSE_NUMBER.sub("", line1, count=1).strip()
     return street or line1.strip()
+
+
+def window_span_label(*, starts_at: dt.datetime, ends_at: dt.datetime, tz: ZoneInfo) -> str:
+    """A window as staff read it in the audit trail, in the merchant's time: "Tue 02 Jun, 10:00–12:00"."""
+    start, end = starts_at.astimezone(tz), ends_at.astimezone(tz)
+    return f"{start:%a %d %b}, {start:%H:%M}–{end:%H:%M}"

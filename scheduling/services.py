@@ -25,6 +25,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Min, Sum
 
 from core import clock
+from core.audit import ActorKind, audit_current_kind, audit_event
 from dispatch import transitions as job_transitions
 from dispatch.models import Depot, Job, Zone
 from dispatch.refusals import RefusalReason
@@ -32,6 +33,7 @@ from dispatch.selectors import vehicles_available
 from merchants.models import ApiKey, Merchant
 from scheduling import signals
 from scheduling.errors import SchedulingError, SchedulingErrorCode
+from scheduling.labels import window_span_label
 from scheduling.models import BlackoutDate, Delivery, Hold, IdempotencyKey, ParcelSize, Window, WindowTemplate
 from scheduling.windows import (
     SIZE_PROFILES,
@@ -331,7 +333,12 @@ def delivery_status_set(*, delivery_id, status: str, strict: bool = True) -> boo
     delivery stays cancelled whatever a carrier still says.
     """
     status = D(status)
+    before = Delivery.objects.select_related("merchant").filter(pk=delivery_id).first()
     if _delivery_status_move(delivery_id=delivery_id, to=status):
+        if before is not None:
+            audit_event(instance=before, event="delivery.status_changed",
+                        summary=f"Status {before.get_status_display().lower()} → {status.label.lower()}",
+                        changes={"status": (before.status, status.value)})
         return True
     current = Delivery.objects.filter(pk=delivery_id).values_list("status", flat=True).first()
     if current == status or not strict:
@@ -531,16 +538,32 @@ def delivery_reschedule(*, delivery: Delivery, window: Window, now: dt.datetime 
             if moved != 1:
                 raise SchedulingError(SchedulingErrorCode.NOT_RESCHEDULABLE,
                                       "This delivery changed meanwhile; reload and try again.", status_code=409)
+            _audit_reschedule(delivery=delivery, old=old, new=window, old_status=current.status)
+            by = audit_current_kind()  # named now: the signal is sent after commit
             delivery.window, delivery.job, delivery.status = window, job, STATUS_IN_A_WINDOW
             old_job = Job.objects.filter(pk=old_job_id).first() if old_job_id else None
             _after_commit_job_changed(*(j for j in (old_job, job) if j is not None))
             transaction.on_commit(lambda: signals.delivery_rescheduled.send(
-                sender=Delivery, delivery=delivery, old_window=old, new_window=window), robust=True)
+                sender=Delivery, delivery=delivery, old_window=old, new_window=window, by=by), robust=True)
     except SchedulingError as error:
         if error.code == SchedulingErrorCode.WINDOW_FULL:
             raise _full_error(window, delivery.lat, delivery.lng, skills, size, now)
         raise
     return delivery
+
+
+def _audit_reschedule(*, delivery: Delivery, old: Window, new: Window, old_status: str) -> None:
+    tz = delivery.merchant.zone_info
+    before = window_span_label(starts_at=old.starts_at, ends_at=old.ends_at, tz=tz)
+    after = window_span_label(starts_at=new.starts_at, ends_at=new.ends_at, tz=tz)
+    # Staff move a delivery only when the customer asks them to (care's console); the customer's own link
+    # and SMS reply are the customer's, an API call the merchant's.
+    behalf = " on the customer's behalf" if audit_current_kind() == ActorKind.USER else ""
+    changes = {"window": (before, after)}
+    if old_status != STATUS_IN_A_WINDOW:
+        changes["status"] = (old_status, STATUS_IN_A_WINDOW)
+    audit_event(instance=delivery, event="delivery.rescheduled",
+                summary=f"Rescheduled from {before} to {after}{behalf}", changes=changes)
 
 
 def _check_reschedulable(*, delivery: Delivery, now: dt.datetime, closes_before_minutes: int | None) -> None:
@@ -576,6 +599,8 @@ def delivery_cancel(*, delivery: Delivery, now: dt.datetime | None = None) -> De
             raise SchedulingError(SchedulingErrorCode.NOT_CANCELLABLE,
                                   "This delivery can no longer be cancelled.", status_code=409)
         current = Delivery.objects.get(pk=delivery.pk)
+        audit_event(instance=current, event="delivery.cancelled", summary="Cancelled; its place went back to the window",
+                    changes={"status": (delivery.status, Delivery.Status.CANCELLED)})
         locked = _lock_windows([current.window_id])[current.window_id]
         _give_back(window=locked)
         job = None
@@ -614,6 +639,11 @@ def delivery_update_instructions(*, delivery: Delivery, access_notes: str, safe_
             access_notes=access_notes[:500], safe_drop=safe_drop, leave_with_neighbour=leave_with_neighbour,
             updated_at=clock.now(),
         )
+        before = {"access_notes": delivery.access_notes, "safe_drop": delivery.safe_drop,
+                  "leave_with_neighbour": delivery.leave_with_neighbour}
+        after = {"access_notes": access_notes[:500], "safe_drop": safe_drop, "leave_with_neighbour": leave_with_neighbour}
+        audit_event(instance=delivery, event="delivery.instructions_changed", summary="Delivery instructions changed",
+                    changes={name: (before[name], after[name]) for name in before if before[name] != after[name]})
         delivery.access_notes, delivery.safe_drop = access_notes[:500], safe_drop
         delivery.leave_with_neighbour = leave_with_neighbour
         transaction.on_commit(lambda: signals.delivery_instructions_changed.send(sender=Delivery, delivery=delivery),

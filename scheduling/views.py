@@ -14,6 +14,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core import clock
+from core.audit import ActorKind, audit_actor_name
 from core.errors import DomainError
 from core.throttle import throttle
 from merchants.models import ApiKey, Merchant
@@ -45,6 +46,7 @@ def reschedule(request, token: str):
     if delivery is None:
         with translation.override(page_language(request, translation.get_language() or "en")):
             return expired_page(request)
+    audit_actor_name(label="customer (tracking link)", kind=ActorKind.CUSTOMER)
     merchant = delivery.merchant
     with translation.override(page_language(request, delivery.language)):
         now = clock.now()

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
 
+from core.audit import ActorKind, audit_actor_name
 from dispatch.models import Driver
 from merchants.services import api_key_digest
 from tracking.models import Carrier
@@ -36,6 +37,7 @@ class DriverDeviceAuthentication(authentication.BaseAuthentication):
         driver = Driver.objects.filter(device_key_digest=api_key_digest(raw), active=True).first()
         if driver is None:
             raise exceptions.AuthenticationFailed("Unknown or revoked device key.")
+        audit_actor_name(label=f"driver device of {driver} (driver {driver.pk})", kind=ActorKind.DRIVER_DEVICE)
         return (None, DriverDevice(driver=driver))
 
     def authenticate_header(self, request):
@@ -53,6 +55,7 @@ class CarrierSecretAuthentication(authentication.BaseAuthentication):
         carrier = carrier_authenticate(code=code, raw_secret=raw)
         if carrier is None:
             raise exceptions.AuthenticationFailed("Unknown carrier or wrong shared secret.")
+        audit_actor_name(label=f"carrier {carrier.code}", kind=ActorKind.CARRIER)
         return (None, carrier)
 
     def authenticate_header(self, request):

@@ -6,6 +6,7 @@ Each receiver is one call: record a milestone, or enqueue a task after commit.
 from django.db import transaction
 
 from core import clock
+from core.audit import ActorKind
 from tracking.models import Event, Milestone
 from tracking.services.journey import event_record
 
@@ -18,9 +19,14 @@ def on_delivery_booked(sender, delivery, **kwargs) -> None:
                  client_id=f"scheduled:{delivery.pk.hex}:{delivery.window_id}")
 
 
-def on_delivery_rescheduled(sender, delivery, new_window=None, **kwargs) -> None:
+# Who moved a delivery (the audit log's kind of actor), as the journey names them.
+RESCHEDULED_BY = {ActorKind.USER: Event.Source.AGENT, ActorKind.CUSTOMER: Event.Source.CUSTOMER}
+
+
+def on_delivery_rescheduled(sender, delivery, new_window=None, by=None, **kwargs) -> None:
     window_id = new_window.pk if new_window is not None else delivery.window_id
-    event_record(delivery=delivery, milestone=Milestone.SCHEDULED, source=Event.Source.SYSTEM,
+    source = RESCHEDULED_BY.get(by, Event.Source.SYSTEM)
+    event_record(delivery=delivery, milestone=Milestone.SCHEDULED, source=source,
                  # Each move books a new job, so moving back to a window the delivery once had is not a replay.
                  recorded_at=clock.now(), client_id=f"scheduled:{delivery.pk.hex}:{window_id}:{delivery.job_id}",
                  note="rescheduled")

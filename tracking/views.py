@@ -9,6 +9,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from core import clock
+from core.audit import ActorKind, audit_actor_name
 from core.errors import DomainError
 from core.throttle import throttle
 from scheduling.models import Delivery
@@ -85,6 +86,7 @@ def tracking_instructions(request: HttpRequest, token: str) -> HttpResponse:
     delivery = delivery_for_token(token=token, now=clock.now())
     if delivery is None:
         return _not_found(request)
+    audit_actor_name(label="customer (tracking link)", kind=ActorKind.CUSTOMER)
     language = _language(request, delivery)
     try:
         services.delivery_instructions_edit(

@@ -217,7 +217,7 @@ def test_the_higher_apps_hear_about_each_change_after_commit(api, windows, tomor
         for signal, receiver in receivers.items():
             signal.disconnect(receiver)
     assert [h[0] for h in heard] == ["booked", "rescheduled", "cancelled"]
-    assert heard[1][2] == ["new_window", "old_window", "signal"]
+    assert heard[1][2] == ["by", "new_window", "old_window", "signal"]
 
 
 def test_old_idempotency_keys_are_purged(api, tomorrow_window, frozen_now, settings):

@@ -33,6 +33,8 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db.models.signals import pre_save
 from django.utils.text import capfirst
 
+from core.client_address import client_ip
+
 if TYPE_CHECKING:
     from auditlog.models import LogEntry
     from django.contrib.auth.models import AbstractBaseUser
@@ -121,24 +123,10 @@ def audit_cid() -> str | None:
     return actor.cid if actor is not None else None
 
 
-def client_ip(request: HttpRequest) -> str | None:
-    """The client's address, as DRF's throttles tell clients apart.
-
-    With `REST_FRAMEWORK["NUM_PROXIES"]` set (production behind its load balancers), the address that many
-    hops back in X-Forwarded-For; otherwise the socket's peer, since a header the client wrote proves
-    nothing. Whatever is not an IP address is not recorded.
-    """
-    from rest_framework.settings import api_settings
-
-    remote_addr = request.META.get("REMOTE_ADDR", "")
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    num_proxies = api_settings.NUM_PROXIES
-    candidate = remote_addr
-    if num_proxies and forwarded:
-        hops = [hop.strip() for hop in forwarded.split(",")]
-        candidate = hops[-min(num_proxies, len(hops))]
+def _recorded_ip(address: str) -> str | None:
+    """Only an IP address is recorded (a test client's or a unix socket's peer may be something else)."""
     try:
-        return str(ipaddress.ip_address(candidate))
+        return str(ipaddress.ip_address(address))
     except ValueError:
         return None
 
@@ -179,7 +167,7 @@ class AuditActorMiddleware:
         signed_in = user is not None and user.is_authenticated
         with audit_actor(label=user_label(user) if signed_in else "anonymous",
                          kind=ActorKind.USER if signed_in else ActorKind.SYSTEM,
-                         user=user if signed_in else None, ip=client_ip(request)):
+                         user=user if signed_in else None, ip=_recorded_ip(client_ip(request))):
             return self.get_response(request)
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
-import ipaddress
 import logging
 import math
 import time
@@ -34,6 +33,8 @@ from django.utils.translation import gettext, ngettext
 from redis.exceptions import RedisError
 from rest_framework.throttling import BaseThrottle
 
+from core.client_address import client_ip
+
 logger = logging.getLogger(__name__)
 
 # What a cache that cannot be reached raises (the Redis cache in production; the local-memory one never does).
@@ -47,27 +48,6 @@ class Verdict:
 
 
 ALLOWED = Verdict(allowed=True)
-
-
-def client_ip(request: HttpRequest) -> str:
-    """The address of whoever sent the request.
-
-    Behind `TRUSTED_PROXY_COUNT` reverse proxies (a load balancer, a TLS terminator), each appended the
-    address it was reached from to X-Forwarded-For, so the client is that many entries from the right;
-    anything further left was written by the client and proves nothing. Without proxies, or when the
-    header is shorter than the proxies in front (a request that went round them), it is REMOTE_ADDR.
-    """
-    remote = request.META.get("REMOTE_ADDR", "")
-    proxies = settings.TRUSTED_PROXY_COUNT
-    if proxies:
-        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
-        if len(forwarded) >= proxies:
-            candidate = forwarded[-proxies]
-            try:
-                return str(ipaddress.ip_address(candidate))
-            except ValueError:
-                logger.warning("X-Forwarded-For entry %r is not an address; using REMOTE_ADDR", candidate)
-    return remote
 
 
 def client_digest(request: HttpRequest) -> str:

@@ -5,7 +5,8 @@ publishable key (every shopper's browser at once, and each shopper's address alo
 a carrier's system, and nobody (the schema and the ping).
 """
 
-from core.throttle import CredentialRateThrottle, client_ip
+from core.client_address import client_ip
+from core.throttle import CredentialRateThrottle
 
 
 class ApiThrottle(CredentialRateThrottle):

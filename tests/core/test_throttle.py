@@ -9,8 +9,9 @@ from django.test import RequestFactory
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
+from core.client_address import client_ip
 from core.env import parse_rate
-from core.throttle import client_ip, throttle_hit
+from core.throttle import throttle_hit
 from merchants.models import ApiKey
 from merchants.services import api_key_create
 from tests.factories import AllowedOriginFactory, DriverFactory

@@ -2,22 +2,20 @@
 
 import pytest
 from auditlog.models import LogEntry
-from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from core.audit import ActorKind, audit_who
 from dispatch.models import Plan, ReplanRequest, Vehicle
 from dispatch.services import plan_day
 from tests.dispatch.conftest import PLAN_DAY
-from tests.factories import local
+from tests.factories import local, platform_staff
 
 DISPATCHER_IP = "203.0.113.50"
 
 
 @pytest.fixture
 def dispatcher(db):
-    return get_user_model().objects.create_user("dina", "d@example.com", "pw", is_staff=True, first_name="Dina",
-                                                last_name="Roux")
+    return platform_staff("dina", "dispatcher", first_name="Dina", last_name="Roux")
 
 
 @pytest.fixture

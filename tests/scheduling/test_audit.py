@@ -92,7 +92,7 @@ def test_a_forged_forwarded_for_header_is_not_taken_for_the_clients_address(clie
 
 
 def test_behind_known_proxies_the_forwarded_address_is_the_clients(client, api, tomorrow_window, settings):
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    settings.TRUSTED_PROXY_COUNT = 1
     delivery = book(api, tomorrow_window)
 
     client.post(reverse("tracking:instructions", args=[delivery.tracking_token]), {"access_notes": "Code 1"},

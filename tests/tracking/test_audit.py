@@ -8,8 +8,8 @@ from care.models import JourneyException
 from core.audit import ActorKind, audit_who
 from tests.factories import DeliveryFactory, local
 from tests.tracking.factories import build_route
-from tracking.models import CarrierCodeMapping
-from tracking.services import carrier_create
+from tracking.models import Carrier, CarrierCodeMapping
+from tracking.services import carrier_create, delivery_carrier_assign
 
 pytestmark = pytest.mark.django_db
 
@@ -25,6 +25,12 @@ def carrier_api():
     return client
 
 
+def handed(delivery):
+    """The delivery handed to SwiftPost: only then may SwiftPost's events move it."""
+    delivery_carrier_assign(delivery=delivery, carrier=Carrier.objects.get(code="swiftpost"), actor_label="test")
+    return delivery
+
+
 def carrier_event(delivery, code, event_id):
     return {"event_id": event_id, "tracking_ref": str(delivery.pk), "status_code": code, "status_text": code,
             "event_time": "2026-11-23T09:12:00+01:00", "lat": 48.85, "lon": 2.35}
@@ -36,7 +42,7 @@ def status_entries(delivery):
 
 
 def test_a_carrier_moving_a_delivery_out_for_delivery_is_recorded_as_the_carrier(carrier_api):
-    delivery = DeliveryFactory(status="scheduled")
+    delivery = handed(DeliveryFactory(status="scheduled"))
 
     carrier_api.post("/api/v1/carriers/swiftpost/events/", carrier_event(delivery, "OFD", "SP-1"), format="json",
                      REMOTE_ADDR="198.51.100.9")
@@ -48,7 +54,7 @@ def test_a_carrier_moving_a_delivery_out_for_delivery_is_recorded_as_the_carrier
 
 
 def test_a_replayed_carrier_event_changes_nothing_and_records_nothing_more(carrier_api):
-    delivery = DeliveryFactory(status="scheduled")
+    delivery = handed(DeliveryFactory(status="scheduled"))
 
     for _ in range(2):
         carrier_api.post("/api/v1/carriers/swiftpost/events/", carrier_event(delivery, "OFD", "SP-1"), format="json")
@@ -57,7 +63,7 @@ def test_a_replayed_carrier_event_changes_nothing_and_records_nothing_more(carri
 
 
 def test_the_exception_a_carriers_unknown_code_opens_is_the_carriers(carrier_api):
-    delivery = DeliveryFactory(status="scheduled")
+    delivery = handed(DeliveryFactory(status="scheduled"))
 
     carrier_api.post("/api/v1/carriers/swiftpost/events/", carrier_event(delivery, "ZZZ", "SP-2"), format="json")
 

@@ -8,7 +8,7 @@ class MerchantsConfig(AppConfig):
     def ready(self) -> None:
         from core.audit import audit_register
         from merchants import schema  # noqa: F401  (registers the OpenAPI auth schemes)
-        from merchants.models import AllowedOrigin, ApiKey, Merchant, StaffMembership, WebhookEndpoint
+        from merchants.models import AllowedOrigin, ApiKey, Merchant, PlatformRole, StaffMembership, WebhookEndpoint
 
         # The audit log (core.audit): what a change of these looked like. A key's digest and a webhook's
         # secrets never reach it; a secret's rotation reads as "changed", without values.
@@ -17,3 +17,4 @@ class MerchantsConfig(AppConfig):
         audit_register(AllowedOrigin)
         audit_register(WebhookEndpoint, exclude=("failing_since", "created_at"), mask=("secret", "previous_secret"))
         audit_register(StaffMembership)
+        audit_register(PlatformRole)

@@ -90,3 +90,22 @@ def test_a_driver_scan_is_recorded_as_the_drivers_device(monkeypatch):
     assert audit_who(entry) == f"driver device of Amélie Bernardini (driver {world.driver.pk})"
     assert entry.additional_data["actor_kind"] == ActorKind.DRIVER_DEVICE
     assert entry.changes_dict["status"] == ["scheduled", "delivered"]
+
+
+def test_handing_a_delivery_to_a_carrier_and_taking_it_back_are_on_its_trail_as_the_merchants_key(carrier_api):
+    from merchants.services import api_key_create
+
+    delivery = DeliveryFactory(status="scheduled")
+    _key, raw = api_key_create(merchant=delivery.merchant, kind="secret")
+    merchant_api = APIClient()
+    merchant_api.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    path = f"/api/v1/deliveries/{delivery.pk}/carrier/"
+
+    assert merchant_api.put(path, {"carrier": "swiftpost", "tracking_number": "SP1"}, format="json").status_code == 200
+    assert merchant_api.delete(path).status_code == 200
+
+    entries = [e for e in LogEntry.objects.get_for_object(delivery).order_by("timestamp", "pk")
+               if (e.additional_data or {}).get("event", "").startswith("delivery.carrier_")]
+    assert [e.additional_data["summary"] for e in entries] == ["Handed to SwiftPost (SP1)",
+                                                                "Taken back from SwiftPost (SP1)"]
+    assert all(e.additional_data["actor_kind"] == ActorKind.API_KEY for e in entries)

@@ -6,6 +6,7 @@ import logging
 from django.db import IntegrityError, transaction
 
 from core import clock
+from core.audit import audit_event
 from scheduling.models import Delivery
 from tracking.errors import TrackingError, TrackingErrorCode
 from tracking.models import Carrier, CarrierAssignment
@@ -47,6 +48,13 @@ def _locked(delivery: Delivery) -> Delivery:
     return Delivery.objects.select_for_update().get(pk=delivery.pk)
 
 
+def _carrier_text(assignment: CarrierAssignment | None) -> str:
+    if assignment is None:
+        return ""
+    number = f" ({assignment.external_ref})" if assignment.external_ref else ""
+    return f"{assignment.carrier.name}{number}"
+
+
 def delivery_carrier_assign(
     *, delivery: Delivery, carrier: Carrier, external_ref: str = "", actor_label: str, replace: bool = False,
     now: dt.datetime | None = None,
@@ -67,17 +75,24 @@ def delivery_carrier_assign(
             refusal = delivery_carrier_refusal(delivery=delivery, carrier=carrier, replace=replace)
             if refusal is not None:
                 raise refusal
-            assignment = CarrierAssignment.objects.filter(delivery=delivery).first()
+            assignment = CarrierAssignment.objects.filter(delivery=delivery).select_related("carrier").first()
+            before = _carrier_text(assignment)
             if assignment is not None and assignment.carrier_id == carrier.pk:
                 assignment.external_ref = external_ref
                 assignment.save(update_fields=["external_ref"])
-                return assignment
-            if assignment is not None:
-                logger.info("Delivery %s moved from carrier %s to %s by %s.", delivery.pk, assignment.carrier_id,
-                            carrier.code, actor_label)
-                assignment.delete()
-            return CarrierAssignment.objects.create(delivery=delivery, carrier=carrier, external_ref=external_ref,
-                                                    handed_over_at=now, handed_over_by=actor_label[:120])
+            else:
+                if assignment is not None:
+                    logger.info("Delivery %s moved from carrier %s to %s by %s.", delivery.pk, assignment.carrier_id,
+                                carrier.code, actor_label)
+                    assignment.delete()
+                assignment = CarrierAssignment.objects.create(delivery=delivery, carrier=carrier,
+                                                              external_ref=external_ref, handed_over_at=now,
+                                                              handed_over_by=actor_label[:120])
+            if _carrier_text(assignment) != before:
+                audit_event(instance=delivery, event="delivery.carrier_assigned",
+                            summary=f"Handed to {_carrier_text(assignment)}",
+                            changes={"carrier": (before or "—", _carrier_text(assignment))})
+            return assignment
     except IntegrityError:
         raise TrackingError(TrackingErrorCode.CARRIER_REF_TAKEN,
                             f"{carrier.name} already carries another parcel with this tracking number.",
@@ -95,7 +110,13 @@ def delivery_carrier_release(*, delivery: Delivery, actor_label: str) -> bool:
             raise TrackingError(TrackingErrorCode.DELIVERY_CLOSED,
                                 f"This delivery is {delivery.status}: its carrier can no longer change.",
                                 status_code=409)
-        deleted, _ = CarrierAssignment.objects.filter(delivery=delivery).delete()
+        assignment = CarrierAssignment.objects.filter(delivery=delivery).select_related("carrier").first()
+        deleted = 0
+        if assignment is not None:
+            deleted, _ = CarrierAssignment.objects.filter(pk=assignment.pk).delete()
+            audit_event(instance=delivery, event="delivery.carrier_released",
+                        summary=f"Taken back from {_carrier_text(assignment)}",
+                        changes={"carrier": (_carrier_text(assignment), "—")})
     if deleted:
         logger.info("Delivery %s taken back from its carrier by %s.", delivery.pk, actor_label)
     return deleted > 0

@@ -8,7 +8,14 @@ class MerchantsConfig(AppConfig):
     def ready(self) -> None:
         from core.audit import audit_register
         from merchants import schema  # noqa: F401  (registers the OpenAPI auth schemes)
-        from merchants.models import AllowedOrigin, ApiKey, Merchant, PlatformRole, StaffMembership, WebhookEndpoint
+        from merchants.models import (
+            AllowedOrigin,
+            ApiKey,
+            Merchant,
+            PlatformRole,
+            StaffMembership,
+            WebhookEndpoint,
+        )
 
         # The audit log (core.audit): what a change of these looked like. A key's digest and a webhook's
         # secrets never reach it; a secret's rotation reads as "changed", without values.

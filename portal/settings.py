@@ -13,6 +13,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from core.env import env_bool, env_choice, env_float, env_int, env_list, env_str, env_url
+from core.origins import map_tile_origin, url_origin
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -60,6 +61,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "portal.headers.PagePolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -311,6 +314,39 @@ SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+# --- Content security policy and browser permissions ------------------------
+# Every response carries one strict policy (django-csp): our scripts come from our origin or carry the
+# page's nonce, inline handlers and javascript: URLs never run, and nothing but our own pages may frame a
+# page. The embeddable picker replaces frame-ancestors with the merchant's registered origins
+# (scheduling.views.embed_windows). "same-origin" referrers (above) keep the Origin header on our own
+# form posts, which Django's CSRF check needs, and keep token-bearing URLs (/t/<token>/) from any
+# other site, the tile server included.
+from csp.constants import NONCE, NONE, SELF  # noqa: E402
+
+MAP_TILE_ORIGIN = map_tile_origin(MAP_TILE_URL)  # where the maps' tiles come from, allowed as images
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        # blob: is the brand settings' preview of a logo not yet uploaded; a brand's logo on another site
+        # is allowed page by page, by the template that shows it (portal.templatetags.page_policy).
+        "img-src": [SELF, "data:", "blob:", *filter(None, [MAP_TILE_ORIGIN, url_origin(PUBLIC_BASE_URL)])],
+        # 'self' covers the tracking page's ws:/wss: socket to this host (CSP Level 3).
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+# Features no page uses stay off, for our pages and anything they frame.
+PERMISSIONS_POLICY = {
+    "accelerometer": [], "autoplay": [], "camera": [], "display-capture": [], "geolocation": [],
+    "gyroscope": [], "magnetometer": [], "microphone": [], "midi": [], "payment": [], "usb": [],
+    "serial": [], "bluetooth": [], "hid": [], "xr-spatial-tracking": [], "browsing-topics": [],
+}
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -345,7 +345,7 @@ CONTENT_SECURITY_POLICY = {
 PERMISSIONS_POLICY = {
     "accelerometer": [], "autoplay": [], "camera": [], "display-capture": [], "geolocation": [],
     "gyroscope": [], "magnetometer": [], "microphone": [], "midi": [], "payment": [], "usb": [],
-    "serial": [], "bluetooth": [], "hid": [], "xr-spatial-tracking": [], "browsing-topics": [],
+    "serial": [], "hid": [], "xr-spatial-tracking": [], "browsing-topics": [],
 }
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)

@@ -3,7 +3,7 @@
     {% load page_policy %}<img src="{% external_image merchant.logo_src %}" alt="">
 
 A brand may give its logo as a URL on its own site: the page that shows it allows that origin's images,
-and no other page does. Templates may widen images and style attributes only, never scripts.
+and no other page does. Templates may widen images and styles only (style elements by hash), never scripts.
 """
 
 from django import template
@@ -13,15 +13,18 @@ from portal.headers import PAGE_ADDITIONS_ATTRIBUTE
 
 register = template.Library()
 
-WIDENABLE = frozenset({"img-src", "style-src-attr"})
+WIDENABLE = frozenset({"img-src", "style-src-attr", "style-src"})
 
 
 def _add(context, directive: str, source: str) -> None:
     if directive not in WIDENABLE:
         raise template.TemplateSyntaxError(f"a template may widen only {sorted(WIDENABLE)}, not {directive}")
+    if directive == "style-src" and not source.startswith("'sha256-"):
+        raise template.TemplateSyntaxError(f"style-src takes a style's hash only, not {source}")
     request = context.get("request")
     if request is None or not source:
         return
+    request = getattr(request, "_request", request)  # REST framework's pages hold its wrapper, not Django's request
     if not hasattr(request, PAGE_ADDITIONS_ATTRIBUTE):
         setattr(request, PAGE_ADDITIONS_ATTRIBUTE, {})
     getattr(request, PAGE_ADDITIONS_ATTRIBUTE).setdefault(directive, set()).add(source)

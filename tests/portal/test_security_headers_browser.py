@@ -146,6 +146,8 @@ def test_the_staff_pages_and_the_api_docs_run_under_the_policy(city, browser, li
     refused += visit(page, f"{live_server.url}/api/redoc/", "[role=menuitem]")
     refused += visit(page, f"{live_server.url}/docs/embed/?merchant={merchant.slug}", "#preview-picker >> .slot")
     refused += visit(page, f"{live_server.url}/admin/notifications/messagetemplate/add/", "#content")
+    # The admin's own scripts: calendars and clocks beside the date fields, related-object links.
+    refused += visit(page, f"{live_server.url}/admin/scheduling/delivery/{delivery.pk}/change/", "#content")
 
     assert refused == []
     assert refusals(browser) == []

@@ -13,7 +13,6 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from core.env import env_bool, env_choice, env_float, env_int, env_list, env_str, env_url
-from core.origins import map_tile_origin, url_origin
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -316,13 +315,16 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
 # --- Content security policy and browser permissions ------------------------
-# Every response carries one strict policy (django-csp): our scripts come from our origin or carry the
-# page's nonce, inline handlers and javascript: URLs never run, and nothing but our own pages may frame a
-# page. The embeddable picker replaces frame-ancestors with the merchant's registered origins
-# (scheduling.views.embed_windows). "same-origin" referrers (above) keep the Origin header on our own
+# Every response carries one strict policy (django-csp): scripts and style blocks come from our origin or
+# carry the page's nonce; inline handlers, javascript: URLs and style attributes never apply (the pages
+# that preview an email in a srcdoc frame allow style attributes, see portal.templatetags.page_policy);
+# no page may be framed, as X-Frame-Options says too, but the embeddable picker, whose frame-ancestors
+# are the merchant's registered origins (scheduling.views.embed_windows). "same-origin" referrers (above) keep the Origin header on our own
 # form posts, which Django's CSRF check needs, and keep token-bearing URLs (/t/<token>/) from any
 # other site, the tile server included.
 from csp.constants import NONCE, NONE, SELF  # noqa: E402
+
+from core.origins import map_tile_origin  # noqa: E402
 
 MAP_TILE_ORIGIN = map_tile_origin(MAP_TILE_URL)  # where the maps' tiles come from, allowed as images
 CONTENT_SECURITY_POLICY = {
@@ -332,7 +334,7 @@ CONTENT_SECURITY_POLICY = {
         "style-src": [SELF, NONCE],
         # blob: is the brand settings' preview of a logo not yet uploaded; a brand's logo on another site
         # is allowed page by page, by the template that shows it (portal.templatetags.page_policy).
-        "img-src": [SELF, "data:", "blob:", *filter(None, [MAP_TILE_ORIGIN, url_origin(PUBLIC_BASE_URL)])],
+        "img-src": [SELF, "data:", "blob:", *([MAP_TILE_ORIGIN] if MAP_TILE_ORIGIN else [])],
         # 'self' covers the tracking page's ws:/wss: socket to this host (CSP Level 3).
         "connect-src": [SELF],
         "object-src": [NONE],
@@ -341,7 +343,7 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     },
 }
-# Features no page uses stay off, for our pages and anything they frame.
+# Features no page uses stay off, for our pages and anything they frame (no page asks for the location).
 PERMISSIONS_POLICY = {
     "accelerometer": [], "autoplay": [], "camera": [], "display-capture": [], "geolocation": [],
     "gyroscope": [], "magnetometer": [], "microphone": [], "midi": [], "payment": [], "usb": [],

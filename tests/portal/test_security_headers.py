@@ -179,7 +179,7 @@ class City:
             "app_label": lambda: "merchants",
             "url": lambda: "no-such-admin-page/",
             "content_type_id": lambda: ContentType.objects.get_for_model(Merchant).pk,
-            "path": lambda: "logos/no-such-logo.png",
+            "path": lambda: "no-such-upload.png",  # the uploads route, there when DEBUG was on at import
         }
         if name in ("object_id", "id"):
             model_admin = getattr(route.callback, "model_admin", None)

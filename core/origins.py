@@ -1,7 +1,8 @@
 """The origins of configured URLs, as a Content-Security-Policy source names them.
 
-Settings derive the policy's sources from the URLs an operator configures (the map tiles, the public
-address), so pointing the portal at one's own tile server allows it without a second setting to keep in step.
+Settings derive the policy's image source for map tiles from MAP_TILE_URL, so pointing the portal at one's own
+tile server allows it without a second setting to keep in step; a page showing a brand's logo URL allows
+that URL's origin (portal.templatetags.page_policy).
 """
 
 import re

@@ -319,9 +319,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 # carry the page's nonce; inline handlers, javascript: URLs and style attributes never apply (the pages
 # that preview an email in a srcdoc frame allow style attributes, see portal.templatetags.page_policy);
 # no page may be framed, as X-Frame-Options says too, but the embeddable picker, whose frame-ancestors
-# are the merchant's registered origins (scheduling.views.embed_windows). "same-origin" referrers (above) keep the Origin header on our own
-# form posts, which Django's CSRF check needs, and keep token-bearing URLs (/t/<token>/) from any
-# other site, the tile server included.
+# are the merchant's registered origins (scheduling.views.embed_windows). "same-origin" referrers (above)
+# keep the Origin header on our own form posts, which Django's CSRF check needs, and keep token-bearing
+# URLs (/t/<token>/) from any other site, the tile server included.
 from csp.constants import NONCE, NONE, SELF  # noqa: E402
 
 from core.origins import map_tile_origin  # noqa: E402

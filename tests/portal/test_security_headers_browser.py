@@ -57,7 +57,9 @@ def browser(chromium):
 def refusals(context) -> list[str]:
     """Every refusal the pages of this context saw: console messages of every page so far, and the events of
     every frame of the pages open now (read them before leaving a page: see `visit`)."""
-    seen = [text for text in context.console if "Content Security Policy" in text or text.startswith("Refused to")]
+    # A Permissions-Policy feature Chromium does not know is reported on every page too.
+    seen = [text for text in context.console
+            if "Content Security Policy" in text or text.startswith("Refused to") or "Permissions-Policy" in text]
     for page in context.pages:
         for frame in page.frames:
             seen += frame.evaluate("window.__refused || []")

@@ -219,7 +219,9 @@ def test_every_page_runs_only_our_own_and_nonced_scripts(client):
     for regex, route in leaf_routes(get_resolver().url_patterns):
         template, names = normalize(regex)[0]
         path = "/" + template % {name: city.value(name, route) for name in names}
-        assert resolve(path).func is route.callback, f"{path} does not reach {route.pattern}: fill it better"
+        # The path fits its route; the route an earlier one shadows (one path, two routes) is answered by that one.
+        assert re.match(regex, path.removeprefix("/")), f"{path} does not fit {route.pattern}: fill it better"
+        resolve(path)  # and some route takes it (Resolver404 otherwise)
         query = QUERIES.get(route_name(route, regex), lambda city: {})(city)
         response = client.get(path, query)
         walked += 1

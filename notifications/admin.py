@@ -66,12 +66,11 @@ class MessageTemplateAdmin(admin.ModelAdmin):
         note = "Camille Durand, tomorrow 10:00–12:00 in the merchant's time zone."
         if obj.channel == Channel.SMS:
             return format_html(
-                '<p>{}</p><pre class="message-preview-sms" style="white-space:pre-wrap">{}</pre><p>{} characters</p>',
+                '<p>{}</p><pre class="message-preview-sms">{}</pre><p>{} characters</p>',
                 note, rendered.sms, len(rendered.sms))
         return format_html(
             '<p>{}</p><p><strong>Subject:</strong> <span class="message-preview-subject">{}</span></p>'
-            '<pre class="message-preview-text" style="white-space:pre-wrap">{}</pre>'
-            '<iframe title="Email preview" sandbox srcdoc="{}" style="width:100%;max-width:600px;height:480px;'
-            'border:1px solid #ccc"></iframe>',
+            '<pre class="message-preview-text">{}</pre>'
+            '<iframe class="message-preview-email" title="Email preview" sandbox srcdoc="{}"></iframe>',
             # The rendered email is a SafeString, which format_html would leave unescaped and end the attribute.
             note, rendered.subject, rendered.text, escape(rendered.html))

@@ -61,6 +61,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "portal.headers.PagePolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -321,6 +323,42 @@ SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+# --- Content security policy and browser permissions ------------------------
+# Every response carries one strict policy (django-csp): scripts and style blocks come from our origin or
+# carry the page's nonce; inline handlers, javascript: URLs and style attributes never apply (the pages
+# that preview an email in a srcdoc frame allow style attributes, see portal.templatetags.page_policy);
+# no page may be framed, as X-Frame-Options says too, but the embeddable picker, whose frame-ancestors
+# are the merchant's registered origins (scheduling.views.embed_windows). "same-origin" referrers (above)
+# keep the Origin header on our own form posts, which Django's CSRF check needs, and keep token-bearing
+# URLs (/t/<token>/) from any other site, the tile server included.
+from csp.constants import NONCE, NONE, SELF  # noqa: E402
+
+from core.origins import map_tile_origin  # noqa: E402
+
+MAP_TILE_ORIGIN = map_tile_origin(MAP_TILE_URL)  # where the maps' tiles come from, allowed as images
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        # blob: is the brand settings' preview of a logo not yet uploaded; a brand's logo on another site
+        # is allowed page by page, by the template that shows it (portal.templatetags.page_policy).
+        "img-src": [SELF, "data:", "blob:", *([MAP_TILE_ORIGIN] if MAP_TILE_ORIGIN else [])],
+        # 'self' covers the tracking page's ws:/wss: socket to this host (CSP Level 3).
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+# Features no page uses stay off, for our pages and anything they frame (no page asks for the location).
+PERMISSIONS_POLICY = {
+    "accelerometer": [], "autoplay": [], "camera": [], "display-capture": [], "geolocation": [],
+    "gyroscope": [], "magnetometer": [], "microphone": [], "midi": [], "payment": [], "usb": [],
+    "serial": [], "hid": [], "xr-spatial-tracking": [], "browsing-topics": [],
+}
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

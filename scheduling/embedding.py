@@ -78,10 +78,9 @@ def embed_problem(*, status: EmbedStatus, origin: str) -> EmbedProblem | None:
     return None
 
 
-def frame_ancestors(*, merchant: Merchant) -> str:
-    """The iframe's CSP: only the merchant's registered origins (and our own pages) may frame it."""
-    origins = " ".join(merchant_allowed_origins(merchant=merchant))
-    return f"frame-ancestors 'self' {origins}".strip()
+def frame_ancestors(*, merchant: Merchant) -> list[str]:
+    """The iframe's CSP frame-ancestors: only the merchant's registered origins (and our own pages) may frame it."""
+    return ["'self'", *merchant_allowed_origins(merchant=merchant)]
 
 
 def embed_guide_merchants(*, user) -> list[Merchant]:

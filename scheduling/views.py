@@ -126,7 +126,8 @@ def embed_windows(request):
             problem = embedding.embed_problem(status=embedding.EmbedStatus.UNKNOWN_KEY, origin="")
             response = render(request, "scheduling/embed_invalid.html", {
                 "problem": problem, "lang": translation.get_language()}, status=401)
-        response["Content-Security-Policy"] = "frame-ancestors *"
+        # django-csp's per-response override (what its csp_replace decorator sets): the site's policy otherwise.
+        response._csp_replace = {"frame-ancestors": ["*"]}
         return response
     merchant = key.merchant
     lang = page_language(request, merchant.default_language)
@@ -138,7 +139,7 @@ def embed_windows(request):
             "parent_origins": " ".join(merchant_allowed_origins(merchant=merchant)),
             "days": offers_by_day(offers, merchant), "tz": merchant.time_zone,
         })
-    response["Content-Security-Policy"] = embedding.frame_ancestors(merchant=merchant)
+    response._csp_replace = {"frame-ancestors": embedding.frame_ancestors(merchant=merchant)}
     return response
 
 

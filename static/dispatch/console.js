@@ -1,6 +1,13 @@
 // Draws the plan's routes on a Leaflet map. Routes and stops are vectors, so they show even when tiles cannot load.
 (function () {
   "use strict";
+  // "Mark lost" asks first; a listener, as the page's policy runs no inline handler.
+  document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (!window.confirm(form.dataset.confirm)) { event.preventDefault(); }
+    });
+  });
+
   var el = document.getElementById("dc-map");
   if (!el || typeof L === "undefined") { return; }
 
@@ -49,7 +56,7 @@
             "<strong>" + text(stop.name) + "</strong><br>" + text(route.vehicle) + " · #" + stop.sequence +
             "<br>" + text(el.dataset.labelWindow) + " " + text(stop.window) +
             "<br>" + text(el.dataset.labelArrival) + " " + text(stop.arrival) +
-            (stop.late ? " <strong style=\"color:#c5221f\">" + text(el.dataset.labelLate) + "</strong>" : "") + "<br>" + text(stop.status)
+            (stop.late ? " <strong class=\"dc-popup-late\">" + text(el.dataset.labelLate) + "</strong>" : "") + "<br>" + text(stop.status)
           ).addTo(map);
           bounds.push([stop.lat, stop.lng]);
         });

@@ -43,11 +43,11 @@
     var box = document.createElement("div");
     box.setAttribute("role", "alert");
     box.className = "delivery-window-picker-problem";
-    box.setAttribute("style", BOX);
+    box.style.cssText = BOX;  // CSSOM, not a style attribute, which a shop's strict policy would refuse
     [[title, "font-weight:700"], [message, ""], [hint, "margin-top:.35rem;font-size:.8rem;color:#5f2120"]].forEach(function (line) {
       if (!line[0]) return;
       var p = document.createElement("p");
-      p.setAttribute("style", "margin:0;" + line[1]);
+      p.style.cssText = "margin:0;" + line[1];
       p.textContent = line[0];
       box.appendChild(p);
     });

@@ -118,6 +118,24 @@
 
   var SYMBOLS = { EUR: "€", GBP: "£", USD: "$" };
 
+  // The nonce this script was loaded with, if any: for browsers without constructed stylesheets.
+  var NONCE = (document.currentScript && document.currentScript.nonce) || "";
+  var SHEET = null;  // one constructed stylesheet, shared by every picker on the page
+
+  /* The picker's styles in its shadow root. A constructed stylesheet is CSSOM, which a page's
+     Content-Security-Policy leaves alone; a <style> element needs the page's nonce, and a shop may
+     allow our script by its address without one. */
+  function adoptStyle(root) {
+    if ("adoptedStyleSheets" in root && typeof CSSStyleSheet === "function" && "replaceSync" in CSSStyleSheet.prototype) {
+      if (!SHEET) { SHEET = new CSSStyleSheet(); SHEET.replaceSync(STYLE); }
+      root.adoptedStyleSheets = [SHEET];
+      return;
+    }
+    var style = el("style", {}, STYLE);
+    if (NONCE) style.nonce = NONCE;
+    root.appendChild(style);
+  }
+
   function el(tag, attrs, text) {
     var node = document.createElement(tag);
     Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
@@ -245,7 +263,7 @@
 
     frame() {
       this.root.innerHTML = "";
-      this.root.appendChild(el("style", {}, STYLE));
+      adoptStyle(this.root);
       var picker = el("div", { class: "picker", part: "picker" });
       if (this.brand) {
         picker.style.setProperty("--api-brand", this.brand.primary_colour);

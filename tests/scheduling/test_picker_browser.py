@@ -136,7 +136,12 @@ def test_labels_reach_aa_contrast_on_any_brand(chromium, live_server, merchant, 
 
 def test_a_shop_may_theme_the_picker_and_its_text_stays_readable(chromium, live_server, merchant, windows, demo_keys):
     page = checkout(chromium, live_server, merchant, PHONE)
-    page.add_style_tag(content="delivery-window-picker { --dwp-accent: #ffeb3b; --dwp-brand: #ffeb3b; }")
+    # The shop's stylesheet, added as a constructed sheet: our demo page's policy refuses an inline <style>.
+    page.evaluate("""() => {
+        const sheet = new CSSStyleSheet();
+        sheet.replaceSync("delivery-window-picker { --dwp-accent: #ffeb3b; --dwp-brand: #ffeb3b; }");
+        document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
+    }""")
     page.evaluate("document.querySelector('delivery-window-picker').load()")
     page.locator("delivery-window-picker [role=tab]").first.wait_for()
     evening = page.locator("delivery-window-picker .tier-evening").first

@@ -19,7 +19,7 @@ from core import clock
 from core.errors import DomainError, flatten_field_errors
 from demo.keys import demo_key
 from demo.webhook_inbox import KEEP as INBOX_KEEP
-from demo.webhook_inbox import inbox_calls, inbox_receive
+from demo.webhook_inbox import inbox_calls, inbox_receive_in_thread
 from merchants.access import Perm, access_for, staff_page
 from merchants.models import ApiKey, Merchant
 from merchants.services import api_key_authenticate
@@ -158,7 +158,7 @@ async def demo_webhook_receive(request, slug: str):
     """The inbox's receiving end. Asynchronous on purpose: in the one-process demo the sender may be the very
     thread that serves synchronous views, and verifying runs in a thread of its own for the same reason."""
     headers = {name.lower(): value for name, value in request.headers.items()}
-    call = await sync_to_async(inbox_receive, thread_sensitive=False)(
+    call = await sync_to_async(inbox_receive_in_thread, thread_sensitive=False)(
         merchant_slug=slug, body=request.body.decode("utf-8", "replace"), headers=headers)
     if call is None:
         return HttpResponse("No inbox endpoint for this merchant.", status=404, content_type="text/plain")

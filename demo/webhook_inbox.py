@@ -12,6 +12,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
+from django.db import connection
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from merchants.models import Merchant, WebhookEndpoint
@@ -65,6 +66,18 @@ def inbox_receive(*, merchant_slug: str, body: str, headers: dict[str, str]) -> 
                      order_ref=str(delivery.get("order_ref", "")), detail=str(milestone.get("label", "")), body=body, verified=verified, problem=problem)
     _calls.appendleft(call)
     return call
+
+
+def inbox_receive_in_thread(*, merchant_slug: str, body: str, headers: dict[str, str]) -> InboxCall | None:
+    """`inbox_receive` for a worker thread of its own: the thread's database connection goes back when it is done.
+
+    Without this, each executor thread kept a connection of the bounded pool for its whole life, and a few
+    calls took the pool from the rest of the process (health checks and pages then waited and answered 503).
+    """
+    try:
+        return inbox_receive(merchant_slug=merchant_slug, body=body, headers=headers)
+    finally:
+        connection.close()
 
 
 def inbox_calls(*, merchant_slug: str = "") -> list[InboxCall]:

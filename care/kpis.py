@@ -51,6 +51,8 @@ class PeriodKpis:
     km_per_stop: float | None
     cost_per_stop: Decimal | None
     cost_currency: str = field(default_factory=lambda: settings.FLEET_CURRENCY)
+    # False for a merchant's staff: the fleet's distance and cost per stop are the platform's figures.
+    fleet_figures: bool = True
 
 
 def fleet_time_zone() -> ZoneInfo:
@@ -161,6 +163,7 @@ def _period(label: str, first: dt.date, last: dt.date, merchant_ids) -> PeriodKp
         label=label, first_day=first, last_day=last, eta_mae_minutes=mae, eta_in_band_share=in_band,
         eta_samples=samples, closed=closed, first_attempt_rate=first_attempt, otif=otif,
         dwell_by_zone=_dwell(first, last, stop_scope), planned_stops=stops, km_per_stop=km, cost_per_stop=cost,
+        fleet_figures=merchant_ids is None,
     )
 
 

@@ -33,6 +33,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db.models.signals import pre_save
 from django.utils.text import capfirst
 
+from core import clock
 from core.client_address import client_ip
 
 if TYPE_CHECKING:
@@ -132,7 +133,12 @@ def _recorded_ip(address: str) -> str | None:
 
 
 def _attribute(sender, instance: LogEntry, **kwargs) -> None:
-    """Stamp each new LogEntry with the current actor (connected once, below, for every entry)."""
+    """Stamp each new LogEntry with the services' clock and the current actor (connected once, below).
+
+    The services' clock, so an entry reads at the same time as the milestone or message it goes with (the
+    demo's fleet runs on a clock of its own; in production both are the wall clock)."""
+    if instance.pk is None:
+        instance.timestamp = clock.now()
     actor = _current.get()
     if instance.pk is not None or actor is None:
         return

@@ -104,3 +104,29 @@ def test_eta_accuracy_dwell_and_cost_per_stop_from_the_active_plan(console, froz
     assert "8.0 <small>min</small>" in body and "50 % inside the band" in body
     assert "5 min 00 s" in body and "16.25 <small>EUR</small>" in body
     assert old.pk
+
+
+def test_a_merchants_staff_see_their_own_deliveries_figures_and_no_fleet_costs(frozen_now, client):
+    from merchants.models import StaffMembership
+    from tests.care.conftest import make_agent
+    from tests.factories import MerchantFactory
+
+    theirs, ours = MerchantFactory(slug="other-shop"), MerchantFactory(slug="our-shop")
+    template = WindowTemplateFactory(merchant=ours, start_time=dt.time(10), end_time=dt.time(12))
+    window = WindowFactory(template=template, date=TODAY)
+    other_window = WindowFactory(template=WindowTemplateFactory(merchant=theirs), date=TODAY)
+    for _ in range(3):
+        _closed(other_window, "attempted", attempted=local(TODAY, 10, 50))
+    _closed(window, "delivered", delivered=local(TODAY, 10, 30))
+
+    today_kpis, _week = care_kpis.kpis(now=NOW, merchant_ids={ours.pk})
+    everyone, _ = care_kpis.kpis(now=NOW)
+
+    assert (today_kpis.closed, today_kpis.first_attempt_rate, today_kpis.otif) == (1, 1.0, 1.0)
+    assert everyone.closed == 4 and everyone.fleet_figures and not today_kpis.fleet_figures
+    agent = make_agent("carla")
+    StaffMembership.objects.create(user=agent, merchant=ours, role=StaffMembership.Role.CARE)
+    agent.platform_role.delete()
+    client.force_login(agent)
+    today_card = client.get("/care/").content.decode().split('aria-label="Today"')[1]
+    assert "of 1 closed delivery" in today_card and "A fleet figure, shown to the platform's staff." in today_card

@@ -101,3 +101,15 @@ def test_what_a_management_command_changes_is_the_system_named_after_the_command
     [renamed] = LogEntry.objects.get_for_object(merchant).filter(action=LogEntry.Action.UPDATE)
     assert audit_who(renamed) == "system: manage.py seed_demo"
     assert renamed.changes_dict["brand_name"] == ["Fresh Basket", "Renamed"]
+
+
+def test_an_entry_reads_at_the_services_clock_like_the_milestones_beside_it(merchant, clock_at):
+    # The demo's fleet runs on a clock of its own; a trail on the wall clock read hours apart from its milestones.
+    import datetime as dt
+
+    moment = clock_at(dt.datetime(2026, 6, 2, 11, 8, tzinfo=dt.UTC))
+
+    with audit_actor(label="fresh-care"):
+        entry = audit_event(instance=merchant, event="test.event", summary="Something happened")
+
+    assert LogEntry.objects.get(pk=entry.pk).timestamp == moment

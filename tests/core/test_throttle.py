@@ -207,6 +207,7 @@ def test_the_page_speaks_the_customers_language(budget):
 
     assert refused.status_code == 429
     assert "Trop de requêtes" in refused.content.decode()
+    assert '<a class="btn btn-secondary" href="/t/no-such-link/?lang=fr">Réessayer</a>' in refused.content.decode()
 
 
 def test_turned_off_nothing_is_limited(settings, budget):

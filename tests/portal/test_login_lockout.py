@@ -50,6 +50,7 @@ def test_after_the_limit_even_the_right_password_is_refused_with_a_readable_page
     assert locked["Retry-After"] == str(15 * 60)
     page = locked.content.decode()
     assert "Too many sign-in attempts" in page and "15 minutes" in page
+    assert 'href="/accounts/login/">Try again</a>' in page
 
 
 def test_the_admin_sign_in_locks_the_same_way(owner):

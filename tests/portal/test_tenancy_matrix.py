@@ -372,3 +372,11 @@ def test_a_merchants_dispatcher_sees_the_other_merchants_stops_on_a_shared_depot
     assert all(round(stop["lat"], 2) == stop["lat"] and round(stop["lng"], 2) == stop["lng"] for stop in others)
     page = _page(dispatcher, f"/dispatch/?depot={world.depot_id}&date={world.date}")
     assert not any(jobs[stop["job"]].reference in page for stop in others)
+
+
+def test_the_admin_link_shows_only_to_those_the_admin_lets_in(world):
+    clients = _clients(world)
+
+    for actor, path in (("fb_care", "/care/"), ("fb_viewer", "/dispatch/"), ("platform_dispatcher", "/dispatch/")):
+        assert 'href="/admin/"' not in _page(clients[actor], path), actor
+    assert 'href="/admin/"' in _page(clients["superuser"], "/care/")

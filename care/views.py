@@ -95,6 +95,8 @@ def care_journey(request, delivery_id):
         "resolve_form": ResolveForm(),
         "next": request.get_full_path(),
         "audit_trail": delivery_audit_trail(delivery=delivery),
+        # Addresses are personal data (a customer's, a carrier's): the platform's staff investigate with them.
+        "audit_show_addresses": access.may(Perm.AUDIT_ADDRESSES),
     })
 
 

@@ -35,6 +35,7 @@ class Perm(StrEnum):
     REPLAN = "dispatch.replan"  # ask for a re-plan of a depot's day that holds the merchant's jobs
     FLEET_ACT = "dispatch.fleet"  # change the fleet itself: mark a vehicle lost
     SETTINGS_EDIT = "merchants.settings"  # brand, origins, keys, webhooks, message templates
+    AUDIT_ADDRESSES = "audit.addresses"  # the IP address behind each audit entry (customers' among them)
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
@@ -48,8 +49,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
 
 PLATFORM_PERMISSIONS: dict[str, frozenset[Perm]] = {
     PlatformRole.Role.DISPATCHER: frozenset({Perm.CARE_VIEW, Perm.ACCESS_NOTES_VIEW, Perm.DISPATCH_VIEW, Perm.REPLAN,
-                                             Perm.FLEET_ACT}),
-    PlatformRole.Role.CARE: frozenset({Perm.CARE_VIEW, Perm.CARE_ACT, Perm.ACCESS_NOTES_VIEW}),
+                                             Perm.FLEET_ACT, Perm.AUDIT_ADDRESSES}),
+    PlatformRole.Role.CARE: frozenset({Perm.CARE_VIEW, Perm.CARE_ACT, Perm.ACCESS_NOTES_VIEW, Perm.AUDIT_ADDRESSES}),
 }
 
 EVERYTHING = frozenset(Perm)

@@ -15,5 +15,6 @@ class SchedulingConfig(AppConfig):
         audit_register(
             Delivery,
             exclude=("tracking_token", "created_at", "updated_at"),
-            mask=("recipient_name", "recipient_phone", "recipient_email", "address_line1", "lat", "lng", "access_notes"),
+            mask=("recipient_name", "recipient_phone", "recipient_email", "address_line1", "address_postcode",
+                  "address_city", "lat", "lng", "access_notes", "preferences"),
         )

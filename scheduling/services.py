@@ -222,29 +222,35 @@ def hold_limit_per_key(*, window: Window) -> int:
 
 
 def _check_hold_limits(*, window: Window, api_key: ApiKey | None, client: str, now: dt.datetime) -> None:
-    """Refuse a browser's hold past the caps: 429 `hold_limit`, retry when the oldest counted hold expires.
+    """Keep a browser's holds within the caps, under the depot's lock that every hold on the zone's windows takes.
 
     A publishable key is public (it sits in the shop's page), so whoever reads it could hold every place of a
-    day and make checkout say "full" to everyone. Its live holds on the zone's day are capped, and one client's
-    more tightly (a shopper who changes their mind a few times still holds). A secret key is the merchant's
-    own server, which may book every place anyway: not capped. Called under the depot's lock, which every
-    hold on the zone's windows takes first, so two holds cannot both take the last allowed one.
+    day and make checkout say "full" to everyone:
+    1. One client keeps at most `HOLD_LIMIT_PER_CLIENT` holds of the zone's day: a new one gives up its oldest,
+       so a shopper comparing windows is never refused, and one address never holds more than the cap.
+    2. The key as a whole keeps at most a share of the day's places: past it, 429 `hold_limit`, retry when the
+       oldest counted hold expires.
+    A secret key is the merchant's own server, which may book every place anyway: not capped.
     """
     if api_key is None or api_key.kind != ApiKey.Kind.PUBLISHABLE:
         return
     live = Hold.objects.filter(api_key=api_key, status=Hold.Status.ACTIVE, expires_at__gt=now,
                                window__zone_id=window.zone_id, window__date=window.date)
-    limits = [(live, hold_limit_per_key(window=window),
-               "This shop's checkout holds as many places of this day as it may at once.")]
     if client:
-        limits.insert(0, (live.filter(client=client), settings.HOLD_LIMIT_PER_CLIENT,
-                          "You already hold as many delivery windows of this day as you may at once."))
-    for holds, limit, message in limits:
-        if holds.count() >= limit:
-            first_free = holds.aggregate(at=Min("expires_at"))["at"]
-            retry_after = max(1, math.ceil((first_free - now).total_seconds()))
-            raise SchedulingError(SchedulingErrorCode.HOLD_LIMIT, f"{message} Book one, or retry in {retry_after} s.",
-                                  status_code=429, extra={"retry_after": retry_after})
+        mine = list(live.filter(client=client).order_by("expires_at", "created_at").values_list("pk", "job_id"))
+        surplus = len(mine) - settings.HOLD_LIMIT_PER_CLIENT + 1
+        if surplus > 0:
+            given_up = mine[:surplus]
+            Hold.objects.filter(pk__in=[pk for pk, _ in given_up], status=Hold.Status.ACTIVE).update(
+                status=Hold.Status.RELEASED)
+            job_transitions.jobs_release_held(job_ids=[job for _, job in given_up if job])
+    if live.count() >= hold_limit_per_key(window=window):
+        first_free = live.aggregate(at=Min("expires_at"))["at"]
+        retry_after = max(1, math.ceil((first_free - now).total_seconds()))
+        raise SchedulingError(
+            SchedulingErrorCode.HOLD_LIMIT,
+            f"This shop's checkout holds as many places of this day as it may at once. Retry in {retry_after} s.",
+            status_code=429, extra={"retry_after": retry_after})
 
 
 def hold_create(*, merchant: Merchant, window: Window, lat: float, lng: float, size: str = "small",

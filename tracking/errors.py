@@ -17,6 +17,7 @@ class TrackingErrorCode(StrEnum):
     CARRIER_NOT_FOUND = "carrier_not_found"
     CARRIER_ALREADY_ASSIGNED = "carrier_already_assigned"
     CARRIER_REF_TAKEN = "carrier_ref_taken"
+    INVALID_TRACKING_NUMBER = "invalid_tracking_number"
     DELIVERY_CLOSED = "delivery_closed"
     DELIVERY_NOT_ASSIGNED = "delivery_not_assigned"
     CLIENT_ID_REUSED = "client_id_reused"

@@ -85,11 +85,30 @@ def test_an_instructions_edit_is_recorded_with_the_door_code_masked(console, del
     assert "4821" not in str(stored) and "7777" not in str(stored)
 
 
+def test_a_merchants_staff_read_the_trail_without_the_addresses_behind_it(console, client, windows, delivery):
+    from merchants.models import StaffMembership
+    from tests.care.conftest import make_agent
+
+    evening = windows.get(date=TOMORROW, label="evening")
+    console.post(f"/care/deliveries/{delivery.pk}/reschedule/", {"window_id": evening.pk}, REMOTE_ADDR=AGENT_IP)
+    viewer = make_agent("vera")
+    viewer.platform_role.delete()
+    StaffMembership.objects.create(user=viewer, merchant=delivery.merchant, role=StaffMembership.Role.VIEWER)
+    client.force_login(viewer)
+
+    body = client.get(f"/care/deliveries/{delivery.pk}/").content.decode()
+
+    assert "Rescheduled from" in body and AGENT_IP not in body
+    assert AGENT_IP in console.get(f"/care/deliveries/{delivery.pk}/").content.decode()
+
+
 def test_the_booking_entry_keeps_no_door_code_phone_or_name(delivery):
     [created] = [e for e in entries_for(delivery) if e.action == LogEntry.Action.CREATE]
 
     text = str(LogEntry.objects.filter(pk=created.pk).values_list("changes", flat=True).get())
     assert "4821" not in text and "612345678" not in text and "Camille" not in text and "Rivoli" not in text
+    for where in ("address_postcode", "address_city", "preferences"):
+        assert created.changes_dict[where][1] == MASK, where
     assert created.changes_dict["access_notes"] == ["None", MASK]
     assert "tracking_token" not in created.changes_dict
 

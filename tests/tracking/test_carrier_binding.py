@@ -443,3 +443,15 @@ def test_the_admin_cannot_hand_over_a_delivered_parcel(swiftpost, django_user_mo
 
     assert response.status_code == 200 and "can no longer change" in response.content.decode()
     assert not CarrierAssignment.objects.exists()
+
+
+def test_a_tracking_number_shaped_like_a_delivery_id_is_refused_so_it_cannot_catch_another_parcels_events(
+        swiftpost, day):
+    from tracking.errors import TrackingError
+    from tracking.services import delivery_carrier_assign
+
+    theirs, ours = scheduled(), scheduled()
+    with pytest.raises(TrackingError) as refused:
+        delivery_carrier_assign(delivery=ours, carrier=swiftpost, external_ref=str(theirs.pk), actor_label="test")
+
+    assert refused.value.code == "invalid_tracking_number" and refused.value.status_code == 400

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import logging
+import uuid
 
 from django.db import IntegrityError, transaction
 
@@ -48,6 +49,14 @@ def _locked(delivery: Delivery) -> Delivery:
     return Delivery.objects.select_for_update().get(pk=delivery.pk)
 
 
+def _looks_like_delivery_id(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _carrier_text(assignment: CarrierAssignment | None) -> str:
     if assignment is None:
         return ""
@@ -69,6 +78,11 @@ def delivery_carrier_assign(
     """
     now = now or clock.now()
     external_ref = external_ref.strip()
+    if _looks_like_delivery_id(external_ref):
+        # Carriers may name a parcel by our delivery id: a tracking number shaped like one could take another
+        # merchant's parcel's events.
+        raise TrackingError(TrackingErrorCode.INVALID_TRACKING_NUMBER, "A tracking number cannot be a delivery id.",
+                            status_code=400, fields={"tracking_number": ["Use the carrier's own number."]})
     try:
         with transaction.atomic():
             delivery = _locked(delivery)

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 
 from core import clock
 from scheduling.models import Delivery
@@ -59,16 +58,16 @@ class CarrierEventOutcome:
 
 
 def _assigned_delivery(carrier: Carrier, reference: str) -> Delivery | None:
-    """The delivery handed to this carrier that `reference` names: our delivery id, or the carrier's tracking number."""
-    named = Q(external_ref=reference)
+    """The delivery handed to this carrier that `reference` names: our delivery id, else the carrier's tracking
+    number. A delivery id is never a tracking number (those are refused), so one reference names one parcel."""
+    assignments = CarrierAssignment.objects.filter(carrier=carrier).select_related("delivery__merchant",
+                                                                                  "delivery__window")
     try:
-        named |= Q(delivery_id=uuid.UUID(reference))
+        assignment = assignments.filter(delivery_id=uuid.UUID(reference)).first()
     except ValueError:
-        pass
-    assignment = (
-        CarrierAssignment.objects.filter(named, carrier=carrier)
-        .select_related("delivery__merchant", "delivery__window").first()
-    )
+        assignment = None
+    if assignment is None:
+        assignment = assignments.filter(external_ref=reference).first()
     return assignment.delivery if assignment is not None else None
 
 

@@ -83,6 +83,7 @@ def test_the_page_speaks_french(client, world):
     html = client.get(reverse("tracking:page", args=[delivery.tracking_token]) + "?lang=fr").content.decode()
 
     assert "Arrivée estimée" in html and "En cours de livraison" in html
+    assert ">Aller au contenu</a>" in html and "Skip to content" not in html
 
 
 def test_the_customer_edits_delivery_instructions(client, world):

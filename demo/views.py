@@ -173,9 +173,8 @@ def demo_webhook_inbox(request):
     """What the demo merchants' receiver got: each event, whether its signature verified, its JSON; for the
     merchants whose settings (webhooks among them) the user looks after."""
     merchants = list(access_for(request).scoped(Merchant.objects, Perm.SETTINGS_EDIT, path="pk").order_by("name"))
-    slugs = {merchant.slug for merchant in merchants}
     slug = request.GET.get("merchant", "")
-    calls = [call for call in inbox_calls(merchant_slug=slug) if call.merchant_slug in slugs]
+    calls = inbox_calls(merchant_slug=slug, merchant_slugs={merchant.slug for merchant in merchants})
     return render(request, "demo/webhook_inbox.html", {
         "calls": calls, "merchant": slug, "merchants": merchants, "keep": INBOX_KEEP,
     })

@@ -80,8 +80,11 @@ def inbox_receive_in_thread(*, merchant_slug: str, body: str, headers: dict[str,
         connection.close()
 
 
-def inbox_calls(*, merchant_slug: str = "") -> list[InboxCall]:
-    return [call for call in _calls if not merchant_slug or call.merchant_slug == merchant_slug]
+def inbox_calls(*, merchant_slug: str = "", merchant_slugs: set[str] | None = None) -> list[InboxCall]:
+    """The calls received, newest first: one merchant's when `merchant_slug` is given, and only those of
+    `merchant_slugs` when that is given (the merchants the viewer looks after)."""
+    return [call for call in _calls if (not merchant_slug or call.merchant_slug == merchant_slug)
+            and (merchant_slugs is None or call.merchant_slug in merchant_slugs)]
 
 
 def inbox_endpoints_install(*, base_url: str) -> list[WebhookEndpoint]:

@@ -288,8 +288,7 @@ def plan_map_data(*, plan: Plan, routes: list[Route], merchant_ids: Iterable[int
                         "job": stop.job_id,
                         "name": job_label(stop.job, merchant_ids),
                         "sequence": stop.sequence,
-                        "lat": job_point(stop.job, merchant_ids)[0],
-                        "lng": job_point(stop.job, merchant_ids)[1],
+                        **dict(zip(("lat", "lng"), job_point(stop.job, merchant_ids), strict=True)),
                         "status": stop.status,
                         "arrival": hhmm(stop.actual_arrival or stop.planned_arrival),
                         "window": f"{hhmm(stop.job.window_start)}–{hhmm(stop.job.window_end)}",
@@ -302,8 +301,8 @@ def plan_map_data(*, plan: Plan, routes: list[Route], merchant_ids: Iterable[int
         ],
         "unassigned": [
             {"job": u["job"], "name": job_label(unassigned_jobs[u["job"]], merchant_ids),
-             "lat": job_point(unassigned_jobs[u["job"]], merchant_ids)[0],
-             "lng": job_point(unassigned_jobs[u["job"]], merchant_ids)[1], "reason": u["reason"]}
+             **dict(zip(("lat", "lng"), job_point(unassigned_jobs[u["job"]], merchant_ids), strict=True)),
+             "reason": u["reason"]}
             for u in plan.unassigned if u["job"] in unassigned_jobs
         ],
     }

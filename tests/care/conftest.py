@@ -4,11 +4,14 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
+from scheduling.services import windows_materialize
 from tests.factories import (
     PARIS,
     DepotFactory,
+    MerchantFactory,
     ShiftFactory,
     VehicleFactory,
+    WindowTemplateFactory,
     ZoneFactory,
     local,
     platform_staff,
@@ -69,3 +72,15 @@ def add_shifts(depot, days, vehicles=2):
         vehicle = VehicleFactory(depot=depot)
         for day in days:
             ShiftFactory(vehicle=vehicle, depot=depot, date=day, starts_at=local(day, 8), ends_at=local(day, 20))
+
+
+@pytest.fixture
+def windows(zone, depot, frozen_now):
+    """Fresh Basket's standard (10-12) and evening (18-20) windows for four days, with vans on the next three."""
+    merchant = MerchantFactory(slug="fresh-basket", name="Fresh Basket")
+    WindowTemplateFactory(merchant=merchant, zone=zone, start_time=dt.time(10), end_time=dt.time(12), max_stops=10)
+    WindowTemplateFactory(merchant=merchant, zone=zone, label="evening", start_time=dt.time(18),
+                          end_time=dt.time(20), max_stops=10)
+    add_shifts(depot, [TOMORROW + dt.timedelta(days=i) for i in range(3)])
+    windows_materialize(merchant=merchant, start=TODAY, days=4)
+    return merchant.windows.order_by("starts_at")

@@ -10,26 +10,14 @@ from care.audit import delivery_audit_trail
 from care.models import JourneyException
 from core.audit import MASK, audit_who
 from scheduling.models import Delivery
-from scheduling.services import delivery_create_for_seed, windows_materialize
-from tests.care.conftest import NOW, TODAY, TOMORROW, add_shifts
+from scheduling.services import delivery_create_for_seed
+from tests.care.conftest import NOW, TOMORROW
 from tests.care.factories import JourneyExceptionFactory
-from tests.factories import MerchantFactory, WindowTemplateFactory
 from tracking.models import Event
 
 pytestmark = pytest.mark.django_db
 
 AGENT_IP = "203.0.113.7"
-
-
-@pytest.fixture
-def windows(zone, depot, frozen_now):
-    merchant = MerchantFactory(slug="fresh-basket", name="Fresh Basket")
-    WindowTemplateFactory(merchant=merchant, zone=zone, start_time=dt.time(10), end_time=dt.time(12), max_stops=10)
-    WindowTemplateFactory(merchant=merchant, zone=zone, label="evening", start_time=dt.time(18),
-                          end_time=dt.time(20), max_stops=10)
-    add_shifts(depot, [TOMORROW + dt.timedelta(days=i) for i in range(3)])
-    windows_materialize(merchant=merchant, start=TODAY, days=4)
-    return merchant.windows.order_by("starts_at")
 
 
 @pytest.fixture

@@ -7,22 +7,11 @@ from django.test import Client
 
 from dispatch.models import Shift
 from scheduling.models import Delivery, Window
-from scheduling.services import delivery_create_for_seed, windows_materialize
-from tests.care.conftest import TODAY, TOMORROW, add_shifts
-from tests.factories import MerchantFactory, ShiftFactory, VehicleFactory, WindowTemplateFactory, local
+from scheduling.services import delivery_create_for_seed
+from tests.care.conftest import TOMORROW
+from tests.factories import ShiftFactory, VehicleFactory, local
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def windows(zone, depot, frozen_now):
-    merchant = MerchantFactory(slug="fresh-basket", name="Fresh Basket")
-    WindowTemplateFactory(merchant=merchant, zone=zone, start_time=dt.time(10), end_time=dt.time(12), max_stops=10)
-    WindowTemplateFactory(merchant=merchant, zone=zone, label="evening", start_time=dt.time(18),
-                          end_time=dt.time(20), max_stops=10)
-    add_shifts(depot, [TOMORROW + dt.timedelta(days=i) for i in range(3)])
-    windows_materialize(merchant=merchant, start=TODAY, days=4)
-    return merchant.windows.order_by("starts_at")
 
 
 @pytest.fixture

@@ -1,7 +1,9 @@
 """Limits hold across the web processes: a client's budget is counted once in Redis, a user's lock-out once in
 PostgreSQL, whichever daphne answers."""
 
+import asyncio
 import re
+import time
 
 import aiohttp
 import redis
@@ -28,6 +30,9 @@ async def test_a_clients_budget_and_a_users_lock_out_are_the_same_on_every_web_p
     try:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30),
                                          cookie_jar=aiohttp.DummyCookieJar()) as session:
+            # Budgets are counted per wall-clock minute: start early in one, so all 150 calls fall inside it.
+            if time.time() % 60 > 30:
+                await asyncio.sleep(61 - time.time() % 60)
             answers = []
             for n in range(STATUS_BUDGET + 30):
                 async with session.get(f"{stack.base_url(n % 2)}/t/{token}/status.json") as response:

@@ -4,8 +4,10 @@ import datetime as dt
 import random
 import unicodedata
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
 from django.db import transaction
 
 from core import clock
@@ -58,6 +60,20 @@ def _zone_code_for(lat: float, lng: float) -> str | None:
     return None
 
 
+LOGOS = Path(__file__).resolve().parent / "logos"
+
+
+def _ensure_logo(merchant: Merchant) -> None:
+    """The brand's logo, stored as a merchant's upload is.
+
+    Each PNG in `demo/logos/` is its SVG beside it, rendered at twice its size: uploads take PNG, JPEG or WebP only.
+    """
+    source = LOGOS / f"{merchant.slug}.png"
+    if merchant.logo:
+        return
+    merchant.logo.save(f"{merchant.slug}.png", ContentFile(source.read_bytes()), save=True)
+
+
 def seed_merchants() -> list[tuple[Merchant, city.MerchantSpec]]:
     result = []
     for spec in city.MERCHANTS:
@@ -66,10 +82,11 @@ def seed_merchants() -> list[tuple[Merchant, city.MerchantSpec]]:
             defaults={
                 "name": spec.name, "brand_name": spec.name, "primary_colour": spec.primary, "accent_colour": spec.accent,
                 "time_zone": "Europe/Paris", "languages": list(spec.languages), "sms_sender": spec.sms_sender,
-                "email_from": spec.email_from, "support_phone": "+33180000000", "currency": "EUR",
-                "country": "FR",
+                "email_from": spec.email_from, "support_phone": spec.support_phone, "support_email": spec.support_email,
+                "support_hours": spec.support_hours, "currency": "EUR", "country": "FR",
             },
         )
+        _ensure_logo(merchant)
         for origin in (spec.origin, "http://127.0.0.1:8000", "http://localhost:8000"):
             AllowedOrigin.objects.get_or_create(merchant=merchant, origin=origin)
         for kind in (ApiKey.Kind.PUBLISHABLE, ApiKey.Kind.SECRET):

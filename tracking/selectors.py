@@ -18,9 +18,10 @@ from django.utils.translation import ngettext, pgettext
 from core.contrast import readable_ink
 from dispatch.models import Plan, Shift, Stop
 from merchants.models import Merchant
-from scheduling.models import Delivery
+from scheduling.models import Delivery, Window
 from scheduling.services import reschedule_open
 from tracking import eta as engine
+from tracking import timing
 from tracking.models import EtaSnapshot, Event, Milestone
 
 # The van shows on the map only when this delivery is its next stop.
@@ -80,8 +81,9 @@ def status_label(status: str) -> str:
     }.get(status, status)
 
 
-def eta_payload(*, snapshot: EtaSnapshot, merchant: Merchant, position: tuple[float, float] | None) -> dict:
-    """The live ETA as pushed over the websocket and shown on the page."""
+def eta_payload(*, snapshot: EtaSnapshot, merchant: Merchant, position: tuple[float, float] | None,
+                window: Window) -> dict:
+    """The live ETA as pushed over the websocket and shown on the page, with what it means for the promise."""
     tz = merchant.zone_info
     vehicle = None
     if position is not None and snapshot.stops_away is not None and snapshot.stops_away <= MAP_WHEN_STOPS_AWAY:
@@ -97,6 +99,8 @@ def eta_payload(*, snapshot: EtaSnapshot, merchant: Merchant, position: tuple[fl
         "stops_away_label": stops_away_label(snapshot.stops_away),
         "computed_at": snapshot.computed_at.isoformat(),
         "vehicle": vehicle,
+        "late_label": timing.running_late_label(eta=snapshot.eta, window_start=window.starts_at,
+                                                window_end=window.ends_at, tz=tz),
     }
 
 
@@ -143,7 +147,16 @@ def _driver_first_name(stop: Stop) -> str:
     return shift.driver.first_name if shift is not None else ""
 
 
-def _timeline(delivery: Delivery, events: list[Event], tz: ZoneInfo) -> list[dict]:
+def _when_label(value: dt.datetime, tz: ZoneInfo, now: dt.datetime) -> str:
+    """The time alone when it is today where the shop is; with its day otherwise, so yesterday never reads as today."""
+    local = value.astimezone(tz)
+    if local.date() == now.astimezone(tz).date():
+        return local.strftime("%H:%M")
+    return pgettext("day and time in a timeline", "%(day)s, %(time)s") % {
+        "day": formats.date_format(local.date(), "D j M"), "time": local.strftime("%H:%M")}
+
+
+def _timeline(delivery: Delivery, events: list[Event], tz: ZoneInfo, now: dt.datetime) -> list[dict]:
     first: dict[str, dt.datetime] = {}
     for event in events:
         first.setdefault(event.milestone, event.recorded_at)
@@ -172,7 +185,7 @@ def _timeline(delivery: Delivery, events: list[Event], tz: ZoneInfo) -> list[dic
         {
             "step": key, "label": label, "done": i <= done_until,
             "current": i == done_until, "at": when.isoformat() if when else None,
-            "at_label": _time_label(when, tz) if i <= done_until else "",
+            "at_label": _when_label(when, tz, now) if when is not None and i <= done_until else "",
         }
         for i, (key, label, when) in enumerate(steps)
     ]
@@ -198,7 +211,7 @@ def public_status(*, delivery: Delivery, now: dt.datetime) -> dict:
         if snapshot is not None:
             vehicle = stop.route.vehicle
             position = (vehicle.last_lat, vehicle.last_lng) if vehicle.last_lat is not None else None
-            eta = eta_payload(snapshot=snapshot, merchant=merchant, position=position)
+            eta = eta_payload(snapshot=snapshot, merchant=merchant, position=position, window=delivery.window)
     if stop is not None and delivery.status == Delivery.Status.OUT_FOR_DELIVERY:
         driver = _driver_first_name(stop)
     arrived = stop is not None and stop.status == Stop.Status.ARRIVED
@@ -214,6 +227,13 @@ def public_status(*, delivery: Delivery, now: dt.datetime) -> dict:
             }
     rating = getattr(delivery, "rating", None)
     window = delivery.window
+    can_reschedule = reschedule_open(delivery=delivery, now=now)
+    last_attempt = next((e for e in reversed(events) if e.milestone == Milestone.ATTEMPTED), None)
+    notice = timing.timing_notice(
+        delivery=delivery, events=events, eta=eta, can_reschedule=can_reschedule,
+        stop=stop if stop is not None or delivery.status != Delivery.Status.DELIVERED else _active_stop(delivery),
+        attempt_reason=attempt_reason_label(last_attempt.reason if last_attempt is not None else ""),
+    )
     return {
         "status": delivery.status,
         "status_label": _("Your driver is at your door") if arrived else status_label(delivery.status),
@@ -231,12 +251,13 @@ def public_status(*, delivery: Delivery, now: dt.datetime) -> dict:
             "postcode": delivery.address_postcode, "city": delivery.address_city},
         "eta": eta,
         "driver_first_name": driver,
-        "timeline": _timeline(delivery, events, tz),
+        "timeline": _timeline(delivery, events, tz, now),
+        "timing": notice,
         "proof": proof,
         "can_rate": delivery.status == Delivery.Status.DELIVERED and rating is None,
         "rating": {"stars": rating.stars} if rating is not None else None,
         "can_edit": delivery.status not in (*FINISHED, Delivery.Status.ATTEMPTED),
         # The link opens scheduling's reschedule page: offered exactly while that page would take a move.
-        "can_reschedule": reschedule_open(delivery=delivery, now=now),
+        "can_reschedule": can_reschedule,
         "reschedule_url": reschedule_path(delivery),
     }

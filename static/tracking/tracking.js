@@ -35,8 +35,18 @@
     }
   }
 
+  // The "running late" notice follows every estimate; other notices (late delivery, missed you) come with the page.
+  function applyLate(label) {
+    var block = field("timing-block");
+    if (!block || (block.dataset.kind && block.dataset.kind !== "running_late")) { return; }
+    block.hidden = !label;
+    block.dataset.kind = label ? "running_late" : "";
+    if (label) { setText("timing_title", root.dataset.lateTitle); setText("timing_message", label); }
+  }
+
   function applyEta(eta) {
     var block = field("eta-block");
+    applyLate(eta ? eta.late_label : "");
     if (!eta) { if (block) { block.hidden = true; } showVehicle(null); return; }
     if (block) { block.hidden = false; }
     setText("eta_label", eta.eta_label);

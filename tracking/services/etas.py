@@ -258,7 +258,8 @@ def eta_refresh_route(*, route: Route, now: dt.datetime | None = None, publish: 
             delivery = stops[snap.stop_id].job.delivery
             # Rendered for the customer, not in whatever language this thread speaks (a driver's request, a worker).
             with translation.override(selectors.delivery_language(delivery)):
-                payload = selectors.eta_payload(snapshot=snap, merchant=delivery.merchant, position=position)
+                payload = selectors.eta_payload(snapshot=snap, merchant=delivery.merchant, position=position,
+                                                 window=delivery.window)
             transaction.on_commit(lambda d=snap.delivery_id, p=payload: eta_publish(delivery_id=d, payload=p))
     return stored
 

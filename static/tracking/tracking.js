@@ -109,7 +109,7 @@
 
   function mapLabel(stopsAway, approximate) {
     var data = trip.el.dataset, label;
-    if (stopsAway === 0) { label = data.labelNext; } else {
+    if (stopsAway === null || stopsAway === undefined) { label = trip.label; } else if (stopsAway === 0) { label = data.labelNext; } else {
       label = (stopsAway === 1 ? data.labelOne : data.labelMany).replace(/\d+/, String(stopsAway));
     }
     return approximate ? label + " " + data.labelApproximate : label;
@@ -163,7 +163,8 @@
     if (!el) { return; }
     if (!eta || !eta.map) { el.hidden = true; if (trip) { trip.last = null; } return; }
     if (!trip) {
-      trip = { el: el, tileUrl: el.dataset.tileUrl || "", tiles: {}, loaded: 0, drawn: false, patience: null, last: null };
+      trip = { el: el, label: el.getAttribute("aria-label"), tileUrl: el.dataset.tileUrl || "", tiles: {}, loaded: 0,
+               drawn: false, patience: null, last: null };
       if (!trip.tileUrl) { useDrawnMap(); } else {
         trip.patience = window.setTimeout(function () { if (!trip.loaded) { useDrawnMap(); } }, TILE_PATIENCE_MS);
       }

@@ -188,7 +188,7 @@ def test_an_unreachable_tile_server_leaves_a_drawn_map_never_a_grey_box(trip, ti
     page.screenshot(path=str(screenshots / f"trip-map-drawn-{name}.png"), full_page=True)
 
 
-def test_each_eta_frame_moves_the_van_on_the_same_map(trip, tiles_from, open_page, clock_at):
+def test_each_eta_frame_moves_the_van_on_the_same_map(trip, tiles_from, open_page, clock_at, screenshots):
     from playwright.sync_api import expect
 
     tiles_from("")  # no tile server at all: the drawn map from the start
@@ -200,10 +200,10 @@ def test_each_eta_frame_moves_the_van_on_the_same_map(trip, tiles_from, open_pag
     before = page.locator(".trk-map-van").get_attribute("transform")
     path_before = page.locator(".trk-map-path").get_attribute("points")
 
-    # The van reaches the first stop's street and moves on: the socket pushes the new ETA.
+    # The van nears its first stop: the socket pushes the new ETA.
     later = clock_at(local(trip.day, 8, 41))
     off_the_browser_thread(lambda: ping_record_batch(vehicle=trip.vehicle, now=later, points=[
-        PingInput(client_id="p2", recorded_at=later, lat=48.8561, lng=2.3478, accuracy_m=5)]))
+        PingInput(client_id="p2", recorded_at=later, lat=48.8524, lng=2.3405, accuracy_m=5)]))
     expect(page.locator("#trk-map")).to_be_visible()
     assert page.sockets, "the page opened its socket"
     page.sockets[0].send(eta_frame(delivery))
@@ -213,6 +213,8 @@ def test_each_eta_frame_moves_the_van_on_the_same_map(trip, tiles_from, open_pag
     assert page.evaluate("document.querySelector('.trk-map-drawing').dataset.first") == "yes"
     expect(page.locator("#trk-map")).to_have_attribute("aria-label",
                                                        "Map of the van’s way to you: it has 3 stops before yours.")
+    page.locator("#trk-map").scroll_into_view_if_needed()
+    page.screenshot(path=str(screenshots / "trip-map-drawn-phone-3-stops.png"))
 
 
 def test_tiles_from_the_tile_server_lie_under_the_trip_with_their_attribution(trip, tiles_from, tile_server,

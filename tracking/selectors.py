@@ -1,12 +1,17 @@
 """Reads for the tracking page, its JSON and its websocket frames.
 
 Everything here is what a stranger holding the link may see: the brand, the
-promised window, the live ETA, the timeline, the driver's first name and, when
-the van is next, where it is. Never the recipient's phone, email or street
-address, nor anything about other customers' stops.
+promised window, the live ETA, the timeline, the driver's first name and, while
+the van is on its way, a map of what is left of the trip (`trip_map`): the van,
+to the street only within a few stops and to the district before that; the
+customer's own point to the neighbourhood, never the door; the way through the
+stops before it as a line rounded to the district. Never the recipient's phone,
+email or street address, nor anything else about other customers' stops: no
+marker, order, name or time of theirs.
 """
 
 import datetime as dt
+from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -24,10 +29,16 @@ from tracking import eta as engine
 from tracking import timing
 from tracking.models import EtaSnapshot, Event, Milestone
 
-# The van shows on the map only when this delivery is its next stop.
-MAP_WHEN_STOPS_AWAY = 0
-# Rounded so the map shows the street, not the parking space (about 10 m).
-POSITION_DECIMALS = 4
+# The trip map shows the van to the street (about 10 m, not the parking space) when this customer is next
+# or within this many stops; further away to the district (about 1 km), so a customer far down the route
+# does not watch the van stop at other people's doors.
+MAP_EXACT_WITHIN_STOPS = 3
+VAN_EXACT_DECIMALS = 4
+VAN_COARSE_DECIMALS = 2
+# The customer's own point to about 100 m: the link can be forwarded, and never discloses the door.
+DESTINATION_DECIMALS = 3
+# Other customers' stops to about 1 km: a bend in the line, never a marker.
+PATH_DECIMALS = 2
 FINISHED = (Delivery.Status.DELIVERED, Delivery.Status.RETURNED, Delivery.Status.CANCELLED)
 
 
@@ -81,13 +92,50 @@ def status_label(status: str) -> str:
     }.get(status, status)
 
 
-def eta_payload(*, snapshot: EtaSnapshot, merchant: Merchant, position: tuple[float, float] | None,
-                window: Window) -> dict:
-    """The live ETA as pushed over the websocket and shown on the page, with what it means for the promise."""
+Point = tuple[float, float]
+
+
+def _rounded(point: Point, decimals: int) -> list[float]:
+    return [round(point[0], decimals), round(point[1], decimals)]
+
+
+def points_before(*, stop: Stop, route_stops: Sequence[Stop]) -> list[Point]:
+    """Where the van still has to stop before `stop`, in route order (`route_stops`: the route's, by sequence)."""
+    return [
+        (s.job.lat, s.job.lng) for s in route_stops
+        if s.sequence < stop.sequence and s.status == Stop.Status.PENDING and s.actual_arrival is None
+    ]
+
+
+def trip_map(*, stops_away: int | None, position: Point | None, destination: Point, ahead: Sequence[Point]) -> dict:
+    """What is left of the trip, for the page's map: the van, the customer's neighbourhood, the way between.
+
+    1. The van to VAN_EXACT_DECIMALS when this customer is within MAP_EXACT_WITHIN_STOPS stops, else to
+       VAN_COARSE_DECIMALS (`precise` says which); None when the van has not reported where it is.
+    2. The destination, the customer's own point, to DESTINATION_DECIMALS.
+    3. The path: the van, the stops `ahead` of this one in route order to PATH_DECIMALS, the destination;
+       a point equal to the one before is dropped, so the line says no more than where it bends.
+    """
+    precise = stops_away is not None and stops_away <= MAP_EXACT_WITHIN_STOPS
+    van = _rounded(position, VAN_EXACT_DECIMALS if precise else VAN_COARSE_DECIMALS) if position is not None else None
+    home = _rounded(destination, DESTINATION_DECIMALS)
+    path: list[list[float]] = []
+    for point in [*([van] if van else []), *(_rounded(p, PATH_DECIMALS) for p in ahead), home]:
+        if not path or path[-1] != point:
+            path.append(point)
+    return {
+        "van": {"lat": van[0], "lng": van[1]} if van else None,
+        "precise": precise,
+        "destination": {"lat": home[0], "lng": home[1]},
+        "path": path,
+    }
+
+
+def eta_payload(*, snapshot: EtaSnapshot, merchant: Merchant, position: Point | None, destination: Point,
+                ahead: Sequence[Point], window: Window) -> dict:
+    """The live ETA as pushed over the websocket and shown on the page: the trip's map (`trip_map`), and what
+    the estimate means for the promised window (`late_label`)."""
     tz = merchant.zone_info
-    vehicle = None
-    if position is not None and snapshot.stops_away is not None and snapshot.stops_away <= MAP_WHEN_STOPS_AWAY:
-        vehicle = {"lat": round(position[0], POSITION_DECIMALS), "lng": round(position[1], POSITION_DECIMALS)}
     return {
         "kind": "eta",
         "eta": snapshot.eta.isoformat(),
@@ -98,7 +146,7 @@ def eta_payload(*, snapshot: EtaSnapshot, merchant: Merchant, position: tuple[fl
         "stops_away": snapshot.stops_away,
         "stops_away_label": stops_away_label(snapshot.stops_away),
         "computed_at": snapshot.computed_at.isoformat(),
-        "vehicle": vehicle,
+        "map": trip_map(stops_away=snapshot.stops_away, position=position, destination=destination, ahead=ahead),
         "late_label": timing.running_late_label(eta=snapshot.eta, window_start=window.starts_at,
                                                 window_end=window.ends_at, tz=tz),
     }
@@ -109,7 +157,7 @@ def _active_stop(delivery: Delivery) -> Stop | None:
         return None
     return (
         Stop.objects.filter(job_id=delivery.job_id, route__plan__status=Plan.Status.ACTIVE)
-        .select_related("route__vehicle", "route__shift__driver")
+        .select_related("job", "route__vehicle", "route__shift__driver")
         .first()
     )
 
@@ -211,7 +259,11 @@ def public_status(*, delivery: Delivery, now: dt.datetime) -> dict:
         if snapshot is not None:
             vehicle = stop.route.vehicle
             position = (vehicle.last_lat, vehicle.last_lng) if vehicle.last_lat is not None else None
-            eta = eta_payload(snapshot=snapshot, merchant=merchant, position=position, window=delivery.window)
+            route_before = Stop.objects.filter(route_id=stop.route_id, sequence__lt=stop.sequence).select_related(
+                "job").order_by("sequence")
+            eta = eta_payload(snapshot=snapshot, merchant=merchant, position=position,
+                              destination=(stop.job.lat, stop.job.lng),
+                              ahead=points_before(stop=stop, route_stops=route_before), window=delivery.window)
     if stop is not None and delivery.status == Delivery.Status.OUT_FOR_DELIVERY:
         driver = _driver_first_name(stop)
     arrived = stop is not None and stop.status == Stop.Status.ARRIVED

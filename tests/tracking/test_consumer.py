@@ -74,7 +74,7 @@ async def test_a_ping_pushes_a_fresh_eta_without_private_data():
 
     frame = await communicator.receive_json_from(timeout=2)
     assert frame["kind"] == "eta" and frame["stops_away"] == 0
-    assert frame["vehicle"] == {"lat": 48.852, "lng": 2.331}
+    assert frame["map"]["van"] == {"lat": 48.852, "lng": 2.331}
     text = str(frame)
     for secret in (delivery.recipient_phone, delivery.recipient_email, delivery.address_line1,
                    world.driver.last_name, world.deliveries[1].address_line1):

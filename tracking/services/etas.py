@@ -254,12 +254,16 @@ def eta_refresh_route(*, route: Route, now: dt.datetime | None = None, publish: 
     if publish and stored:
         vehicle = route.vehicle
         position = (vehicle.last_lat, vehicle.last_lng) if vehicle.last_lat is not None else None
+        in_order = list(stops.values())
         for snap in stored:
-            delivery = stops[snap.stop_id].job.delivery
+            stop = stops[snap.stop_id]
+            delivery = stop.job.delivery
             # Rendered for the customer, not in whatever language this thread speaks (a driver's request, a worker).
             with translation.override(selectors.delivery_language(delivery)):
-                payload = selectors.eta_payload(snapshot=snap, merchant=delivery.merchant, position=position,
-                                                 window=delivery.window)
+                payload = selectors.eta_payload(
+                    snapshot=snap, merchant=delivery.merchant, position=position,
+                    destination=(stop.job.lat, stop.job.lng),
+                    ahead=selectors.points_before(stop=stop, route_stops=in_order), window=delivery.window)
             transaction.on_commit(lambda d=snap.delivery_id, p=payload: eta_publish(delivery_id=d, payload=p))
     return stored
 

@@ -17,6 +17,7 @@ from scheduling.selectors import delivery_for_token
 from scheduling.services import access_notes_from_form
 from scheduling.windows import safe_drop_offered
 from tracking import selectors, services
+from tracking.proof_files import proof_image_response, proof_part
 
 
 def _language(request: HttpRequest, delivery: Delivery) -> str:
@@ -117,3 +118,18 @@ def tracking_rating(request: HttpRequest, token: str) -> HttpResponse:
     except DomainError as error:
         return _back(token, language, error=error.code)
     return _back(token, language, saved="rating")
+
+
+@throttle("tracking_page")
+@require_GET
+def tracking_proof_image(request: HttpRequest, token: str, part: str) -> HttpResponse:
+    """The proof's photo or signature, through the link's token: gone with the link, 404 like the page."""
+    delivery = delivery_for_token(token=token, now=clock.now())
+    kind = proof_part(part)
+    proof = selectors.public_proof(delivery) if delivery is not None and kind is not None else None
+    response = proof_image_response(proof=proof, part=kind) if proof is not None else None
+    if response is None:
+        return _not_found(request)
+    _private(response)
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -389,6 +389,9 @@ _THROTTLE_DEFAULTS = {
     "tracking_page": "60/min",
     # The tracking page polls status.json every 20 s only while its socket is down: 3 a minute a tab.
     "tracking_status": "120/min",
+    # Find my parcel: a customer types an order number and a postcode or email, and may mistype it twice;
+    # a script trying references gets ten a minute.
+    "parcel_lookup": "10/min",
     # The reschedule link: a page and a post per change, each computing the fleet's offers.
     "reschedule": "30/min",
     # The picker's iframe loads once per checkout page view; /embed/check/ only when the picker fails.

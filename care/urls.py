@@ -14,6 +14,7 @@ urlpatterns: list = [
     path("care/exceptions/<int:exception_id>/<slug:action>/", views.care_exception_action,
          name="exception-action"),
     path("care/carrier-events/", views.care_carrier_events, name="carrier-events"),
+    path("care/deliveries/<uuid:delivery_id>/proof/<slug:part>/", views.care_proof_image, name="proof-image"),
 ]
 
 # Care has no API of its own yet.

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 from django.contrib import messages
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -32,6 +33,8 @@ from scheduling.models import Delivery
 from scheduling.selectors import delivery_reschedule_offers
 from scheduling.windows import safe_drop_offered
 from tracking.carrier_selectors import raw_events_needing_review
+from tracking.models import ProofOfDelivery
+from tracking.proof_files import proof_image_response, proof_part
 
 
 def _problem(exc: DomainError) -> str:
@@ -242,3 +245,16 @@ def care_carrier_events(request):
         "rows": [(event, json.dumps(event.payload, indent=2, ensure_ascii=False, sort_keys=True)) for event in events],
         "shown": shown, "section": "carrier-events",
     })
+
+
+@staff_page(Perm.CARE_VIEW)
+@require_GET
+def care_proof_image(request, delivery_id, part: str):
+    """The proof's photo or signature, for staff whose merchants include the delivery's (anyone else: 404)."""
+    kind = proof_part(part)
+    proof = get_object_or_404(access_for(request).scoped(ProofOfDelivery.objects, Perm.CARE_VIEW,
+                                                         path="delivery__merchant"), delivery_id=delivery_id)
+    response = proof_image_response(proof=proof, part=kind) if kind is not None else None
+    if response is None:
+        raise Http404("No such proof image.")
+    return response

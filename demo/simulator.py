@@ -20,7 +20,8 @@ What it models, per van:
 3. At a stop it dwells a log-normal service time around its zone's own mean
    (which differs from the planner's default; the zone's learned service time
    has to find it), sometimes much longer, then
-   scans delivered with a proof, or (sometimes) attempted with a reason.
+   scans delivered with a proof (the recipient's name, a photo of the parcel at the door and a
+   signature, see demo.proof_images), or (sometimes) attempted with a reason.
 4. GPS points every `ping_every_s`, with metre-level noise, the odd jittery point
    and the odd vague one, are posted in batches every `batch_every_s`.
 5. After its last stop it drives back to the depot and scans the failed parcels in.
@@ -38,9 +39,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Max
 
 from core import clock
+from demo import proof_images
 from dispatch.models import Depot, Plan, Route, Shift, Stop, Vehicle
 from dispatch.travel import haversine_m, leg_seconds_from_provider, street_model_from_settings
 from tracking.geo import offset
@@ -91,6 +94,7 @@ class _Target:
     service_s: float
     speed_factor: float
     planned_arrival: dt.datetime
+    recipient_name: str = ""
 
 
 @dataclass
@@ -163,11 +167,12 @@ class FleetSimulator:
         return start
 
     def _targets(self, route: Route) -> list[_Target]:
-        stops = route.stops.select_related("job__zone").order_by("sequence")
+        stops = route.stops.select_related("job__zone", "job__delivery").order_by("sequence")
         return [
             _Target(stop_id=s.pk, job_id=s.job_id, lat=s.job.lat, lng=s.job.lng, zone_id=s.job.zone_id,
                     window_start=s.job.window_start, service_s=float(s.job.service_seconds or 240),
-                    speed_factor=s.job.zone.speed_factor, planned_arrival=s.planned_arrival)
+                    speed_factor=s.job.zone.speed_factor, planned_arrival=s.planned_arrival,
+                    recipient_name=getattr(getattr(s.job, "delivery", None), "recipient_name", ""))
             for s in stops if s.status == Stop.Status.PENDING and s.actual_arrival is None
         ]
 
@@ -325,7 +330,13 @@ class FleetSimulator:
                 self._scan(van, "attempted", at, job_id=target.job_id, reason="nobody_home",
                            lat=target.lat, lng=target.lng)
             else:
-                self._scan(van, "delivered", at, job_id=target.job_id, recipient_name="",
+                # The customer signs on the driver's phone, which photographs the parcel at the door. The picture
+                # follows from the stop, not from the random stream, so proofs leave the simulated day unchanged.
+                variant = target.stop_id % proof_images.VARIANTS
+                self._scan(van, "delivered", at, job_id=target.job_id, recipient_name=target.recipient_name,
+                           photo=SimpleUploadedFile("photo.png", proof_images.doorstep_photo(variant), "image/png"),
+                           signature=SimpleUploadedFile("signature.png", proof_images.signature(variant),
+                                                        "image/png"),
                            lat=target.lat, lng=target.lng)
             if truth is not None:
                 truth.departure, truth.outcome = at, "attempted" if failed else "delivered"

@@ -227,6 +227,15 @@ STORAGES = {
 }
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
+# Files only a view that checks who asks may serve (proof of delivery: photos of doorsteps, signatures).
+# Outside MEDIA_ROOT, so nothing that serves media (DEBUG's static route, a web server in front) reaches them;
+# shared by every web process, as MEDIA_ROOT is.
+PRIVATE_ROOT = Path(env_str("PRIVATE_ROOT", str(BASE_DIR / "private")))
+if PRIVATE_ROOT.resolve().is_relative_to(MEDIA_ROOT.resolve()) or MEDIA_ROOT.resolve().is_relative_to(
+        PRIVATE_ROOT.resolve()):
+    raise ImproperlyConfigured("PRIVATE_ROOT and MEDIA_ROOT must not contain one another: private files would "
+                               "be served as media")
+STORAGES["proofs"] = {"BACKEND": "core.private_storage.PrivateFileSystemStorage"}
 
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
@@ -380,6 +389,9 @@ _THROTTLE_DEFAULTS = {
     "tracking_page": "60/min",
     # The tracking page polls status.json every 20 s only while its socket is down: 3 a minute a tab.
     "tracking_status": "120/min",
+    # Find my parcel: a customer types an order number and a postcode or email, and may mistype it twice;
+    # a script trying references gets ten a minute.
+    "parcel_lookup": "10/min",
     # The reschedule link: a page and a post per change, each computing the fleet's offers.
     "reschedule": "30/min",
     # The picker's iframe loads once per checkout page view; /embed/check/ only when the picker fails.

@@ -46,6 +46,15 @@ def _no_session_left_on_the_test_database(django_db_setup, django_db_blocker):
                            "WHERE datname = %s AND pid <> pg_backend_pid()", [connection.settings_dict["NAME"]])
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_files_in_a_temporary_folder(tmp_path_factory):
+    """Proofs of delivery (the simulator stores one per parcel) go to pytest's temporary directory, never the tree."""
+    from django.test import override_settings
+
+    with override_settings(PRIVATE_ROOT=tmp_path_factory.mktemp("private")):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _fresh_capacity_cache():
     """The oracle caches tentative routes per process; ids are reused after each test's rollback."""

@@ -119,7 +119,19 @@ class EtaSnapshotAdmin(admin.ModelAdmin):
 
 @admin.register(ProofOfDelivery)
 class ProofAdmin(admin.ModelAdmin):
+    """Evidence, read only. Its files are private (no URL): the care journey shows them to the right staff."""
+
     list_display = ["delivery", "recipient_name", "captured_at"]
+    fields = readonly_fields = ["delivery", "recipient_name", "captured_at", "lat", "lng", "photo_kept",
+                                "signature_kept"]
+
+    @admin.display(description="photo")
+    def photo_kept(self, proof: ProofOfDelivery) -> str:
+        return "kept (shown in the care journey)" if proof.photo else "none"
+
+    @admin.display(description="signature")
+    def signature_kept(self, proof: ProofOfDelivery) -> str:
+        return "kept (shown in the care journey)" if proof.signature else "none"
 
 
 @admin.register(Rating)

@@ -1,5 +1,6 @@
 """The one authoritative journey: canonical events, raw carrier events, pings, ETAs, proof."""
 
+from django.core.files.storage import storages
 from django.db import models
 from django.db.models import Q
 
@@ -185,11 +186,18 @@ class EtaSnapshot(models.Model):
         return f"{self.delivery_id} eta {self.eta:%H:%M}"
 
 
+def proof_storage():
+    """Where proof files are kept: settings.STORAGES["proofs"], private storage that has no URLs.
+
+    They reach a browser only through a view that checks who asks (tracking.proof_files)."""
+    return storages["proofs"]
+
+
 class ProofOfDelivery(models.Model):
     delivery = models.OneToOneField(Delivery, on_delete=models.CASCADE, related_name="proof")
     recipient_name = models.CharField(max_length=120, blank=True)
-    photo = models.FileField(upload_to="pod/photos/", blank=True)
-    signature = models.FileField(upload_to="pod/signatures/", blank=True)
+    photo = models.FileField(upload_to="pod/photos/", blank=True, storage=proof_storage)
+    signature = models.FileField(upload_to="pod/signatures/", blank=True, storage=proof_storage)
     lat = models.FloatField(null=True, blank=True)
     lng = models.FloatField(null=True, blank=True)
     captured_at = models.DateTimeField()

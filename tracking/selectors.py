@@ -27,7 +27,7 @@ from scheduling.models import Delivery, Window
 from scheduling.services import reschedule_open
 from tracking import eta as engine
 from tracking import timing
-from tracking.models import EtaSnapshot, Event, Milestone
+from tracking.models import EtaSnapshot, Event, Milestone, ProofOfDelivery
 
 # The trip map shows the van to the street (about 10 m, not the parking space) when this customer is next
 # or within this many stops; further away to the district (about 1 km), so a customer far down the route
@@ -268,15 +268,16 @@ def public_status(*, delivery: Delivery, now: dt.datetime) -> dict:
         driver = _driver_first_name(stop)
     arrived = stop is not None and stop.status == Stop.Status.ARRIVED
     proof = None
-    if delivery.status == Delivery.Status.DELIVERED:
-        pod = getattr(delivery, "proof", None)
-        if pod is not None:
-            proof = {
-                "recipient_name": pod.recipient_name,
-                "at_label": _time_label(pod.captured_at, tz),
-                "photo_url": pod.photo.url if pod.photo else "",
-                "signature_url": pod.signature.url if pod.signature else "",
-            }
+    pod = public_proof(delivery)
+    if pod is not None:
+        token = delivery.tracking_token
+        proof = {
+            "recipient_first_name": first_name(pod.recipient_name),
+            "at_label": _time_label(pod.captured_at, tz),
+            # Through the link's token, never a file's own address: the images expire with the link.
+            "photo_url": reverse("tracking:proof-image", args=[token, "photo"]) if pod.photo else "",
+            "signature_url": reverse("tracking:proof-image", args=[token, "signature"]) if pod.signature else "",
+        }
     rating = getattr(delivery, "rating", None)
     window = delivery.window
     can_reschedule = reschedule_open(delivery=delivery, now=now)
@@ -289,11 +290,7 @@ def public_status(*, delivery: Delivery, now: dt.datetime) -> dict:
     return {
         "status": delivery.status,
         "status_label": _("Your driver is at your door") if arrived else status_label(delivery.status),
-        "brand": {
-            "name": merchant.brand_name, "logo": merchant.logo_src,
-            "primary_colour": merchant.primary_colour, "accent_colour": merchant.accent_colour,
-            "ink_colour": readable_ink(merchant.primary_colour),
-        },
+        "brand": brand_payload(merchant),
         "window": {
             "start": window.starts_at.isoformat(), "end": window.ends_at.isoformat(),
             "day_label": _day_label(window.starts_at, tz),
@@ -313,3 +310,24 @@ def public_status(*, delivery: Delivery, now: dt.datetime) -> dict:
         "can_reschedule": can_reschedule,
         "reschedule_url": reschedule_path(delivery),
     }
+
+
+def brand_payload(merchant: Merchant) -> dict:
+    """How a merchant's customer pages look: name, logo and colours, with an ink that reads on the brand colour."""
+    return {
+        "name": merchant.brand_name, "logo": merchant.logo_src,
+        "primary_colour": merchant.primary_colour, "accent_colour": merchant.accent_colour,
+        "ink_colour": readable_ink(merchant.primary_colour),
+    }
+
+
+def first_name(full_name: str) -> str:
+    """"Jade Martin" → "Jade": whoever holds a tracking link may learn who took the parcel in, not their surname."""
+    return (full_name.split() or [""])[0]
+
+
+def public_proof(delivery: Delivery) -> ProofOfDelivery | None:
+    """The proof of delivery the link's holder may see: once the parcel is delivered, and only then."""
+    if delivery.status != Delivery.Status.DELIVERED:
+        return None
+    return ProofOfDelivery.objects.filter(delivery=delivery).first()

@@ -8,6 +8,8 @@ urlpatterns: list = [
     path("t/<str:token>/status.json", views.tracking_status, name="status"),
     path("t/<str:token>/instructions/", views.tracking_instructions, name="instructions"),
     path("t/<str:token>/rating/", views.tracking_rating, name="rating"),
+    path("t/<str:token>/proof/<slug:part>/", views.tracking_proof_image, name="proof-image"),
+    path("find/<slug:merchant_slug>/", views.parcel_lookup, name="find"),
 ]
 
 # API endpoints of this app, mounted under /api/v1/.

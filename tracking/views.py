@@ -1,4 +1,4 @@
-"""The customer's tracking page, its JSON twin, and the two forms on it."""
+"""The customer's tracking page, its JSON twin, the two forms on it, its proof images, and "find my parcel"."""
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -6,17 +6,21 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core import clock
 from core.audit import ActorKind, audit_actor_name
 from core.errors import DomainError
 from core.throttle import throttle
+from merchants.models import Merchant
 from scheduling.models import Delivery
 from scheduling.selectors import delivery_for_token
 from scheduling.services import access_notes_from_form
 from scheduling.windows import safe_drop_offered
 from tracking import selectors, services
+from tracking.forms import ParcelLookupForm
+from tracking.lookup import delivery_find
+from tracking.proof_files import proof_image_response, proof_part
 
 
 def _language(request: HttpRequest, delivery: Delivery) -> str:
@@ -117,3 +121,81 @@ def tracking_rating(request: HttpRequest, token: str) -> HttpResponse:
     except DomainError as error:
         return _back(token, language, error=error.code)
     return _back(token, language, saved="rating")
+
+
+@throttle("tracking_page")
+@require_GET
+def tracking_proof_image(request: HttpRequest, token: str, part: str) -> HttpResponse:
+    """The proof's photo or signature, through the link's token: gone with the link, 404 like the page."""
+    delivery = delivery_for_token(token=token, now=clock.now())
+    kind = proof_part(part)
+    proof = selectors.public_proof(delivery) if delivery is not None and kind is not None else None
+    response = proof_image_response(proof=proof, part=kind) if proof is not None else None
+    if response is None:
+        return _not_found(request)
+    _private(response)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- Find my parcel ----------------------------------------------------------------------------------
+
+
+def _merchant_language(request: HttpRequest, merchant: Merchant) -> str:
+    offered = {code for code, _name in settings.LANGUAGES}
+    wanted = request.GET.get("lang") or merchant.default_language
+    return wanted if wanted in offered else "en"
+
+
+def _lookup_page(request: HttpRequest, *, merchant: Merchant, form: ParcelLookupForm, status: int = 200,
+                 not_found: bool = False) -> HttpResponse:
+    language = _merchant_language(request, merchant)
+    with translation.override(language):
+        response = render(request, "tracking/find.html", {
+            "brand": selectors.brand_payload(merchant), "merchant": merchant, "form": form, "not_found": not_found,
+            "language": language, "languages": list(settings.LANGUAGES),
+        }, status=status)
+    return _private(response)
+
+
+def _unknown_shop(request: HttpRequest) -> HttpResponse:
+    wanted = request.GET.get("lang", "")
+    language = wanted if wanted in {code for code, _name in settings.LANGUAGES} else translation.get_language()
+    with translation.override(language):
+        return _private(render(request, "tracking/find_unknown_shop.html", status=404))
+
+
+@require_http_methods(["GET", "POST"])
+def parcel_lookup(request: HttpRequest, merchant_slug: str) -> HttpResponse:
+    """A merchant's branded "find my parcel" page: order number plus postcode or email lead to the tracking page."""
+    if request.method == "POST":
+        return _parcel_lookup_post(request, merchant_slug=merchant_slug)
+    return _parcel_lookup_form(request, merchant_slug=merchant_slug)
+
+
+@throttle("tracking_page")
+def _parcel_lookup_form(request: HttpRequest, *, merchant_slug: str) -> HttpResponse:
+    merchant = Merchant.objects.filter(slug=merchant_slug).first()
+    if merchant is None:
+        return _unknown_shop(request)
+    return _lookup_page(request, merchant=merchant, form=ParcelLookupForm())
+
+
+@throttle("parcel_lookup")
+def _parcel_lookup_post(request: HttpRequest, *, merchant_slug: str) -> HttpResponse:
+    # Each try spends the client's small budget, found or not: references cannot be walked through.
+    merchant = Merchant.objects.filter(slug=merchant_slug).first()
+    if merchant is None:
+        return _unknown_shop(request)
+    form = ParcelLookupForm(request.POST)
+    if not form.is_valid():
+        return _lookup_page(request, merchant=merchant, form=form, status=400)
+    delivery = delivery_find(merchant=merchant, reference=form.cleaned_data["reference"],
+                             contact=form.cleaned_data["contact"], now=clock.now())
+    if delivery is None:
+        # Unknown reference, wrong postcode or email, expired link: one answer for all.
+        return _lookup_page(request, merchant=merchant, form=form, status=404, not_found=True)
+    language = _merchant_language(request, merchant)
+    response = redirect(f"{reverse('tracking:page', args=[delivery.tracking_token])}?lang={language}")
+    response.status_code = 303  # the tracking page is fetched with GET, whatever the form was sent with
+    return _private(response)

@@ -125,6 +125,7 @@ class Stack:
             "REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0",
             "CELERY_TASK_ALWAYS_EAGER": "0",
             "MEDIA_ROOT": str(self.folder / "media"),
+            "PRIVATE_ROOT": str(self.folder / "private"),
             "PYTHONUNBUFFERED": "1",
             "LOG_LEVEL": "info",
         })

@@ -164,6 +164,8 @@ class City:
         endpoint = lambda: self.first(WebhookEndpoint.objects.filter(merchant=merchant), "webhook endpoint")  # noqa: E731
         fillers = {
             "slug": lambda: merchant.slug,
+            "merchant_slug": lambda: merchant.slug,
+            "part": lambda: "photo",
             "token": lambda: self.delivery.tracking_token,
             "delivery_id": lambda: str(self.delivery.pk),
             "origin_id": lambda: self.first(AllowedOrigin.objects.filter(merchant=merchant), "allowed origin").pk,
@@ -235,7 +237,7 @@ def test_every_page_runs_only_our_own_and_nonced_scripts(client):
     for page in ("/", f"/t/{city.delivery.tracking_token}/", f"/t/{city.delivery.tracking_token}/reschedule/",
                  f"/care/deliveries/{city.delivery.pk}/", "/care/", "/dispatch/", "/embed/windows/", "/docs/embed/",
                  "/api/docs/", "/api/redoc/", "/admin/", f"/settings/{city.merchant.slug}/brand/",
-                 "/demo/checkout/", "/demo/messages/", "/demo/webhook-inbox/"):
+                 "/demo/checkout/", "/demo/messages/", "/demo/webhook-inbox/", f"/find/{city.merchant.slug}/"):
         assert html_pages.get(page) == 200, f"{page} answered {html_pages.get(page)}"
 
 

@@ -380,6 +380,8 @@ _THROTTLE_DEFAULTS = {
     "tracking_page": "60/min",
     # The tracking page polls status.json every 20 s only while its socket is down: 3 a minute a tab.
     "tracking_status": "120/min",
+    # The tracking page's .ics: fetched once when added to a calendar, now and then by a subscribed one.
+    "tracking_calendar": "30/min",
     # The reschedule link: a page and a post per change, each computing the fleet's offers.
     "reschedule": "30/min",
     # The picker's iframe loads once per checkout page view; /embed/check/ only when the picker fails.

@@ -136,7 +136,7 @@ def tracking_rating(request: HttpRequest, token: str) -> HttpResponse:
     return _back(token, language, saved="rating")
 
 
-@throttle("tracking_page")
+@throttle("tracking_calendar")
 @require_GET
 @never_cache
 def tracking_calendar(request: HttpRequest, token: str) -> HttpResponse:

@@ -4,6 +4,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from care.services import DEFAULT_DUE_MINUTES, MAX_DUE_MINUTES
+from scheduling.drop import NEIGHBOUR_DOOR_MAX, NEIGHBOUR_NAME_MAX, SAFE_PLACE_MAX, Drop
+from scheduling.models import DropChoice
 from scheduling.windows import WindowOffer
 
 # What an agent usually opens by hand; the carrier and the engine open their own codes.
@@ -44,21 +46,34 @@ class RescheduleForm(forms.Form):
 
 class InstructionsForm(forms.Form):
     """Each field carries the value the agent was shown (`show_hidden_initial`), so `changed_data` says what the
-    agent changed. An unticked box is not posted at all: without that, a box the agent never touched (or that
-    the page did not show) read as "off" and cleared what the customer had chosen."""
+    agent changed: the notes and the drop choice the agent left alone keep what the customer chose meanwhile.
+    The drop's fields go together (a neighbour's name belongs to the neighbour choice)."""
 
     access_notes = forms.CharField(label=_("Access notes"), required=False, max_length=500,
                                    widget=forms.Textarea(attrs={"rows": 3}), show_hidden_initial=True)
-    safe_drop = forms.BooleanField(label=_("Safe drop allowed"), required=False, show_hidden_initial=True)
-    leave_with_neighbour = forms.BooleanField(label=_("May leave with a neighbour"), required=False,
-                                              show_hidden_initial=True)
+    drop_choice = forms.ChoiceField(label=_("If the customer is out"), choices=DropChoice.choices, required=False,
+                                    widget=forms.RadioSelect, show_hidden_initial=True)
+    safe_place = forms.CharField(label=_("Safe place: where"), required=False, max_length=SAFE_PLACE_MAX,
+                                 show_hidden_initial=True)
+    neighbour_name = forms.CharField(label=_("Neighbour's name"), required=False, max_length=NEIGHBOUR_NAME_MAX,
+                                     show_hidden_initial=True)
+    neighbour_door = forms.CharField(label=_("Neighbour's house number or flat"), required=False,
+                                     max_length=NEIGHBOUR_DOOR_MAX, show_hidden_initial=True)
 
-    def instructions_for(self, delivery) -> dict:
-        """The instructions to save: what the agent changed, and the delivery's current value for the rest."""
-        return {
-            name: self.cleaned_data[name] if name in self.changed_data else getattr(delivery, name)
-            for name in ("access_notes", "safe_drop", "leave_with_neighbour")
-        }
+    DROP_FIELDS = ("drop_choice", "safe_place", "neighbour_name", "neighbour_door")
+
+    @classmethod
+    def initial_for(cls, delivery) -> dict:
+        return {"access_notes": delivery.access_notes, **Drop.of(delivery).fields()}
+
+    def instructions_for(self, delivery) -> tuple[str, Drop]:
+        """The notes and the drop to save: what the agent changed, and the delivery's current value for the rest."""
+        data = self.cleaned_data
+        notes = data["access_notes"] if "access_notes" in self.changed_data else delivery.access_notes
+        if not set(self.DROP_FIELDS) & set(self.changed_data):
+            return notes, Drop.of(delivery)
+        return notes, Drop(choice=data["drop_choice"] or delivery.drop_choice, safe_place=data["safe_place"],
+                           neighbour_name=data["neighbour_name"], neighbour_door=data["neighbour_door"])
 
 
 class ExceptionOpenForm(forms.Form):

@@ -28,6 +28,7 @@ from core import clock
 from core.errors import DomainError
 from merchants.access import Perm, access_for, staff_page
 from scheduling import services as scheduling_services
+from scheduling.drop import Drop, drop_instruction, instructions_open
 from scheduling.errors import SchedulingErrorCode
 from scheduling.models import Delivery
 from scheduling.selectors import delivery_reschedule_offers
@@ -46,6 +47,15 @@ def _problem(exc: DomainError) -> str:
         SchedulingErrorCode.NOT_RESCHEDULABLE: exc.message,
         SchedulingErrorCode.OUTSIDE_AREA: _("The delivery address is outside that window's zone."),
     }
+    # The drop choice's messages speak to the customer ("your neighbour"); the agent reads them about the customer.
+    about_the_customer = {
+        SchedulingErrorCode.INSTRUCTIONS_LOCKED: _("The delivery is out for delivery: its instructions are locked."),
+        SchedulingErrorCode.NEIGHBOUR_REQUIRED: _(
+            "To leave it with a neighbour, give the neighbour's name and house number or flat."),
+        SchedulingErrorCode.SAFE_PLACE_NOT_OFFERED: _("The merchant does not offer a safe place for this delivery."),
+    }
+    if exc.code in about_the_customer:
+        return about_the_customer[exc.code]
     message = friendly.get(exc.code, exc.message)
     details = [m for messages_ in exc.fields.values() for m in messages_ if m != message]
     return " ".join([message, *details])
@@ -89,10 +99,9 @@ def care_journey(request, delivery_id):
         "journey": journey, "delivery": delivery, "section": "home", "may_act": may_act,
         "may_read_access_notes": access.may(Perm.ACCESS_NOTES_VIEW, delivery.merchant_id),
         "reschedule_form": RescheduleForm(offers=offers, tz=journey.tz) if offers else None,
-        "instructions_form": InstructionsForm(initial={
-            "access_notes": delivery.access_notes, "safe_drop": delivery.safe_drop,
-            "leave_with_neighbour": delivery.leave_with_neighbour,
-        }),
+        "instructions_form": InstructionsForm(initial=InstructionsForm.initial_for(delivery)),
+        "instructions_open": instructions_open(delivery),
+        "drop_instruction": drop_instruction(Drop.of(delivery)),
         "safe_drop_offered": safe_drop_offered(merchant=delivery.merchant, window=delivery.window),
         "exception_form": ExceptionOpenForm(),
         "resolve_form": ResolveForm(),
@@ -149,12 +158,9 @@ def care_instructions(request, delivery_id):
     if not form.is_valid():
         messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
         return redirect(_journey_url(delivery.pk))
-    values = form.instructions_for(delivery)
+    notes, drop = form.instructions_for(delivery)
     try:
-        scheduling_services.delivery_update_instructions(
-            delivery=delivery, access_notes=values["access_notes"].strip(), safe_drop=values["safe_drop"],
-            leave_with_neighbour=values["leave_with_neighbour"],
-        )
+        scheduling_services.delivery_update_instructions(delivery=delivery, access_notes=notes.strip(), drop=drop)
     except DomainError as exc:
         messages.error(request, _problem(exc))
     else:

@@ -18,8 +18,9 @@ from dispatch.services import plan_day
 from dispatch.zones import point_in_polygon
 from merchants.models import AllowedOrigin, ApiKey, Merchant, PlatformRole, StaffMembership
 from merchants.services import api_key_create, api_key_digest
+from scheduling.drop import Drop
 from scheduling.errors import SchedulingError
-from scheduling.models import Delivery, Window, WindowTemplate
+from scheduling.models import Delivery, DropChoice, Window, WindowTemplate
 from scheduling.services import delivery_create_for_seed, windows_materialize
 from tracking.models import Carrier, CarrierAssignment, CarrierCodeMapping
 from tracking.services.carrier_assignments import delivery_carrier_assign
@@ -289,6 +290,21 @@ def _recipient(rng: random.Random, index: int) -> tuple[str, str, str]:
     return name, f"+336{rng.randint(10000000, 99999999)}", f"{handle}{index}@example.com"
 
 
+SEED_SAFE_PLACES = ("behind the side gate", "in the porch", "in the green box by the door", "")
+SEED_NEIGHBOURS = (("M. Martin", "12"), ("Mme Petit", "flat 3B"), ("J. Moreau", "14 bis"))
+
+
+def _seed_drop(number: int, *, safe_place: bool) -> Drop:
+    """Some customers chose a safe place (where the merchant offers it), a few a named neighbour. Picked from the
+    shopper's number rather than the random stream, so adding choices did not change the rest of the seed."""
+    if safe_place:
+        return Drop(choice=DropChoice.SAFE_PLACE, safe_place=SEED_SAFE_PLACES[number % len(SEED_SAFE_PLACES)])
+    if number % 9 == 4:
+        name, door = SEED_NEIGHBOURS[number % len(SEED_NEIGHBOURS)]
+        return Drop(choice=DropChoice.NEIGHBOUR, neighbour_name=name, neighbour_door=door)
+    return Drop()
+
+
 def seed_deliveries(merchants: list[tuple[Merchant, city.MerchantSpec]], today: dt.date, days: int, scale: float) -> int:
     """Book each merchant's deliveries day by day into windows of the address's zone, through the booking service.
 
@@ -324,7 +340,8 @@ def seed_deliveries(merchants: list[tuple[Merchant, city.MerchantSpec]], today: 
                         recipient_phone=phone, recipient_email=email, address_line1=address["line1"],
                         address_city=address["city"], address_postcode=address["postcode"], lat=address["lat"],
                         lng=address["lng"], access_notes=rng.choice(("", "", "Digicode 4821B, 3rd floor", "Ring twice", "Gate code 1934")),
-                        safe_drop=merchant.safe_drop_allowed and rng.random() < 0.3, size=size, skills=skills,
+                        drop=_seed_drop(number, safe_place=merchant.safe_drop_allowed and rng.random() < 0.3),
+                        size=size, skills=skills,
                         language=merchant.default_language,
                     )
                 except SchedulingError:

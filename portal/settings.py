@@ -392,6 +392,8 @@ _THROTTLE_DEFAULTS = {
     # Find my parcel: a customer types an order number and a postcode or email, and may mistype it twice;
     # a script trying references gets ten a minute.
     "parcel_lookup": "10/min",
+    # The tracking page's .ics: fetched once when added to a calendar, now and then by a subscribed one.
+    "tracking_calendar": "30/min",
     # The reschedule link: a page and a post per change, each computing the fleet's offers.
     "reschedule": "30/min",
     # The picker's iframe loads once per checkout page view; /embed/check/ only when the picker fails.

@@ -28,6 +28,12 @@ class SchedulingErrorCode(StrEnum):
     IDEMPOTENCY_IN_PROGRESS = "idempotency_request_in_progress"
     HOLD_LIMIT = "hold_limit"
     ORIGIN_NOT_ALLOWED = "origin_not_allowed"
+    # The customer's delivery instructions (scheduling.drop).
+    INSTRUCTIONS_LOCKED = "instructions_locked"
+    DROP_CHOICE_INVALID = "drop_choice_invalid"
+    DROP_CHOICE_TOO_LONG = "drop_choice_too_long"
+    SAFE_PLACE_NOT_OFFERED = "safe_place_not_offered"
+    NEIGHBOUR_REQUIRED = "neighbour_required"
 
 
 class SchedulingError(DomainError):

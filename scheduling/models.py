@@ -137,6 +137,15 @@ class ParcelSize(models.TextChoices):
     BULKY = "bulky", "Bulky"
 
 
+class DropChoice(models.TextChoices):
+    """What the driver does with the parcel: hand it over at the door, leave it in a safe place the customer
+    described, or hand it to a neighbour the customer named. `scheduling.drop` holds the rules."""
+
+    DOOR = "door", "At the door"
+    SAFE_PLACE = "safe_place", "Safe place"
+    NEIGHBOUR = "neighbour", "Neighbour"
+
+
 class Delivery(models.Model):
     """A booked delivery: what the customer was promised and where it stands."""
 
@@ -165,8 +174,11 @@ class Delivery(models.Model):
     lat = models.FloatField()
     lng = models.FloatField()
     access_notes = models.TextField(blank=True, max_length=500)
-    safe_drop = models.BooleanField(default=False)
-    leave_with_neighbour = models.BooleanField(default=False)
+    drop_choice = models.CharField(max_length=12, choices=DropChoice.choices, default=DropChoice.DOOR)
+    # Only the fields of the chosen drop hold anything (a check constraint says so).
+    safe_place = models.CharField(max_length=120, blank=True, help_text='Where: "behind the side gate".')
+    neighbour_name = models.CharField(max_length=80, blank=True)
+    neighbour_door = models.CharField(max_length=20, blank=True, help_text="The neighbour's house number or flat.")
     preferences = models.JSONField(default=dict, blank=True)
     # As booked: a reschedule asks the fleet for this size again. Parcels and kilograms follow from it.
     size = models.CharField(max_length=8, choices=ParcelSize.choices, default=ParcelSize.SMALL)
@@ -181,7 +193,13 @@ class Delivery(models.Model):
     class Meta:
         verbose_name_plural = "deliveries"
         ordering = ["-created_at"]
-        constraints = [models.UniqueConstraint(fields=["merchant", "order_ref"], name="unique_order_ref_per_merchant")]
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "order_ref"], name="unique_order_ref_per_merchant"),
+            models.CheckConstraint(condition=Q(drop_choice="safe_place") | Q(safe_place=""),
+                                   name="delivery_safe_place_only_when_chosen"),
+            models.CheckConstraint(condition=Q(drop_choice="neighbour") | Q(neighbour_name="", neighbour_door=""),
+                                   name="delivery_neighbour_only_when_chosen"),
+        ]
         indexes = [
             models.Index(fields=["merchant", "status"]),
             # The merchant's list, newest first and paged by (created_at, id): read in index order, never sorted.

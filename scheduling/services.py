@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Min, Sum
+from django.utils.translation import gettext
 
 from core import clock
 from core.audit import ActorKind, audit_current_kind, audit_event
@@ -32,9 +33,19 @@ from dispatch.refusals import RefusalReason
 from dispatch.selectors import vehicles_available
 from merchants.models import ApiKey, Merchant
 from scheduling import signals
+from scheduling.drop import INSTRUCTIONS_OPEN, Drop, drop_from_booking, drop_problem
 from scheduling.errors import SchedulingError, SchedulingErrorCode
 from scheduling.labels import window_span_label
-from scheduling.models import BlackoutDate, Delivery, Hold, IdempotencyKey, ParcelSize, Window, WindowTemplate
+from scheduling.models import (
+    BlackoutDate,
+    Delivery,
+    DropChoice,
+    Hold,
+    IdempotencyKey,
+    ParcelSize,
+    Window,
+    WindowTemplate,
+)
 from scheduling.windows import (
     SIZE_PROFILES,
     safe_drop_offered,
@@ -385,8 +396,8 @@ def delivery_book(
     if window is None or window.merchant_id != merchant.pk:
         raise SchedulingError(SchedulingErrorCode.WINDOW_NOT_FOUND, "Unknown window.",
                               fields={"window_id": ["Unknown window."]})
-    if not safe_drop_offered(merchant=merchant, window=window):
-        safe_drop = False
+    drop = drop_from_booking(safe_drop=safe_drop, leave_with_neighbour=leave_with_neighbour,
+                             safe_drop_allowed=safe_drop_offered(merchant=merchant, window=window))
     live_hold = hold is not None and hold.status == Hold.Status.ACTIVE and hold.expires_at > now
     if not live_hold:
         _check_offer(window=window, lat=lat, lng=lng, skills=skills, size=size, now=now)
@@ -432,8 +443,8 @@ def delivery_book(
                 merchant=merchant, window=window, job=job, order_ref=order_ref, recipient_name=recipient_name,
                 recipient_phone=recipient_phone, recipient_email=recipient_email, address_line1=address_line1,
                 address_city=address_city, address_postcode=address_postcode, lat=lat, lng=lng,
-                access_notes=access_notes, safe_drop=safe_drop, leave_with_neighbour=leave_with_neighbour,
-                preferences=preferences or {}, size=size, skills=skills, language=language,
+                access_notes=access_notes, drop=drop, preferences=preferences or {}, size=size, skills=skills,
+                language=language,
             )
             _after_commit_job_changed(job)
             transaction.on_commit(lambda: signals.delivery_booked.send(sender=Delivery, delivery=delivery), robust=True)
@@ -445,8 +456,8 @@ def delivery_book(
 
 
 def _delivery_create(*, merchant, window, job, order_ref, recipient_name, recipient_phone, recipient_email,
-                     address_line1, address_city, address_postcode, lat, lng, access_notes, safe_drop,
-                     leave_with_neighbour, preferences, size, skills, language) -> Delivery:
+                     address_line1, address_city, address_postcode, lat, lng, access_notes, drop: Drop,
+                     preferences, size, skills, language) -> Delivery:
     size = size if size in SIZE_PROFILES else ParcelSize.SMALL  # as the fleet was asked (see window_offers)
     parcels, kg = SIZE_PROFILES[size]
     try:
@@ -456,8 +467,7 @@ def _delivery_create(*, merchant, window, job, order_ref, recipient_name, recipi
                 recipient_phone=recipient_phone, recipient_email=recipient_email,
                 language=language or merchant.default_language, address_line1=address_line1,
                 address_city=address_city, address_postcode=address_postcode, lat=lat, lng=lng,
-                access_notes=access_notes, safe_drop=safe_drop, leave_with_neighbour=leave_with_neighbour,
-                preferences=preferences, size=size, parcels=parcels, weight_kg=kg, skills=list(skills),
+                access_notes=access_notes, **drop.normalised().fields(), preferences=preferences, size=size, parcels=parcels, weight_kg=kg, skills=list(skills),
                 tracking_expires_at=window.ends_at + dt.timedelta(days=settings.TRACKING_TOKEN_DAYS),
                 status=STATUS_IN_A_WINDOW,
             )
@@ -471,7 +481,7 @@ def _delivery_create(*, merchant, window, job, order_ref, recipient_name, recipi
 def delivery_create_for_seed(
     *, merchant: Merchant, window: Window, order_ref: str, recipient_name: str, address_line1: str,
     address_city: str, address_postcode: str, lat: float, lng: float, recipient_phone: str = "",
-    recipient_email: str = "", access_notes: str = "", safe_drop: bool = False, size: str = "small",
+    recipient_email: str = "", access_notes: str = "", drop: Drop | None = None, size: str = "small",
     skills: tuple[str, ...] = (), language: str = "", send_signal: bool = True,
 ) -> Delivery:
     """Book without asking the fleet oracle (demo seeding, benchmarks): the merchant cap and books stay exact.
@@ -479,7 +489,9 @@ def delivery_create_for_seed(
     Raises 409 window_full when the window's cap is reached, like a real booking.
     """
     now = clock.now()
-    safe_drop = safe_drop and safe_drop_offered(merchant=merchant, window=window)
+    drop = drop or Drop()
+    if drop_problem(drop.normalised(), before=Drop(), safe_place_offered=safe_drop_offered(merchant=merchant, window=window)):
+        drop = Drop()  # a seed asks for what the merchant may not offer: at the door, as a real booking would be
     with transaction.atomic():
         locked = _lock_windows([window.pk])[window.pk]
         _take_place(window=locked, now=now)
@@ -489,8 +501,7 @@ def delivery_create_for_seed(
             merchant=merchant, window=window, job=job, order_ref=order_ref, recipient_name=recipient_name,
             recipient_phone=recipient_phone, recipient_email=recipient_email, address_line1=address_line1,
             address_city=address_city, address_postcode=address_postcode, lat=lat, lng=lng,
-            access_notes=access_notes, safe_drop=safe_drop, leave_with_neighbour=False, preferences={},
-            size=size, skills=skills, language=language,
+            access_notes=access_notes, drop=drop, preferences={}, size=size, skills=skills, language=language,
         )
         if send_signal:
             transaction.on_commit(lambda: signals.delivery_booked.send(sender=Delivery, delivery=delivery), robust=True)
@@ -626,35 +637,51 @@ def access_notes_from_form(*, posted: str, clear: bool, current: str) -> str:
     return posted[:500] if posted.strip() else current
 
 
-def delivery_update_instructions(*, delivery: Delivery, access_notes: str, safe_drop: bool,
-                                 leave_with_neighbour: bool) -> Delivery:
-    """Change access notes and drop preferences; safe-drop only where the merchant and the window allow it.
+def delivery_update_instructions(*, delivery: Delivery, access_notes: str, drop: Drop | None = None) -> Delivery:
+    """Change the access notes and the drop choice (`scheduling.drop`), until the van leaves.
 
-    Only turning safe drop *on* is refused there: a choice made before the window stopped offering it
-    stays until someone turns it off, and never blocks an edit of the notes.
+    1. Nothing changed: nothing to do and nothing refused (a page that posts back what it showed).
+    2. Once the delivery is out for delivery (or done), the instructions are locked: 409 `instructions_locked`.
+    3. The drop choice must pass `drop_problem`: a named neighbour, a safe place only where the merchant and the
+       window offer it (one chosen before stays). A refusal is a 400 with the fields at fault.
+    4. The write is conditional on the status still being open, so a scan-out that lands meanwhile wins.
+    The change is audited with the personal fields masked (see scheduling's `ready()`).
     """
-    if safe_drop and not delivery.safe_drop and not safe_drop_offered(merchant=delivery.merchant, window=delivery.window):
-        raise SchedulingError(SchedulingErrorCode.INVALID_REQUEST, "Safe drop is not offered for this delivery.",
-                              fields={"safe_drop": ["Safe drop is not offered for this delivery."]})
-    changed = (access_notes, safe_drop, leave_with_neighbour) != (
-        delivery.access_notes, delivery.safe_drop, delivery.leave_with_neighbour)
-    if not changed:
+    before = Drop.of(delivery)
+    drop = (drop or before).normalised()
+    access_notes = access_notes[:500]
+    if (access_notes, drop) == (delivery.access_notes, before):
         return delivery
+    if delivery.status not in INSTRUCTIONS_OPEN:
+        raise _instructions_locked()
+    problem = drop_problem(drop, before=before,
+                           safe_place_offered=safe_drop_offered(merchant=delivery.merchant, window=delivery.window))
+    if problem is not None:
+        raise SchedulingError(problem.code, problem.message, fields=problem.fields)
+    after = {"access_notes": access_notes, **drop.fields()}
     with transaction.atomic():
-        Delivery.objects.filter(pk=delivery.pk).update(
-            access_notes=access_notes[:500], safe_drop=safe_drop, leave_with_neighbour=leave_with_neighbour,
-            updated_at=clock.now(),
-        )
-        before = {"access_notes": delivery.access_notes, "safe_drop": delivery.safe_drop,
-                  "leave_with_neighbour": delivery.leave_with_neighbour}
-        after = {"access_notes": access_notes[:500], "safe_drop": safe_drop, "leave_with_neighbour": leave_with_neighbour}
-        audit_event(instance=delivery, event="delivery.instructions_changed", summary="Delivery instructions changed",
-                    changes={name: (before[name], after[name]) for name in before if before[name] != after[name]})
-        delivery.access_notes, delivery.safe_drop = access_notes[:500], safe_drop
-        delivery.leave_with_neighbour = leave_with_neighbour
+        updated = Delivery.objects.filter(pk=delivery.pk, status__in=INSTRUCTIONS_OPEN).update(
+            **after, updated_at=clock.now())
+        if updated != 1:
+            raise _instructions_locked()
+        was = {"access_notes": delivery.access_notes, **before.fields()}
+        audit_event(instance=delivery, event="delivery.instructions_changed", summary=_instructions_summary(drop),
+                    changes={name: (was[name], after[name]) for name in was if was[name] != after[name]})
+        for name, value in after.items():
+            setattr(delivery, name, value)
         transaction.on_commit(lambda: signals.delivery_instructions_changed.send(sender=Delivery, delivery=delivery),
-                           robust=True)
+                              robust=True)
     return delivery
+
+
+def _instructions_locked() -> SchedulingError:
+    return SchedulingError(
+        SchedulingErrorCode.INSTRUCTIONS_LOCKED,
+        gettext("Your parcel is already on its way: its delivery instructions can no longer be changed."), status_code=409)
+
+
+def _instructions_summary(drop: Drop) -> str:
+    return f"Delivery instructions changed; drop: {DropChoice(drop.choice).label.lower()}"
 
 
 def idempotency_keys_purge(*, now: dt.datetime | None = None) -> int:

@@ -20,7 +20,8 @@ from core.throttle import throttle
 from merchants.models import ApiKey, Merchant
 from merchants.services import api_key_authenticate, merchant_allowed_origins
 from scheduling import embedding, services
-from scheduling.errors import SchedulingErrorCode
+from scheduling.drop import Drop, drop_from_form, drop_problem
+from scheduling.errors import SchedulingError, SchedulingErrorCode
 from scheduling.labels import street_without_number
 from scheduling.models import Window
 from scheduling.selectors import delivery_for_token, delivery_reschedule_offers
@@ -53,9 +54,14 @@ def reschedule(request, token: str):
         closes_at = services.reschedule_closes_at(delivery=delivery)
         closed = not services.reschedule_open(delivery=delivery, now=now)
         offered = safe_drop_offered(merchant=merchant, window=delivery.window)
-        error = None
+        error, drop, drop_errors = None, Drop.of(delivery), {}
         if request.method == "POST" and not closed:
+            drop = drop_from_form(posted=request.POST, current=drop)
             try:
+                # Checked before a move, so a refused choice does not leave the window moved behind the error.
+                problem = drop_problem(drop.normalised(), before=Drop.of(delivery), safe_place_offered=offered)
+                if problem is not None:
+                    raise SchedulingError(problem.code, problem.message, fields=problem.fields)
                 window_id = request.POST.get("window_id", "")
                 if window_id:
                     window = Window.objects.filter(pk=window_id if window_id.isdigit() else 0,
@@ -68,17 +74,17 @@ def reschedule(request, token: str):
                     delivery=delivery, access_notes=services.access_notes_from_form(
                         posted=request.POST.get("access_notes", ""), clear=request.POST.get("access_notes_clear") == "on",
                         current=delivery.access_notes),
-                    safe_drop=offered and request.POST.get("safe_drop") == "on",
-                    leave_with_neighbour=request.POST.get("leave_with_neighbour") == "on",
+                    drop=drop,
                 )
                 return redirect(f"{reverse('scheduling:reschedule', args=[token])}?done=1&lang={translation.get_language()}")
             except DomainError as exc:
-                error = _message_for(exc)
+                error, drop_errors = _message_for(exc), exc.fields
         offers = [] if closed else delivery_reschedule_offers(delivery=delivery, now=now)
         return render(request, "scheduling/reschedule.html", {
             "delivery": delivery, "merchant": merchant, "tz": merchant.time_zone, "offers": offers,
             "days": offers_by_day(offers, merchant), "closed": closed, "closes_at": closes_at,
-            "safe_drop_offered": offered, "error": error, "done": request.GET.get("done") == "1",
+            "safe_drop_offered": offered, "drop": drop, "drop_errors": drop_errors, "error": error,
+            "done": request.GET.get("done") == "1",
             "lang": translation.get_language(), "street": street_without_number(delivery.address_line1),
         })
 

@@ -11,9 +11,11 @@ from core import clock
 from core.errors import error_body
 from core.openapi import error_response
 from scheduling.api import DELIVERY_NOT_FOUND, ServerApi, delivery_for
+from scheduling.models import DropChoice
 from scheduling.serializers import DeliveryOutputSerializer, delivery_payload
 from tracking import services
 from tracking.auth import CarrierSecretAuthentication, DriverDeviceAuthentication, IsCarrier, IsDriverDevice
+from tracking.driver_route import driver_route_today
 from tracking.errors import TrackingError, TrackingErrorCode
 from tracking.plausibility import FlagReason
 from tracking.services.carriers import Outcome
@@ -276,3 +278,64 @@ class DeliveryCarrierApi(ServerApi):
         delivery = delivery_for(merchant=request.auth.merchant, delivery_id=delivery_id)
         services.delivery_carrier_release(delivery=delivery, actor_label=f"api:{request.auth.merchant.slug}")
         return Response(delivery_payload(delivery))
+
+
+class DriverStopDropSerializer(serializers.Serializer):
+    choice = serializers.ChoiceField(choices=DropChoice.values)
+    safe_place = serializers.CharField(allow_blank=True)
+    neighbour_name = serializers.CharField(allow_blank=True)
+    neighbour_door = serializers.CharField(allow_blank=True)
+    instruction = serializers.CharField(help_text="The choice in one line, as the driver reads it.")
+    photo_required = serializers.BooleanField(help_text="True for a safe place: photograph where it was left.")
+
+
+class DriverStopAddressSerializer(serializers.Serializer):
+    line1 = serializers.CharField()
+    postcode = serializers.CharField()
+    city = serializers.CharField()
+    lat = serializers.FloatField()
+    lng = serializers.FloatField()
+
+
+class DriverStopDeliverySerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    order_ref = serializers.CharField()
+    merchant = serializers.CharField()
+    recipient_name = serializers.CharField()
+    address = DriverStopAddressSerializer()
+    access_notes = serializers.CharField(allow_blank=True)
+    drop = DriverStopDropSerializer()
+
+
+class DriverStopSerializer(serializers.Serializer):
+    sequence = serializers.IntegerField()
+    job = serializers.IntegerField(help_text="The job to name in scans.")
+    status = serializers.CharField()
+    planned_arrival = serializers.DateTimeField()
+    delivery = DriverStopDeliverySerializer(allow_null=True)
+
+
+class DriverRouteApi(APIView):
+    """The driver's route today: each stop in sequence with its address, access notes and the customer's drop
+    choice (`drop.instruction` reads "Safe place: behind the side gate" or "Neighbour: M. Martin, no. 12"; a safe
+    place asks for a photo). Choices are locked once the delivery is out for delivery, so what the device reads
+    after scan-out stays true."""
+
+    authentication_classes = [DriverDeviceAuthentication]
+    permission_classes = [IsDriverDevice]
+
+    class DriverRouteOutputSerializer(serializers.Serializer):
+        vehicle = serializers.CharField()
+        date = serializers.DateField()
+        stops = DriverStopSerializer(many=True)
+
+    @extend_schema(
+        operation_id="driver_route_retrieve",
+        responses={
+            200: DriverRouteOutputSerializer,
+            403: error_response("The driver has no shift today (`vehicle_not_assigned`)."),
+        },
+        tags=["drivers"],
+    )
+    def get(self, request):
+        return Response(driver_route_today(driver=request.auth.driver, now=clock.now()))

@@ -23,7 +23,6 @@ class TrackingErrorCode(StrEnum):
     CLIENT_ID_REUSED = "client_id_reused"
     ALREADY_RATED = "already_rated"
     NOT_DELIVERED_YET = "not_delivered_yet"
-    INSTRUCTIONS_CLOSED = "instructions_closed"
     INVALID_RATING = "invalid_rating"
 
 

@@ -23,6 +23,7 @@ from django.utils.translation import ngettext, pgettext
 from core.contrast import readable_ink
 from dispatch.models import Plan, Shift, Stop
 from merchants.models import Merchant
+from scheduling.drop import instructions_open
 from scheduling.models import Delivery, Window
 from scheduling.services import reschedule_open
 from tracking import eta as engine
@@ -305,7 +306,8 @@ def public_status(*, delivery: Delivery, now: dt.datetime) -> dict:
         "proof": proof,
         "can_rate": delivery.status == Delivery.Status.DELIVERED and rating is None,
         "rating": {"stars": rating.stars} if rating is not None else None,
-        "can_edit": delivery.status not in (*FINISHED, Delivery.Status.ATTEMPTED),
+        # The drop choice and notes are the customer's until the van leaves (scheduling.drop).
+        "can_edit": instructions_open(delivery),
         # The link opens scheduling's reschedule page: offered exactly while that page would take a move.
         "can_reschedule": can_reschedule,
         "reschedule_url": reschedule_path(delivery),

@@ -10,6 +10,7 @@ urlpatterns: list = [
     path("t/<str:token>/rating/", views.tracking_rating, name="rating"),
     path("t/<str:token>/proof/<slug:part>/", views.tracking_proof_image, name="proof-image"),
     path("find/<slug:merchant_slug>/", views.parcel_lookup, name="find"),
+    path("t/<str:token>/calendar.ics", views.tracking_calendar, name="calendar"),
 ]
 
 # API endpoints of this app, mounted under /api/v1/.
@@ -18,4 +19,5 @@ api_urlpatterns: list = [
     path("scans/", api.ScanApi.as_view(), name="scans"),
     path("carriers/<slug:code>/events/", api.CarrierEventsApi.as_view(), name="carrier-events"),
     path("deliveries/<str:delivery_id>/carrier/", api.DeliveryCarrierApi.as_view(), name="delivery-carrier"),
+    path("driver/route/", api.DriverRouteApi.as_view(), name="driver-route"),
 ]

@@ -13,11 +13,14 @@ from core.audit import ActorKind, audit_actor_name
 from core.errors import DomainError
 from core.throttle import throttle
 from merchants.models import Merchant
+from scheduling.drop import Drop, drop_from_form
+from scheduling.errors import SchedulingErrorCode
 from scheduling.models import Delivery
 from scheduling.selectors import delivery_for_token
 from scheduling.services import access_notes_from_form
 from scheduling.windows import safe_drop_offered
 from tracking import selectors, services
+from tracking.calendar import delivery_calendar
 from tracking.forms import ParcelLookupForm
 from tracking.lookup import delivery_find
 from tracking.proof_files import proof_image_response, proof_part
@@ -54,18 +57,26 @@ def tracking_page(request: HttpRequest, token: str) -> HttpResponse:
         return _not_found(request)
     language = _language(request, delivery)
     with translation.override(language):
-        status = selectors.public_status(delivery=delivery, now=clock.now())
-        context = {
-            "delivery": delivery, "status": status, "token": token, "language": language,
-            "languages": [(code, name) for code, name in settings.LANGUAGES],
-            "safe_drop_offered": safe_drop_offered(merchant=delivery.merchant, window=delivery.window),
-            "saved": request.GET.get("saved", ""), "error": request.GET.get("error", ""),
-            "map_tile_url": settings.MAP_TILE_URL, "map_attribution": settings.MAP_TILE_ATTRIBUTION,
-            "status_url": reverse("tracking:status", args=[token]),
-            "ws_path": f"/ws/t/{token}/",
-        }
-        response = render(request, "tracking/page.html", context)
+        response = _render_page(request, delivery=delivery, token=token, language=language,
+                                saved=request.GET.get("saved", ""), error=request.GET.get("error", ""))
     return _private(response)
+
+
+def _render_page(request: HttpRequest, *, delivery: Delivery, token: str, language: str, saved: str = "",
+                 error: str = "", error_message: str = "", drop: Drop | None = None,
+                 drop_errors: dict | None = None, status: int = 200) -> HttpResponse:
+    """The page, in the active language; a refused form shows it again with what was posted and why."""
+    context = {
+        "delivery": delivery, "status": selectors.public_status(delivery=delivery, now=clock.now()), "token": token,
+        "language": language, "languages": [(code, name) for code, name in settings.LANGUAGES],
+        "safe_drop_offered": safe_drop_offered(merchant=delivery.merchant, window=delivery.window),
+        "drop": drop or Drop.of(delivery), "drop_errors": drop_errors or {},
+        "saved": saved, "error": error, "error_message": error_message,
+        "map_tile_url": settings.MAP_TILE_URL, "map_attribution": settings.MAP_TILE_ATTRIBUTION,
+        "status_url": reverse("tracking:status", args=[token]),
+        "ws_path": f"/ws/t/{token}/",
+    }
+    return render(request, "tracking/page.html", context, status=status)
 
 
 @throttle("tracking_status", as_json=True)
@@ -92,16 +103,22 @@ def tracking_instructions(request: HttpRequest, token: str) -> HttpResponse:
         return _not_found(request)
     audit_actor_name(label="customer (tracking link)", kind=ActorKind.CUSTOMER)
     language = _language(request, delivery)
-    try:
-        services.delivery_instructions_edit(
-            delivery=delivery, access_notes=access_notes_from_form(
-                posted=request.POST.get("access_notes", ""), clear=request.POST.get("access_notes_clear") == "on",
-                current=delivery.access_notes),
-            safe_drop=request.POST.get("safe_drop") == "on",
-            leave_with_neighbour=request.POST.get("leave_with_neighbour") == "on",
-        )
-    except DomainError as error:
-        return _back(token, language, error=error.code)
+    drop = drop_from_form(posted=request.POST, current=Drop.of(delivery))
+    with translation.override(language):
+        try:
+            services.delivery_instructions_edit(
+                delivery=delivery, access_notes=access_notes_from_form(
+                    posted=request.POST.get("access_notes", ""), clear=request.POST.get("access_notes_clear") == "on",
+                    current=delivery.access_notes),
+                drop=drop,
+            )
+        except DomainError as error:
+            if error.code == SchedulingErrorCode.INSTRUCTIONS_LOCKED:
+                delivery.refresh_from_db(fields=["status"])  # a scan-out that landed meanwhile: the page says so
+            # Shown again with the choice as posted and the message (a stale form after scan-out: no form).
+            return _private(_render_page(
+                request, delivery=delivery, token=token, language=language, error=error.code,
+                error_message=error.message, drop=drop, drop_errors=error.fields, status=error.status_code))
     return _back(token, language, saved="instructions")
 
 
@@ -198,4 +215,18 @@ def _parcel_lookup_post(request: HttpRequest, *, merchant_slug: str) -> HttpResp
     language = _merchant_language(request, merchant)
     response = redirect(f"{reverse('tracking:page', args=[delivery.tracking_token])}?lang={language}")
     response.status_code = 303  # the tracking page is fetched with GET, whatever the form was sent with
+
+@throttle("tracking_calendar")
+@require_GET
+@never_cache
+def tracking_calendar(request: HttpRequest, token: str) -> HttpResponse:
+    """The promised window as an .ics file, through the same token as the page (unknown or expired: 404)."""
+    delivery = delivery_for_token(token=token, now=clock.now())
+    if delivery is None:
+        return _not_found(request)
+    tracking_url = f"{settings.PUBLIC_BASE_URL}{reverse('tracking:page', args=[token])}"
+    with translation.override(_language(request, delivery)):
+        body = delivery_calendar(delivery=delivery, tracking_url=tracking_url, now=clock.now())
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="delivery.ics"'
     return _private(response)

@@ -63,14 +63,16 @@ def test_a_refused_reschedule_leaves_no_entry(console, windows, delivery):
 
 def test_an_instructions_edit_is_recorded_with_the_door_code_masked(console, delivery):
     console.post(f"/care/deliveries/{delivery.pk}/instructions/",
-                 {"access_notes": "Door code 7777, 3rd floor", "leave_with_neighbour": "on"}, REMOTE_ADDR=AGENT_IP)
+                 {"access_notes": "Door code 7777, 3rd floor", "drop_choice": "neighbour", "neighbour_name": "M. Martin",
+                  "neighbour_door": "12"}, REMOTE_ADDR=AGENT_IP)
 
     [entry] = entries_for(delivery, "delivery.instructions_changed")
     assert entry.actor.username == "alice" and entry.remote_addr == AGENT_IP
     assert entry.changes_dict["access_notes"] == [MASK, MASK]
-    assert entry.changes_dict["leave_with_neighbour"] == ["False", "True"]
+    assert entry.changes_dict["drop_choice"] == ["door", "neighbour"]
+    assert entry.changes_dict["neighbour_name"] == ["", MASK]
     stored = LogEntry.objects.filter(pk=entry.pk).values_list("changes", flat=True).get()
-    assert "4821" not in str(stored) and "7777" not in str(stored)
+    assert "4821" not in str(stored) and "7777" not in str(stored) and "Martin" not in str(stored)
 
 
 def test_a_merchants_staff_read_the_trail_without_the_addresses_behind_it(console, client, windows, delivery):

@@ -82,9 +82,10 @@ def test_an_unknown_delivery_is_a_friendly_404(console, route):
 def test_an_agent_updates_the_instructions(console, route):
     delivery = route.deliveries[0]
     response = console.post(f"/care/deliveries/{delivery.pk}/instructions/",
-                            {"access_notes": "Code 4521B, 3rd floor", "leave_with_neighbour": "on"}, follow=True)
+                            {"access_notes": "Code 4521B, 3rd floor", "drop_choice": "neighbour",
+                             "neighbour_name": "M. Martin", "neighbour_door": "12"}, follow=True)
     delivery.refresh_from_db()
-    assert delivery.access_notes == "Code 4521B, 3rd floor" and delivery.leave_with_neighbour
+    assert delivery.access_notes == "Code 4521B, 3rd floor" and delivery.drop_choice == "neighbour"
     assert "Delivery instructions saved." in response.content.decode()
 
 

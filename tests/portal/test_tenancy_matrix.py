@@ -143,6 +143,7 @@ ROUTES: dict[str, Route] = {
                                    lambda w: {"access_notes": "Ring twice"}),
     "tracking:rating": Route("POST", lambda w: f"/t/{_t(w)}/rating/", everyone(302), lambda w: {"score": "5"}),
     "scheduling:reschedule": Route("GET", lambda w: f"/t/{_t(w)}/reschedule/", everyone(200)),
+    "tracking:calendar": Route("GET", lambda w: f"/t/{_t(w)}/calendar.ics", everyone(200)),
     # Providers calling in: refused without their signature, whoever asks.
     "notifications:twilio-inbound": Route("POST", lambda w: "/notifications/twilio/inbound/", everyone(403),
                                           lambda w: {"From": "+33612345678", "Body": "STOP"}),
@@ -234,6 +235,7 @@ ROUTES: dict[str, Route] = {
     # Drivers and carriers.
     "tracking-api:pings": Route("POST", lambda w: "/api/v1/pings/", api(driver=400), lambda w: {}, json=True),
     "tracking-api:scans": Route("POST", lambda w: "/api/v1/scans/", api(driver=400), lambda w: {}, json=True),
+    "tracking-api:driver-route": Route("GET", lambda w: "/api/v1/driver/route/", api(driver=200)),
     "tracking-api:delivery-carrier": Route("PUT", lambda w: f"/api/v1/deliveries/{w.delivery.pk}/carrier/",
                                            SECRET_FB, lambda w: {"carrier": "swiftpost"}, json=True),
     "tracking-api:carrier-events": Route("POST", lambda w: "/api/v1/carriers/swiftpost/events/",

@@ -29,7 +29,7 @@ def test_a_booking_returns_the_delivery_with_its_tracking_link(api, tomorrow_win
     assert body["tracking_url"] == f"https://track.example/t/{delivery.tracking_token}/"
     assert Window.objects.get(pk=tomorrow_window.pk).booked == 1
     assert delivery.job.status == Job.Status.PENDING
-    assert delivery.access_notes == "Code 1234" and delivery.safe_drop is True
+    assert delivery.access_notes == "Code 1234" and delivery.drop_choice == "safe_place"
 
 
 def test_the_same_key_and_body_replays_the_first_answer(api, tomorrow_window):

@@ -43,13 +43,14 @@ def test_the_customer_moves_the_delivery_and_updates_instructions_in_one_step(cl
     target = windows.get(date=TOMORROW + dt.timedelta(days=2), label="evening")
     old_window_id = delivery.window_id
     response = client.post(reverse("scheduling:reschedule", args=[delivery.tracking_token]), {
-        "window_id": target.pk, "access_notes": "Code 4521, 3rd floor", "safe_drop": "on",
-        "leave_with_neighbour": "on",
+        "window_id": target.pk, "access_notes": "Code 4521, 3rd floor", "drop_choice": "neighbour",
+        "neighbour_name": "M. Martin", "neighbour_door": "12",
     })
     assert response.status_code == 302
     delivery.refresh_from_db()
     assert delivery.window_id == target.pk
-    assert (delivery.access_notes, delivery.safe_drop, delivery.leave_with_neighbour) == ("Code 4521, 3rd floor", True, True)
+    assert (delivery.access_notes, delivery.drop_choice, delivery.neighbour_name, delivery.neighbour_door) == (
+        "Code 4521, 3rd floor", "neighbour", "M. Martin", "12")
     assert Window.objects.get(pk=target.pk).booked == 1
     assert Window.objects.get(pk=old_window_id).booked == 0
     done = client.get(response["Location"])
@@ -73,15 +74,27 @@ def test_after_a_failed_attempt_the_customer_can_still_pick_a_new_window(client,
     assert Job.objects.get(pk=failed_job_id).status == Job.Status.FAILED
 
 
-def test_safe_drop_is_not_offered_when_the_window_does_not_allow_it(client, delivery):
+def test_a_safe_place_is_not_offered_when_the_window_does_not_allow_it(client, delivery):
     delivery.window.template.safe_drop_allowed = False
     delivery.window.template.save()
     response = page(client, delivery)
-    assert b'name="safe_drop"' not in response.content
-    assert b'name="leave_with_neighbour"' in response.content
-    client.post(reverse("scheduling:reschedule", args=[delivery.tracking_token]), {"safe_drop": "on"})
+    assert b'value="safe_place"' not in response.content
+    assert b'value="neighbour"' in response.content
+    refused = client.post(reverse("scheduling:reschedule", args=[delivery.tracking_token]),
+                          {"drop_choice": "safe_place", "safe_place": "behind the side gate"})
+    assert b"This shop does not allow leaving the parcel in a safe place." in refused.content
     delivery.refresh_from_db()
-    assert delivery.safe_drop is False
+    assert delivery.drop_choice == "door"
+
+
+def test_a_neighbour_without_a_name_is_refused_on_the_page_and_the_window_stays(client, delivery, windows):
+    target = windows.get(date=TOMORROW + dt.timedelta(days=2), label="evening")
+    old_window_id = delivery.window_id
+    response = client.post(reverse("scheduling:reschedule", args=[delivery.tracking_token]),
+                           {"window_id": target.pk, "drop_choice": "neighbour", "neighbour_door": "12"})
+    assert b"Give your neighbour&#x27;s name." in response.content
+    delivery.refresh_from_db()
+    assert (delivery.window_id, delivery.drop_choice) == (old_window_id, "door")
 
 
 def test_the_page_closes_before_the_window_starts(client, delivery, frozen_now, settings):
@@ -228,9 +241,10 @@ def test_an_empty_notes_field_keeps_the_saved_notes_and_the_box_removes_them(cli
     Delivery.objects.filter(pk=delivery.pk).update(access_notes="Digicode 4821B")
     url = reverse("scheduling:reschedule", args=[delivery.tracking_token])
 
-    client.post(url, {"access_notes": "", "leave_with_neighbour": "on"})
+    client.post(url, {"access_notes": "", "drop_choice": "neighbour", "neighbour_name": "M. Martin",
+                      "neighbour_door": "12"})
     delivery.refresh_from_db()
-    assert delivery.access_notes == "Digicode 4821B" and delivery.leave_with_neighbour
+    assert delivery.access_notes == "Digicode 4821B" and delivery.drop_choice == "neighbour"
 
     client.post(url, {"access_notes": "", "access_notes_clear": "on"})
     delivery.refresh_from_db()

@@ -88,4 +88,5 @@ def test_the_migration_can_be_undone_and_redone_without_losing_a_size(migrator):
 
     migrator.loader.build_graph()
     migrator.migrate(WITH_SIZE)
-    assert Delivery.objects.get(order_ref="L").size == "large"
+    # Only the size's column: later migrations (the drop choice) add columns this state does not have yet.
+    assert Delivery.objects.values_list("size", flat=True).get(order_ref="L") == "large"

@@ -86,16 +86,19 @@ def test_the_page_speaks_french(client, world):
     assert ">Aller au contenu</a>" in html and "Skip to content" not in html
 
 
-def test_the_customer_edits_delivery_instructions(client, world):
-    delivery = world.deliveries[3]
+def test_once_the_van_has_left_a_stale_instructions_form_is_refused_with_a_message(client, world):
+    delivery = world.deliveries[3]  # the world's van was scanned out at 8:00
 
     response = client.post(reverse("tracking:instructions", args=[delivery.tracking_token]),
-                           {"access_notes": "Code 4512, 3rd floor", "leave_with_neighbour": "on", "lang": "en"})
+                           {"access_notes": "Code 4512, 3rd floor", "drop_choice": "neighbour",
+                            "neighbour_name": "M. Martin", "neighbour_door": "12", "lang": "en"})
 
-    assert response.status_code == 302
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "Your parcel is already on its way: its delivery instructions can no longer be changed." in html
+    assert 'name="drop_choice"' not in html
     delivery.refresh_from_db()
-    assert (delivery.access_notes, delivery.leave_with_neighbour) == ("Code 4512, 3rd floor", True)
-    assert "Your delivery instructions are saved." in client.get(response["Location"]).content.decode()
+    assert (delivery.access_notes, delivery.drop_choice) == ("", "door")
 
 
 def test_after_delivery_the_page_shows_the_proof_and_takes_one_rating(client, world):

@@ -78,7 +78,9 @@ def test_the_customer_saves_delivery_instructions(delivery, page, live_server):
     _open(page, live_server, delivery)
 
     page.get_by_label("Notes for the driver").fill("Code 4521B, 3rd floor")
-    page.get_by_label("Leave it with a neighbour if I am out").check()
+    page.get_by_label("Leave it with a neighbour").check()
+    page.get_by_label("Neighbour's name").fill("M. Martin")
+    page.get_by_label("Their house number or flat").fill("12")
     page.get_by_role("button", name="Save instructions").click()
 
     expect(page.get_by_role("status")).to_have_text("Your delivery instructions are saved.")
@@ -87,21 +89,47 @@ def test_the_customer_saves_delivery_instructions(delivery, page, live_server):
     assert "4521B" not in page.content()
     expect(page.get_by_label("Notes for the driver")).to_have_value("")
     expect(page.get_by_text("Your notes for the driver are saved.")).to_be_visible()
-    expect(page.get_by_label("Leave it with a neighbour if I am out")).to_be_checked()
+    expect(page.get_by_label("Leave it with a neighbour")).to_be_checked()
+    expect(page.get_by_label("Neighbour's name")).to_have_value("M. Martin")
+    saved = Delivery.objects.get(pk=delivery.pk)
+    assert (saved.drop_choice, saved.neighbour_name, saved.neighbour_door) == ("neighbour", "M. Martin", "12")
     # The form passed Django's origin check as itself, not as the anonymous `null` origin.
     assert page.posts[-1]["origin"] == live_server.url
 
-    # Changing only a preference keeps the notes the field no longer shows; the box removes them.
-    page.get_by_label("Leave it with a neighbour if I am out").uncheck()
+    # Changing only the drop choice keeps the notes the field no longer shows; the box removes them.
+    page.get_by_label("Hand it to me at the door").check()
     page.get_by_role("button", name="Save instructions").click()
     expect(page.get_by_role("status")).to_have_text("Your delivery instructions are saved.")
     saved = Delivery.objects.get(pk=delivery.pk)
-    assert saved.access_notes == "Code 4521B, 3rd floor" and not saved.leave_with_neighbour
+    assert saved.access_notes == "Code 4521B, 3rd floor" and saved.drop_choice == "door" and not saved.neighbour_name
     page.get_by_label("Remove my saved notes").check()
     page.get_by_role("button", name="Save instructions").click()
     expect(page.get_by_role("status")).to_have_text("Your delivery instructions are saved.")
     assert Delivery.objects.get(pk=delivery.pk).access_notes == ""
     expect(page.get_by_label("Remove my saved notes")).to_have_count(0)
+
+
+def test_the_customer_chooses_a_neighbour_forgets_the_flat_and_is_told_before_it_is_saved(delivery, page,
+                                                                                           live_server):
+    from playwright.sync_api import expect
+
+    _open(page, live_server, delivery)
+
+    page.get_by_label("Leave it with a neighbour").check()
+    page.get_by_label("Neighbour's name").fill("M. Martin")
+    page.get_by_role("button", name="Save instructions").click()
+
+    expect(page.get_by_role("alert")).to_have_text(
+        "To leave it with a neighbour, give their name and house number or flat.")
+    expect(page.get_by_text("Give your neighbour's house number or flat.")).to_be_visible()
+    expect(page.get_by_label("Neighbour's name")).to_have_value("M. Martin")  # what was typed is still there
+    page.get_by_label("Their house number or flat").fill("12")
+    page.get_by_role("button", name="Save instructions").click()
+
+    expect(page.get_by_role("status")).to_have_text("Your delivery instructions are saved.")
+    expect(page.get_by_label("Leave it with a neighbour")).to_be_checked()
+    saved = Delivery.objects.get(pk=delivery.pk)
+    assert (saved.drop_choice, saved.neighbour_name, saved.neighbour_door) == ("neighbour", "M. Martin", "12")
 
 
 def test_the_customer_rates_a_delivered_parcel(delivery, page, live_server):

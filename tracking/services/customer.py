@@ -2,24 +2,18 @@
 
 from django.db import IntegrityError, transaction
 
+from scheduling.drop import Drop
 from scheduling.models import Delivery
 from scheduling.services import delivery_update_instructions
 from tracking.errors import TrackingError, TrackingErrorCode
 from tracking.models import Rating
 
-# Once the van has been, instructions can no longer reach the driver.
-INSTRUCTIONS_CLOSED = (
-    Delivery.Status.DELIVERED, Delivery.Status.ATTEMPTED, Delivery.Status.RETURNED, Delivery.Status.CANCELLED,
-)
 
-
-def delivery_instructions_edit(*, delivery: Delivery, access_notes: str, safe_drop: bool,
-                               leave_with_neighbour: bool) -> Delivery:
-    if delivery.status in INSTRUCTIONS_CLOSED:
-        raise TrackingError(TrackingErrorCode.INSTRUCTIONS_CLOSED, "This delivery can no longer be changed.",
-                            status_code=409)
-    return delivery_update_instructions(delivery=delivery, access_notes=access_notes.strip(), safe_drop=safe_drop,
-                                        leave_with_neighbour=leave_with_neighbour)
+def delivery_instructions_edit(*, delivery: Delivery, access_notes: str, drop: Drop) -> Delivery:
+    """The customer's notes and drop choice from the tracking page. Scheduling owns the rules: a named
+    neighbour, a safe place only where the merchant offers it, and nothing changes once the van is out
+    (`instructions_locked`, 409)."""
+    return delivery_update_instructions(delivery=delivery, access_notes=access_notes.strip(), drop=drop)
 
 
 def rating_create(*, delivery: Delivery, stars: int, comment: str = "") -> Rating:

@@ -42,3 +42,25 @@ def readable_ink(background: str) -> str:
         if contrast_ratio(ink, background) >= AA_NORMAL_TEXT:
             return ink
     return BLACK
+
+
+# The lightest surface customer pages put text on (the page's background; cards are white).
+PAGE_BACKGROUND = "#f6f7f9"
+
+
+def _darker(colour: str, step: float) -> str:
+    return "#" + "".join(f"{round(c * 255 * (1 - step)):02x}" for c in _channels(colour))
+
+
+def link_colour(*candidates: str) -> str:
+    """A brand colour for links on the pages' light surfaces: the first candidate reaching AA there as it is,
+    else the first one darkened just enough (a yellow accent becomes an ochre, never an unreadable yellow)."""
+    for colour in candidates:
+        if contrast_ratio(colour, PAGE_BACKGROUND) >= AA_NORMAL_TEXT:
+            return colour
+    base = candidates[0] if candidates else DARK_INK
+    for tenth in range(1, 20):
+        darker = _darker(base, tenth / 20)
+        if contrast_ratio(darker, PAGE_BACKGROUND) >= AA_NORMAL_TEXT:
+            return darker
+    return DARK_INK

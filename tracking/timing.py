@@ -36,9 +36,15 @@ def _window_label(delivery: Delivery, tz: ZoneInfo) -> str:
     return f"{_hm(delivery.window.starts_at, tz)}–{_hm(delivery.window.ends_at, tz)}"
 
 
-def _minutes(delta: dt.timedelta) -> str:
+def _duration(delta: dt.timedelta) -> str:
+    """"16 minutes", "2 hours", "5 h 17 min": how a person says how late."""
     minutes = max(1, round(delta.total_seconds() / 60))
-    return ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
+    if minutes < 60:
+        return ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
+    hours, rest = divmod(minutes, 60)
+    if rest == 0:
+        return ngettext("%(count)d hour", "%(count)d hours", hours) % {"count": hours}
+    return _("%(hours)d h %(minutes)d min") % {"hours": hours, "minutes": rest}
 
 
 def is_late(*, expected: dt.datetime, window_end: dt.datetime) -> bool:
@@ -99,7 +105,7 @@ def timing_notice(*, delivery: Delivery, events: list[Event], stop: Stop | None,
             return None
         reason = _late_reason(delivery, events, stop)
         message = _("Your parcel arrived at %(time)s, %(late)s after your %(window)s window.") % {
-            "time": _hm(at, tz), "late": _minutes(at - window.ends_at), "window": _window_label(delivery, tz)}
+            "time": _hm(at, tz), "late": _duration(at - window.ends_at), "window": _window_label(delivery, tz)}
         if reason:
             message += " " + _("We are sorry: %(reason)s.") % {"reason": reason}
         else:

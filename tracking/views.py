@@ -215,6 +215,8 @@ def _parcel_lookup_post(request: HttpRequest, *, merchant_slug: str) -> HttpResp
     language = _merchant_language(request, merchant)
     response = redirect(f"{reverse('tracking:page', args=[delivery.tracking_token])}?lang={language}")
     response.status_code = 303  # the tracking page is fetched with GET, whatever the form was sent with
+    return _private(response)
+
 
 @throttle("tracking_calendar")
 @require_GET

@@ -132,3 +132,13 @@ def test_the_timeline_dates_a_step_from_another_day_and_not_one_from_today(clien
 
     assert steps[0]["at_label"].endswith(", 19:30") and len(steps[0]["at_label"]) > len("19:30")
     assert steps[1]["at_label"] == "08:00"
+
+
+def test_hours_late_are_said_in_hours_and_minutes(client, world):
+    scan_out(world, local(world.day, 8, 0))
+    delivery = world.deliveries[0]
+    world.clock[0] = local(world.day, 17, 30)
+    scan_record(driver=world.driver, kind="delivered", client_id="d0", job_id=delivery.job_id,
+                recorded_at=local(world.day, 17, 17), now=world.clock[0])
+
+    assert "Your parcel arrived at 17:17, 5 h 17 min after your 08:00–12:00 window." in page(client, delivery)

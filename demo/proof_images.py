@@ -92,7 +92,7 @@ def doorstep_photo(variant: int) -> bytes:
         "wall": rng.choice([(222, 210, 190), (205, 200, 196), (232, 222, 205)]),
         "floor": rng.choice([(150, 146, 140), (168, 160, 150)]),
         "card": (196, 150, 98), "card_top": (214, 172, 120), "tape": (170, 128, 80),
-        "box": (rng.randint(150, width - bw - 45), rng.randint(145, 160), bw, rng.randint(55, 70), rng.randint(18, 26)),
+        "box": (rng.randint(150, max(150, width - bw - 45)), rng.randint(145, 160), bw, rng.randint(55, 70), rng.randint(18, 26)),
     }
     rows = []
     for y in range(height):

@@ -34,3 +34,12 @@ def test_a_simulated_delivery_shows_its_photo_and_signature_on_the_tracking_page
     photo_bytes, signature_bytes = b"".join(photo.streaming_content), b"".join(signature.streaming_content)
     assert image_content_type(photo_bytes) == image_content_type(signature_bytes) == "image/png"
     assert _png_size(photo_bytes) == PHOTO_SIZE and _png_size(signature_bytes) == SIGNATURE_SIZE
+
+
+def test_every_photo_and_signature_variant_is_an_image():
+    # One variant's parcel once did not fit its doorstep, and the simulator died at the first stop drawing it.
+    from demo import proof_images
+
+    for variant in range(proof_images.VARIANTS):
+        assert proof_images.doorstep_photo(variant).startswith(b"\x89PNG")
+        assert proof_images.signature(variant).startswith(b"\x89PNG")

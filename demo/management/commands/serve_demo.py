@@ -41,7 +41,15 @@ async def run_beat_schedule() -> None:
 async def run_simulator(speed: float) -> None:
     from demo.simulator import run_live
 
-    await run_live(speed=speed)
+    while True:
+        try:
+            await run_live(speed=speed)
+            return
+        except Exception:
+            # A task's exception is otherwise only reported when it is garbage-collected: the fleet would
+            # simply stop. Say so, and carry on from where the vans were last seen.
+            logger.exception("the fleet simulator failed; restarting it in 10 s")
+            await asyncio.sleep(10)
 
 
 class Command(BaseCommand):

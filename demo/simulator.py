@@ -36,7 +36,7 @@ import math
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from zoneinfo import ZoneInfo
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -50,6 +50,11 @@ from tracking.geo import offset
 from tracking.services import PingInput, eta_snapshots_discard_after, ping_record_batch, scan_record
 
 logger = logging.getLogger(__name__)
+
+
+# The track of a replayed morning (`FleetSimulator.replay`): sparse, yet a point inside every stop's geofence.
+REPLAY_PING_EVERY_S = 60
+REPLAY_BATCH_EVERY_S = 600
 
 
 @dataclass(frozen=True)
@@ -413,15 +418,21 @@ class FleetSimulator:
         return all(van.phase == "done" for van in self.vans)
 
     def replay(self, until: dt.datetime) -> None:
-        """Drive the fleet to `until` at once, scans only: what the vans did before the demo was opened.
+        """Drive the fleet to `until` at once: what the vans did before the demo was opened.
 
-        The GPS track of hours nobody watched would cost minutes to store and recompute ETAs over; the scans
-        (left the depot, delivered with proof, missed) are the history customers and care read.
+        The hours nobody watched get a sparser GPS track (a point a minute, sent every ten), which costs seconds
+        instead of many minutes. It stays dense enough for the geofence to stamp every arrival and departure:
+        without those, the first live ping would "leave" the morning's stops all at once, and every zone would
+        learn a dwell of hours.
         """
-        for van in self.vans:
-            van.next_ping = max(van.next_ping or until, until)
-            van.next_batch = until + dt.timedelta(seconds=self.config.batch_every_s)
-        self.advance(until)
+        live = self.config
+        self.config = replace(live, ping_every_s=REPLAY_PING_EVERY_S, batch_every_s=REPLAY_BATCH_EVERY_S)
+        try:
+            self.advance(until)
+        finally:
+            self.config = live
+            for van in self.vans:
+                van.next_batch = until + dt.timedelta(seconds=live.batch_every_s)
 
     def advance(self, until: dt.datetime) -> None:
         """Move the whole fleet forward to `until` (virtual time)."""

@@ -26,6 +26,7 @@ from django.utils import formats, translation
 from django.utils.text import capfirst
 
 from core import clock
+from merchants.brand import support_phone_display
 from merchants.models import Merchant
 from notifications.models import Channel, MessageTemplate, Trigger
 from scheduling.models import Delivery
@@ -44,6 +45,8 @@ PLACEHOLDERS = {
     "tracking_url": "the customer's tracking page",
     "reschedule_url": "the page to choose another window",
     "support_phone": "the merchant's support phone (may be empty)",
+    "support_email": "the merchant's support email (may be empty)",
+    "support_hours": "when the merchant's support answers, e.g. \"Mon–Sat 9:00–18:00\" (may be empty)",
     "eta_label": "the live arrival estimate, e.g. \"14:20\" (running late and arriving soon only)",
     "stops_away": "stops before the customer's (arriving soon only)",
     "outcome_note": "how it ended, e.g. \"Received by C. Durand at 12:16.\" or \"Nobody was home.\" "
@@ -82,6 +85,8 @@ class MessageContext:
     eta_label: str = ""  # "14:20": the live estimate, for the ETA warnings (empty otherwise)
     stops_away: int | None = None  # stops before the customer's, for "arriving soon"
     outcome_note: str = ""  # delivered: who received it and when; attempted: why it failed (empty otherwise)
+    support_email: str = ""  # may be empty
+    support_hours: str = ""  # may be empty
 
 
 @dataclass(frozen=True)
@@ -148,7 +153,8 @@ def _context(*, merchant: Merchant, trigger: str, tracking_token: str, recipient
         accent_colour=merchant.accent_colour, logo_src=merchant.logo_src,
         first_name=(recipient_name.split() or [""])[0], order_ref=order_ref,
         window_label=window_label, tracking_url=tracking_url, reschedule_url=reschedule_url,
-        support_phone=merchant.support_phone, action=action,
+        support_phone=support_phone_display(merchant.support_phone) if merchant.support_phone else "", action=action,
+        support_email=merchant.support_email, support_hours=merchant.support_hours,
         action_url={"track": tracking_url, "reschedule": reschedule_url}.get(action, ""),
         eta_label=eta.astimezone(merchant.zone_info).strftime("%H:%M") if eta is not None else "",
         stops_away=stops_away,
@@ -247,6 +253,10 @@ def _compose(*, context: MessageContext, trigger: str, language: str,
             subject, _, text = _render(f"notifications/{language}/{trigger}.email.txt", values,
                                        autoescape=False).strip().partition("\n")
         subject, text = " ".join(subject.split()), text.strip()
+        # Every email, a merchant's own wording included, ends with how to reach the shop.
+        footer = _render(f"notifications/{language}/support_footer.txt", values, autoescape=False).strip()
+        if footer:
+            text = f"{text}\n\n{footer}"
         html = _render(f"notifications/{language}/email.html", values | {"subject": subject, "text": text},
                        autoescape=True)
     return Rendered(sms=sms, subject=subject, text=text, html=html)

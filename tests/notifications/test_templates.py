@@ -60,7 +60,9 @@ def test_an_email_override_is_sent_in_the_brands_layout(shop, french_delivery):
     rendered = message_render(delivery=french_delivery, trigger=Trigger.BOOKED)
 
     assert rendered.subject == f"Commande {french_delivery.order_ref} réservée"
-    assert rendered.text == f"Bonjour Camille <b>!</b>\n\nSuivi : {rendered_tracking(french_delivery)}"
+    assert rendered.text.startswith(f"Bonjour Camille <b>!</b>\n\nSuivi : {rendered_tracking(french_delivery)}\n\n")
+    # The shop's own wording still ends with how to reach the shop.
+    assert rendered.text.endswith("Des questions ? Fresh Basket · +33 1 40 00 00 00")
     assert "Bonjour Camille &lt;b&gt;!&lt;/b&gt;" in rendered.html and "#2e7d32" in rendered.html
     assert f'<a href="{rendered_tracking(french_delivery)}"' in rendered.html
     assert "Suivre ma livraison" in rendered.html  # the French layout's button
@@ -190,3 +192,15 @@ def test_the_admin_list_shows_what_each_template_is_for(shop, admin_client):
     page = admin_client.get(reverse("admin:notifications_messagetemplate_changelist")).content.decode()
 
     assert "Fresh Basket" in page and "Booking confirmed" in page and "Français" in page and "SMS" in page
+
+
+def test_every_email_ends_with_the_shops_support_contact(shop, french_delivery):
+    shop.support_email, shop.support_hours = "aide@freshbasket.example", "lun.–sam. 8:00–20:00"
+    shop.save()
+
+    for trigger in (Trigger.BOOKED, Trigger.CANCELLED):
+        rendered = message_render(delivery=french_delivery, trigger=trigger)
+
+        assert rendered.text.splitlines()[-1] == (
+            "Des questions ? Fresh Basket · +33 1 40 00 00 00 · aide@freshbasket.example (lun.–sam. 8:00–20:00)")
+        assert "aide@freshbasket.example (lun.–sam. 8:00–20:00)" in rendered.html

@@ -78,6 +78,8 @@ def test_the_customer_saves_delivery_instructions(delivery, page, live_server):
     _open(page, live_server, delivery)
 
     page.get_by_label("Notes for the driver").fill("Code 4521B, 3rd floor")
+    # Only the chosen option asks for its details.
+    expect(page.get_by_label("Neighbour's name")).to_be_hidden()
     page.get_by_label("Leave it with a neighbour").check()
     page.get_by_label("Neighbour's name").fill("M. Martin")
     page.get_by_label("Their house number or flat").fill("12")

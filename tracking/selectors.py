@@ -108,7 +108,13 @@ def points_before(*, stop: Stop, route_stops: Sequence[Stop]) -> list[Point]:
     ]
 
 
-def trip_map(*, stops_away: int | None, position: Point | None, destination: Point, ahead: Sequence[Point]) -> dict:
+def van_at_another_door(*, stop: Stop, route_stops: Sequence[Stop]) -> bool:
+    """Whether the van is standing at an earlier stop of its route: at another customer's door."""
+    return any(s.sequence < stop.sequence and s.status == Stop.Status.ARRIVED for s in route_stops)
+
+
+def trip_map(*, stops_away: int | None, position: Point | None, destination: Point, ahead: Sequence[Point],
+             at_another_door: bool = False) -> dict:
     """What is left of the trip, for the page's map: the van, the customer's neighbourhood, the way between.
 
     1. The van to VAN_EXACT_DECIMALS when this customer is within MAP_EXACT_WITHIN_STOPS stops, else to
@@ -117,7 +123,8 @@ def trip_map(*, stops_away: int | None, position: Point | None, destination: Poi
     3. The path: the van, the stops `ahead` of this one in route order to PATH_DECIMALS, the destination;
        a point equal to the one before is dropped, so the line says no more than where it bends.
     """
-    precise = stops_away is not None and stops_away <= MAP_EXACT_WITHIN_STOPS
+    # Standing at another customer's door, the van's exact point is that customer's address: to the district.
+    precise = stops_away is not None and stops_away <= MAP_EXACT_WITHIN_STOPS and not at_another_door
     van = _rounded(position, VAN_EXACT_DECIMALS if precise else VAN_COARSE_DECIMALS) if position is not None else None
     home = _rounded(destination, DESTINATION_DECIMALS)
     path: list[list[float]] = []
@@ -133,7 +140,7 @@ def trip_map(*, stops_away: int | None, position: Point | None, destination: Poi
 
 
 def eta_payload(*, snapshot: EtaSnapshot, merchant: Merchant, position: Point | None, destination: Point,
-                ahead: Sequence[Point], window: Window) -> dict:
+                ahead: Sequence[Point], window: Window, at_another_door: bool = False) -> dict:
     """The live ETA as pushed over the websocket and shown on the page: the trip's map (`trip_map`), and what
     the estimate means for the promised window (`late_label`)."""
     tz = merchant.zone_info
@@ -147,7 +154,8 @@ def eta_payload(*, snapshot: EtaSnapshot, merchant: Merchant, position: Point | 
         "stops_away": snapshot.stops_away,
         "stops_away_label": stops_away_label(snapshot.stops_away),
         "computed_at": snapshot.computed_at.isoformat(),
-        "map": trip_map(stops_away=snapshot.stops_away, position=position, destination=destination, ahead=ahead),
+        "map": trip_map(stops_away=snapshot.stops_away, position=position, destination=destination, ahead=ahead,
+                        at_another_door=at_another_door),
         "late_label": timing.running_late_label(eta=snapshot.eta, window_start=window.starts_at,
                                                 window_end=window.ends_at, tz=tz),
     }
@@ -264,7 +272,8 @@ def public_status(*, delivery: Delivery, now: dt.datetime) -> dict:
                 "job").order_by("sequence")
             eta = eta_payload(snapshot=snapshot, merchant=merchant, position=position,
                               destination=(stop.job.lat, stop.job.lng),
-                              ahead=points_before(stop=stop, route_stops=route_before), window=delivery.window)
+                              ahead=points_before(stop=stop, route_stops=route_before), window=delivery.window,
+                              at_another_door=van_at_another_door(stop=stop, route_stops=route_before))
     if stop is not None and delivery.status == Delivery.Status.OUT_FOR_DELIVERY:
         driver = _driver_first_name(stop)
     arrived = stop is not None and stop.status == Stop.Status.ARRIVED

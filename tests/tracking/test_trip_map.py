@@ -59,6 +59,16 @@ def test_a_customer_within_three_stops_sees_the_van_to_the_street(client, world)
         assert trip["precise"] is True
 
 
+def test_a_van_standing_at_another_customers_door_is_shown_only_to_the_district(client, world):
+    # The van is at the first customer's door: its exact point would be their address.
+    Stop.objects.filter(pk=world.stops[0].pk).update(status=Stop.Status.ARRIVED)
+
+    trip = trip_map_of(client, world.deliveries[2])
+
+    assert trip["van"] == {"lat": 48.86, "lng": 2.34}
+    assert trip["precise"] is False
+
+
 def test_the_destination_shows_the_neighbourhood_never_the_door(client, world):
     delivery = world.deliveries[4]
 

@@ -263,7 +263,8 @@ def eta_refresh_route(*, route: Route, now: dt.datetime | None = None, publish: 
                 payload = selectors.eta_payload(
                     snapshot=snap, merchant=delivery.merchant, position=position,
                     destination=(stop.job.lat, stop.job.lng),
-                    ahead=selectors.points_before(stop=stop, route_stops=in_order), window=delivery.window)
+                    ahead=selectors.points_before(stop=stop, route_stops=in_order), window=delivery.window,
+                    at_another_door=selectors.van_at_another_door(stop=stop, route_stops=in_order))
             transaction.on_commit(lambda d=snap.delivery_id, p=payload: eta_publish(delivery_id=d, payload=p))
     return stored
 

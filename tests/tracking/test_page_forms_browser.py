@@ -150,6 +150,28 @@ def test_the_customer_rates_a_delivered_parcel(delivery, page, live_server):
     assert page.posts[-1]["origin"] == live_server.url
 
 
+def test_the_stars_follow_the_arrow_keys_the_way_they_are_drawn(delivery, page, live_server):
+    """Stars were laid out right to left: ArrowRight from the first star chose the fifth's neighbour backwards."""
+    from playwright.sync_api import expect
+
+    Delivery.objects.filter(pk=delivery.pk).update(status=Delivery.Status.DELIVERED)
+    _open(page, live_server, delivery)
+
+    page.locator("#star1").focus()
+    page.keyboard.press("Space")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+
+    expect(page.locator("#star3")).to_be_checked()
+    first, third = (page.locator(f"label[for=star{n}]").bounding_box()["x"] for n in (1, 3))
+    assert first < third  # one star is left of three, as read
+    # Stars up to the chosen one light up; the others stay grey.
+    lit = page.locator(".trk-stars label").evaluate_all("labels => labels.map(l => getComputedStyle(l).color)")
+    assert lit[0] == lit[1] == lit[2] != lit[3] == lit[4]
+    page.get_by_role("button", name="Send rating").click()
+    expect(page.get_by_text("You rated this delivery 3/5. Thank you!")).to_be_visible()
+
+
 def test_the_customer_follows_the_link_and_moves_the_delivery_to_the_evening(delivery, page, live_server):
     from playwright.sync_api import expect
 

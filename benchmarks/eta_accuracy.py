@@ -37,7 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -189,6 +189,34 @@ def diagnose(truths, *, slow_zone) -> None:
         print(f"  {horizon:>3} min: {mean(every):+.2f} min   {detail}")
 
     stops = list(Stop.objects.filter(pk__in=list(truths)).select_related("job__zone").order_by("route_id", "sequence"))
+    zone_of = {s.pk: s.job.zone_id for s in stops}
+    by_route: dict[int, list] = {}
+    for truth in sorted(truths.values(), key=lambda t: t.arrival):
+        by_route.setdefault(truth.route_id, []).append(truth)
+
+    def slowed_on_the_way(truth, moment) -> bool:
+        """Whether a leg the van drove between `moment` and this arrival went into the slowed zone while slowed."""
+        if slow_zone is None:
+            return False
+        return any(zone_of.get(t.stop_id) == slow_zone[0] and moment < t.arrival <= truth.arrival
+                   and slow_zone[1] <= t.arrival < slow_zone[2] + dt.timedelta(minutes=15)
+                   for t in by_route[truth.route_id])
+
+    print("At 30 min: signed error (mean), MAE and share inside the band, by what lay ahead and by hour:")
+    groups: dict[str, list[tuple[float, bool, bool]]] = {}
+    for stop_id, truth in truths.items():
+        moment = truth.arrival - dt.timedelta(minutes=30)
+        shown = [s for s in snaps.get(stop_id, []) if s.computed_at <= moment]
+        if not shown:
+            continue
+        snap = shown[-1]
+        error = (snap.eta - truth.arrival).total_seconds() / 60
+        row = (error, snap.band_start <= truth.arrival <= snap.band_end, truth.arrival > snap.band_end)
+        groups.setdefault("slowed zone on the way" if slowed_on_the_way(truth, moment) else "no slowed zone", []).append(row)
+        groups.setdefault(f"arrival {truth.arrival.astimezone(PARIS):%H}h", []).append(row)
+    for name, rows in sorted(groups.items()):
+        print(f"  {name:>22}: {len(rows):>4}  {mean([r[0] for r in rows]):+.2f}  {mean([abs(r[0]) for r in rows]):.2f}  "
+              f"{mean([r[1] for r in rows]):.0%} inside, {sum(r[2] for r in rows)} late past the band")
     arrived = [(s.actual_arrival - truths[s.pk].arrival).total_seconds() for s in stops if s.actual_arrival]
     left = [(s.actual_departure - truths[s.pk].departure).total_seconds()
             for s in stops if s.actual_departure and truths[s.pk].departure]
@@ -289,8 +317,15 @@ def _run_in_child(vans: int, stops: int, seed: int) -> dict:
 def run_matrix(*, seeds: list[int], shapes: list[tuple[int, int]], jobs: int) -> int:
     cells = [(vans, stops, seed) for vans, stops in shapes for seed in seeds]
     started = time.perf_counter()
+    rows = []
+    # Each run takes minutes: say so as each one ends, so an interrupted matrix still shows what it measured.
     with ThreadPoolExecutor(max_workers=max(jobs, 1)) as pool:
-        rows = list(pool.map(lambda cell: _run_in_child(*cell), cells))
+        for row in as_completed([pool.submit(_run_in_child, *cell) for cell in cells]):
+            rows.append(row.result())
+            r = rows[-1]["results"]["30"]
+            print(f"  done: {rows[-1]['vans']}x{rows[-1]['stops']} seed {rows[-1]['seed']}: MAE at 30 min "
+                  f"{r['mae']:.2f}, baseline {r['baseline_mae']:.2f}, inside {r['inside']:.1%}", flush=True)
+    rows.sort(key=lambda row: row["seed"])
     columns = f"{'shape':>6} {'seed':>5} {'n':>4} {'MAE 60':>7} {'MAE 30':>7} {'MAE 10':>7} {'base 30':>8} " \
               f"{'inside 30':>10} {'width 30':>9} {'sim s':>6}"
     print("Micro-ETA MAE (min) 60/30/10 min before arrival, the planned time's MAE at 30, share inside the band")

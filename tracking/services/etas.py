@@ -27,6 +27,8 @@ FLEET_PACE_LOOKBACK = dt.timedelta(hours=2)
 FLEET_PACE_PRIOR_S = 600.0
 ZONE_TRAFFIC_LOOKBACK = dt.timedelta(minutes=45)
 ZONE_TRAFFIC_PRIOR_S = 600.0
+# A van's own pace is read from its legs of this long ago at most (`engine.DELAY_LEGS` of them).
+VAN_LEGS_LOOKBACK = dt.timedelta(hours=2)
 # A leg ending this soon after its window opened may include waiting for it.
 WINDOW_WAIT_MARGIN = dt.timedelta(seconds=60)
 
@@ -80,13 +82,38 @@ class PlanTraffic:
 
 
 def _plan_driven_stops(*, plan_id: int, now: dt.datetime) -> list[Stop]:
-    """The plan's stops reached lately (or still occupied), by route and sequence: the legs traffic is read from."""
-    recent = now - FLEET_PACE_LOOKBACK
+    """The plan's stops reached lately (or still occupied), by route and sequence: the legs traffic is read from.
+
+    Lately reaches back far enough to know the traffic as it was when each of a van's last legs was driven.
+    """
+    recent = now - FLEET_PACE_LOOKBACK - VAN_LEGS_LOOKBACK
     return list(
         Stop.objects.filter(route__plan_id=plan_id, actual_arrival__isnull=False, actual_arrival__lte=now)
         .filter(Q(actual_arrival__gte=recent) | Q(actual_departure__gte=recent) | Q(actual_departure__isnull=True))
         .select_related("job__zone").order_by("route_id", "sequence")
     )
+
+
+def _plan_completed_legs(stops: Sequence[Stop], leg_seconds) -> list[tuple[Stop, engine.CompletedLeg]]:
+    legs: list[tuple[Stop, engine.CompletedLeg]] = []
+    for _route_id, group in groupby(stops, key=lambda s: s.route_id):
+        legs.extend(_completed_legs(list(group), leg_seconds))
+    return legs
+
+
+def _traffic_at(legs: Sequence[tuple[Stop, engine.CompletedLeg]], *, at: dt.datetime) -> PlanTraffic:
+    """The traffic the fleet's legs showed at `at`: see `plan_traffic`."""
+    lately = [(after, leg) for after, leg in legs if at - FLEET_PACE_LOOKBACK <= after.actual_arrival <= at]
+    pace = engine.delay_factor([leg for _after, leg in lately], prior_s=FLEET_PACE_PRIOR_S, last=None)
+    recent = at - ZONE_TRAFFIC_LOOKBACK
+    by_zone: dict[int, list[engine.CompletedLeg]] = {}
+    for after, leg in lately:
+        if after.actual_arrival >= recent:
+            by_zone.setdefault(after.job.zone_id, []).append(
+                engine.CompletedLeg(actual_s=leg.actual_s, predicted_s=leg.predicted_s * pace))
+    zones = {zone: engine.delay_factor(zone_legs, prior_s=ZONE_TRAFFIC_PRIOR_S, last=None)
+             for zone, zone_legs in by_zone.items()}
+    return PlanTraffic(pace=pace, zones=zones)
 
 
 def plan_traffic(*, stops: Sequence[Stop], now: dt.datetime, leg_seconds) -> PlanTraffic:
@@ -96,28 +123,22 @@ def plan_traffic(*, stops: Sequence[Stop], now: dt.datetime, leg_seconds) -> Pla
     2. A zone's traffic is the legs into it lately against the provider's times the fleet's pace,
        shrunk towards 1: a zone with little evidence drives at the fleet's pace.
     """
-    legs: list[tuple[Stop, engine.CompletedLeg]] = []
-    for _route_id, group in groupby(stops, key=lambda s: s.route_id):
-        legs.extend(_completed_legs(list(group), leg_seconds))
-    pace = engine.delay_factor([leg for _after, leg in legs], prior_s=FLEET_PACE_PRIOR_S, last=None)
-    recent = now - ZONE_TRAFFIC_LOOKBACK
-    by_zone: dict[int, list[engine.CompletedLeg]] = {}
-    for after, leg in legs:
-        if after.actual_arrival >= recent:
-            by_zone.setdefault(after.job.zone_id, []).append(
-                engine.CompletedLeg(actual_s=leg.actual_s, predicted_s=leg.predicted_s * pace))
-    zones = {zone: engine.delay_factor(zone_legs, prior_s=ZONE_TRAFFIC_PRIOR_S, last=None)
-             for zone, zone_legs in by_zone.items()}
-    return PlanTraffic(pace=pace, zones=zones)
+    return _traffic_at(_plan_completed_legs(stops, leg_seconds), at=now)
 
 
-def route_delay_factor(*, stops: Sequence[Stop], leg_seconds, traffic: PlanTraffic | None = None) -> float:
-    """The van's own pace on its completed legs, against the provider's times bent by the fleet's and each zone's."""
-    traffic = traffic or PlanTraffic()
-    legs = [
-        engine.CompletedLeg(actual_s=leg.actual_s, predicted_s=leg.predicted_s * traffic.factor(after.job.zone_id))
-        for after, leg in _completed_legs(stops, leg_seconds)
-    ]
+def route_delay_factor(*, stops: Sequence[Stop], leg_seconds, plan_stops: Sequence[Stop] = ()) -> float:
+    """The van's own pace on its completed legs, against the provider's times bent by the traffic of the day.
+
+    Each leg is held against the traffic as it stood when the van drove it (from `plan_stops`, the plan's
+    driven stops), not as it stands now: a van that drove into a zone before a jam there was not fast,
+    and one that drove through the jam was not slow.
+    """
+    plan_legs = _plan_completed_legs(plan_stops, leg_seconds)
+    legs = []
+    for after, leg in _completed_legs(stops, leg_seconds)[-engine.DELAY_LEGS:]:
+        then = _traffic_at(plan_legs, at=after.actual_arrival)
+        legs.append(engine.CompletedLeg(actual_s=leg.actual_s,
+                                        predicted_s=leg.predicted_s * then.factor(after.job.zone_id)))
     return engine.delay_factor(legs)
 
 
@@ -201,7 +222,7 @@ def route_etas_compute(*, route: Route, now: dt.datetime, leg_seconds=None) -> t
         )
         for s in ahead
     ]
-    delay = route_delay_factor(stops=stops, leg_seconds=leg_seconds, traffic=traffic)
+    delay = route_delay_factor(stops=stops, leg_seconds=leg_seconds, plan_stops=plan_stops)
     first_leg = None
     if driving and remaining:
         first = remaining[0]

@@ -137,6 +137,27 @@ def test_a_van_that_drove_into_a_zone_before_it_jammed_is_not_taken_for_a_fast_v
     assert to_the_clear_zone == pytest.approx(TEN_MINUTES * traffic.factor(clear_zone.pk), abs=1)
 
 
+def _band_of_the_last_stop(world, now) -> dt.timedelta:
+    route = Route.objects.select_related("vehicle__depot", "plan").get(pk=world.route.pk)
+    etas, _stops = route_etas_compute(route=route, now=now, leg_seconds=ten_minutes_a_leg)
+    return etas[-1].band_end - etas[-1].band_start
+
+
+def test_a_day_whose_stops_took_far_more_or_less_than_expected_shows_a_wider_band(world):
+    first, second, third, _fourth = world.stops
+    now = local(world.day, 9, 0)
+    drive(first, arrived=local(world.day, 8, 10), left=local(world.day, 8, 14))
+    drive(second, arrived=local(world.day, 8, 24), left=local(world.day, 8, 28))
+    on_time = _band_of_the_last_stop(world, now)
+    # The same two stops, but one took a minute and the other a quarter of an hour (four minutes expected).
+    drive(first, arrived=local(world.day, 8, 10), left=local(world.day, 8, 11))
+    drive(second, arrived=local(world.day, 8, 21), left=local(world.day, 8, 36))
+
+    erratic = _band_of_the_last_stop(world, now)
+
+    assert erratic > on_time + dt.timedelta(minutes=1)
+
+
 # --- What the travel-time service is asked --------------------------------------------------------
 
 

@@ -29,6 +29,8 @@ ZONE_TRAFFIC_LOOKBACK = dt.timedelta(minutes=45)
 ZONE_TRAFFIC_PRIOR_S = 600.0
 # A van's own pace is read from its legs of this long ago at most (`engine.DELAY_LEGS` of them).
 VAN_LEGS_LOOKBACK = dt.timedelta(hours=2)
+# The traffic a past leg was driven in is read to this step.
+TRAFFIC_STEP = dt.timedelta(minutes=5)
 # A leg ending this soon after its window opened may include waiting for it.
 WINDOW_WAIT_MARGIN = dt.timedelta(seconds=60)
 
@@ -126,6 +128,45 @@ def plan_traffic(*, stops: Sequence[Stop], now: dt.datetime, leg_seconds) -> Pla
     return _traffic_at(_plan_completed_legs(stops, leg_seconds), at=now)
 
 
+def _traffic_then(legs: Sequence[tuple[Stop, engine.CompletedLeg]]):
+    """`_traffic_at` for many moments: the traffic as it stood at the start of the `TRAFFIC_STEP` each falls in."""
+    known: dict[int, PlanTraffic] = {}
+    step_s = TRAFFIC_STEP.total_seconds()
+
+    def at(moment: dt.datetime) -> PlanTraffic:
+        step = int(moment.timestamp() // step_s)
+        if step not in known:
+            known[step] = _traffic_at(legs, at=dt.datetime.fromtimestamp(step * step_s, tz=dt.UTC))
+        return known[step]
+
+    return at
+
+
+def plan_spread(*, stops: Sequence[Stop], now: dt.datetime, leg_seconds) -> engine.Spread:
+    """How far the plan's legs and dwells of the last `FLEET_PACE_LOOKBACK` strayed from what was expected of them.
+
+    1. A leg is held against the provider's time bent by the traffic as it stood when it was driven.
+    2. A dwell is held against its zone's service time; a dwell followed by a leg that ended as its
+       window opened may include waiting for the window, and is left out.
+    """
+    recent = now - FLEET_PACE_LOOKBACK
+    legs = _plan_completed_legs(stops, leg_seconds)
+    then = _traffic_then(legs)
+    travel = [leg.actual_s / (leg.predicted_s * then(after.actual_arrival).factor(after.job.zone_id))
+              for after, leg in legs if after.actual_arrival >= recent and leg.predicted_s > 0]
+    dwell = []
+    for _route_id, group in groupby(stops, key=lambda s: s.route_id):
+        group = list(group)
+        for stop, following in zip(group, [*group[1:], None], strict=True):
+            if stop.actual_arrival is None or stop.actual_departure is None or stop.actual_departure < recent:
+                continue
+            if following is not None and following.actual_arrival is not None \
+                    and following.actual_arrival <= following.job.window_start + WINDOW_WAIT_MARGIN:
+                continue
+            dwell.append((stop.actual_departure - stop.actual_arrival).total_seconds() / _service_seconds(stop.job))
+    return engine.observed_spread(travel_ratios=travel, dwell_ratios=dwell)
+
+
 def route_delay_factor(*, stops: Sequence[Stop], leg_seconds, plan_stops: Sequence[Stop] = ()) -> float:
     """The van's own pace on its completed legs, against the provider's times bent by the traffic of the day.
 
@@ -133,12 +174,12 @@ def route_delay_factor(*, stops: Sequence[Stop], leg_seconds, plan_stops: Sequen
     driven stops), not as it stands now: a van that drove into a zone before a jam there was not fast,
     and one that drove through the jam was not slow.
     """
-    plan_legs = _plan_completed_legs(plan_stops, leg_seconds)
-    legs = []
-    for after, leg in _completed_legs(stops, leg_seconds)[-engine.DELAY_LEGS:]:
-        then = _traffic_at(plan_legs, at=after.actual_arrival)
-        legs.append(engine.CompletedLeg(actual_s=leg.actual_s,
-                                        predicted_s=leg.predicted_s * then.factor(after.job.zone_id)))
+    then = _traffic_then(_plan_completed_legs(plan_stops, leg_seconds))
+    legs = [
+        engine.CompletedLeg(actual_s=leg.actual_s,
+                            predicted_s=leg.predicted_s * then(after.actual_arrival).factor(after.job.zone_id))
+        for after, leg in _completed_legs(stops, leg_seconds)[-engine.DELAY_LEGS:]
+    ]
     return engine.delay_factor(legs)
 
 
@@ -230,7 +271,7 @@ def route_etas_compute(*, route: Route, now: dt.datetime, leg_seconds=None) -> t
         first_leg = _leg_in_progress(stops=stops, vehicle=vehicle, target=ahead[0], expected_s=expected)
     etas = engine.route_etas(
         now=now, position=position, remaining=remaining, leg_seconds=leg_seconds, delay=delay, free_at=free_at,
-        busy_stops=busy, first_leg_s=first_leg,
+        busy_stops=busy, first_leg_s=first_leg, spread=plan_spread(stops=plan_stops, now=now, leg_seconds=leg_seconds),
     )
     return etas, by_id
 

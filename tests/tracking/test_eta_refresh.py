@@ -12,7 +12,7 @@ from tests.dispatch.fake_osrm import fake_osrm_server
 from tests.factories import JobFactory, ShiftFactory, VehicleFactory, ZoneFactory, local
 from tests.tracking.factories import RouteFactory, build_route
 from tracking.geo import haversine_m
-from tracking.models import EtaSnapshot
+from tracking.models import EtaSnapshot, Ping
 from tracking.services import eta_refresh_route
 from tracking.services.etas import _plan_driven_stops, plan_traffic, route_etas_compute
 
@@ -156,6 +156,26 @@ def test_a_day_whose_stops_took_far_more_or_less_than_expected_shows_a_wider_ban
     erratic = _band_of_the_last_stop(world, now)
 
     assert erratic > on_time + dt.timedelta(minutes=1)
+
+
+def test_a_van_slow_on_its_way_out_of_the_depot_is_expected_to_stay_slow_on_the_rest_of_the_first_leg(world):
+    """The first leg of the day has no stop behind it: the van's fixes say when it left the depot."""
+    depot, first = (world.depot.lat, world.depot.lng), world.stops[0]
+    moment = local(world.day, 7, 55)
+    while moment <= local(world.day, 8, 20):
+        # At rest at the depot until 8:00, then a quarter of the way to the first stop in twenty minutes.
+        share = max((moment - local(world.day, 8)).total_seconds(), 0.0) / (80 * 60)
+        lat, lng = (depot[0] + (first.job.lat - depot[0]) * share, depot[1] + (first.job.lng - depot[1]) * share)
+        Ping.objects.create(vehicle=world.vehicle, client_id=f"p-{moment:%H%M%S}", recorded_at=moment, lat=lat, lng=lng,
+                            speed_mps=1.1 if share else 0.0)
+        moment += dt.timedelta(seconds=15)
+    now = local(world.day, 8, 20)
+    park(world.vehicle, at=(lat, lng), seen=now)
+
+    rest = first_leg_seconds(world.route, now)
+
+    # Left at about 8:00:07; the provider says ten minutes from here, and a quarter done, its own pace weighs a quarter.
+    assert rest == pytest.approx(0.75 * TEN_MINUTES + 0.25 * 3 * (20 * 60 - 7), rel=0.02)
 
 
 # --- What the travel-time service is asked --------------------------------------------------------

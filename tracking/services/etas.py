@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import groupby
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import translation
@@ -13,9 +14,9 @@ from core import clock
 from dispatch.models import Job, Plan, Route, Stop, Vehicle
 from dispatch.travel import Point, ProviderLegTimes, leg_seconds_from_provider
 from tracking import eta as engine
-from tracking import selectors
+from tracking import geofence, selectors
 from tracking.geo import haversine_m
-from tracking.models import EtaSnapshot, Event, Milestone
+from tracking.models import EtaSnapshot, Event, Milestone, Ping
 from tracking.services.journey import event_record
 from tracking.services.publish import eta_publish
 from tracking.services.routes import route_stops
@@ -31,6 +32,8 @@ ZONE_TRAFFIC_PRIOR_S = 600.0
 VAN_LEGS_LOOKBACK = dt.timedelta(hours=2)
 # The traffic a past leg was driven in is read to this step.
 TRAFFIC_STEP = dt.timedelta(minutes=5)
+# The fixes that may show a van leaving its depot start this long before its route.
+DEPOT_LOOKBACK = dt.timedelta(minutes=30)
 # A leg ending this soon after its window opened may include waiting for it.
 WINDOW_WAIT_MARGIN = dt.timedelta(seconds=60)
 
@@ -194,17 +197,45 @@ def _legs_to_prefetch(*, position: Point, route_stops: Sequence[Stop], plan_stop
     return stop_legs, other_legs
 
 
-def _leg_in_progress(*, stops: Sequence[Stop], vehicle: Vehicle, target: Stop, expected_s: float) -> float | None:
-    """The whole time left on the leg being driven to `target`, from the van's progress on it (None when unknown)."""
-    left_stop = max((s for s in stops if s.actual_departure is not None), key=lambda s: s.actual_departure, default=None)
-    if left_stop is None or vehicle.last_seen_at is None or vehicle.last_lat is None:
+def _depot_departure(*, route: Route, now: dt.datetime) -> dt.datetime | None:
+    """When the van drove out of its depot, by the geofence's departure rule over its trusted fixes.
+
+    None unless its fixes start at the depot: a handheld switched on down the road does not say when it left.
+    """
+    depot = route.vehicle.depot
+    radius = float(settings.GEOFENCE_RADIUS_M)
+    rows = Ping.objects.filter(
+        vehicle_id=route.vehicle_id, flagged="", recorded_at__gte=route.starts_at - DEPOT_LOOKBACK,
+        recorded_at__lte=now + engine.PING_CLOCK_AHEAD,
+    ).order_by("recorded_at").values_list("recorded_at", "lat", "lng", "speed_mps")
+    fixes = [geofence.Fix(at=at, lat=lat, lng=lng, speed_mps=speed) for at, lat, lng, speed in rows]
+    if not fixes or haversine_m(fixes[0].lat, fixes[0].lng, depot.lat, depot.lng) > radius:
         return None
-    if vehicle.last_seen_at <= left_stop.actual_departure:
+    return geofence.departure_at(fixes, lat=depot.lat, lng=depot.lng, radius_m=radius)
+
+
+def _leg_in_progress(*, route: Route, stops: Sequence[Stop], vehicle: Vehicle, target: Stop, expected_s: float,
+                     now: dt.datetime) -> float | None:
+    """The whole time left on the leg being driven to `target`, from the van's progress on it (None when unknown).
+
+    The leg starts at the stop the van left last or, before its first stop, at the depot: the first leg of
+    the day is the longest, and the one where the van's pace is least known.
+    """
+    if vehicle.last_seen_at is None or vehicle.last_lat is None:
+        return None
+    left_stop = max((s for s in stops if s.actual_departure is not None), key=lambda s: s.actual_departure, default=None)
+    if left_stop is not None:
+        origin, left_at = (left_stop.job.lat, left_stop.job.lng), left_stop.actual_departure
+    elif all(s.actual_arrival is None for s in stops):
+        origin, left_at = (vehicle.depot.lat, vehicle.depot.lng), _depot_departure(route=route, now=now)
+    else:
+        return None
+    if left_at is None or vehicle.last_seen_at <= left_at:
         return None
     return engine.leg_in_progress_seconds(
         expected_s=expected_s,
-        elapsed_s=(vehicle.last_seen_at - left_stop.actual_departure).total_seconds(),
-        covered_m=haversine_m(left_stop.job.lat, left_stop.job.lng, vehicle.last_lat, vehicle.last_lng),
+        elapsed_s=(vehicle.last_seen_at - left_at).total_seconds(),
+        covered_m=haversine_m(origin[0], origin[1], vehicle.last_lat, vehicle.last_lng),
         left_m=haversine_m(vehicle.last_lat, vehicle.last_lng, target.job.lat, target.job.lng),
     )
 
@@ -268,7 +299,8 @@ def route_etas_compute(*, route: Route, now: dt.datetime, leg_seconds=None) -> t
     if driving and remaining:
         first = remaining[0]
         expected = leg_seconds(position, (first.lat, first.lng), now) * first.speed_factor * delay
-        first_leg = _leg_in_progress(stops=stops, vehicle=vehicle, target=ahead[0], expected_s=expected)
+        first_leg = _leg_in_progress(route=route, stops=stops, vehicle=vehicle, target=ahead[0], expected_s=expected,
+                                     now=now)
     etas = engine.route_etas(
         now=now, position=position, remaining=remaining, leg_seconds=leg_seconds, delay=delay, free_at=free_at,
         busy_stops=busy, first_leg_s=first_leg, spread=plan_spread(stops=plan_stops, now=now, leg_seconds=leg_seconds),

@@ -7,13 +7,15 @@ said here too; `tracking.selectors.eta_to_show` applies it wherever an ETA is sh
 
 The band is the ETA plus or minus `Z` standard deviations of an error model in
 which every remaining leg and every dwell before the stop adds independent
-noise, and the whole horizon adds a drift term. It is wide hours ahead and
-narrows to a quarter of an hour when the stop is a few stops away.
+noise, as much as the day's legs and dwells have been seen to stray
+(`observed_spread`), and the whole horizon adds a drift term. It is wide hours
+ahead and narrows to a quarter of an hour when the stop is a few stops away.
 
 Driving times are the provider's, bent by what the fleet shows today, from the
 widest evidence to the narrowest: the whole fleet's pace, then each zone's live
-traffic against that pace, then the van's own pace against both. Each level is
-shrunk towards the one above it while its own evidence is thin (`delay_factor`).
+traffic against that pace, then the van's own pace against both as they stood
+when it drove each leg. Each level is shrunk towards the one above it while its
+own evidence is thin (`delay_factor`).
 """
 
 import datetime as dt

@@ -322,9 +322,10 @@ def run_matrix(*, seeds: list[int], shapes: list[tuple[int, int]], jobs: int) ->
     with ThreadPoolExecutor(max_workers=max(jobs, 1)) as pool:
         for row in as_completed([pool.submit(_run_in_child, *cell) for cell in cells]):
             rows.append(row.result())
-            r = rows[-1]["results"]["30"]
-            print(f"  done: {rows[-1]['vans']}x{rows[-1]['stops']} seed {rows[-1]['seed']}: MAE at 30 min "
-                  f"{r['mae']:.2f}, baseline {r['baseline_mae']:.2f}, inside {r['inside']:.1%}", flush=True)
+            r = rows[-1]["results"]
+            print(f"  done: {rows[-1]['vans']}x{rows[-1]['stops']} seed {rows[-1]['seed']}: MAE at 60/30/10 min "
+                  f"{r['60']['mae']:.2f}/{r['30']['mae']:.2f}/{r['10']['mae']:.2f}, baseline at 30 "
+                  f"{r['30']['baseline_mae']:.2f}, inside at 30 {r['30']['inside']:.1%}", flush=True)
     rows.sort(key=lambda row: row["seed"])
     columns = f"{'shape':>6} {'seed':>5} {'n':>4} {'MAE 60':>7} {'MAE 30':>7} {'MAE 10':>7} {'base 30':>8} " \
               f"{'inside 30':>10} {'width 30':>9} {'sim s':>6}"

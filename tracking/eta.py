@@ -7,13 +7,15 @@ said here too; `tracking.selectors.eta_to_show` applies it wherever an ETA is sh
 
 The band is the ETA plus or minus `Z` standard deviations of an error model in
 which every remaining leg and every dwell before the stop adds independent
-noise, and the whole horizon adds a drift term. It is wide hours ahead and
-narrows to a quarter of an hour when the stop is a few stops away.
+noise, as much as the day's legs and dwells have been seen to stray
+(`observed_spread`), and the whole horizon adds a drift term. It is wide hours
+ahead and narrows to a quarter of an hour when the stop is a few stops away.
 
 Driving times are the provider's, bent by what the fleet shows today, from the
 widest evidence to the narrowest: the whole fleet's pace, then each zone's live
-traffic against that pace, then the van's own pace against both. Each level is
-shrunk towards the one above it while its own evidence is thin (`delay_factor`).
+traffic against that pace, then the van's own pace against both as they stood
+when it drove each leg. Each level is shrunk towards the one above it while its
+own evidence is thin (`delay_factor`).
 """
 
 import datetime as dt
@@ -21,9 +23,13 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-# Error model (coefficients of variation), calibrated on the simulator by benchmarks/eta_accuracy.py.
+# Error model (coefficients of variation). Legs and dwells stray as the day shows (`observed_spread`); these are
+# what is assumed before the day has shown much, and weigh as `SPREAD_PRIOR_SAMPLES` observations.
 CV_TRAVEL = 0.18  # one leg's driving time
 CV_DWELL = 0.40  # one stop's service time
+SPREAD_PRIOR_SAMPLES = 20
+# One leg or dwell counts at most this many times what was expected (a lunch break is not a delivery).
+SPREAD_MAX_RATIO = 5.0
 CV_DRIFT = 0.06  # the live delay factor itself may still drift over the horizon
 FLOOR_S = 75.0  # GPS, geofence and clock granularity
 Z = 1.8  # about 93 % of a normal distribution
@@ -65,6 +71,33 @@ class StopEta:
     band_start: dt.datetime
     band_end: dt.datetime
     stops_away: int
+
+
+@dataclass(frozen=True)
+class Spread:
+    """How far one leg's driving time and one stop's dwell stray from what was expected (coefficients of variation)."""
+
+    travel: float = CV_TRAVEL
+    dwell: float = CV_DWELL
+
+
+def _pooled_cv(ratios: Sequence[float], prior: float) -> float:
+    """The root mean square of observed/expected - 1 (so a bias counts as much as scatter), pooled with `prior`."""
+    ratios = [min(max(r, 0.0), SPREAD_MAX_RATIO) for r in ratios]
+    if not ratios:
+        return prior
+    square = sum((r - 1.0) ** 2 for r in ratios)
+    return math.sqrt((square + SPREAD_PRIOR_SAMPLES * prior**2) / (len(ratios) + SPREAD_PRIOR_SAMPLES))
+
+
+def observed_spread(*, travel_ratios: Sequence[float], dwell_ratios: Sequence[float]) -> Spread:
+    """The error model the day has shown: each driven leg's and each dwell's observed over expected time.
+
+    The band is only as honest as the spread it assumes. Dwells are right-skewed with a long tail (the
+    parcel for a neighbour, the lift that does not come), legs stray with traffic, and both differ from one
+    fleet and one day to the next: a fixed spread made bands too narrow on some days, whatever the mean.
+    """
+    return Spread(travel=_pooled_cv(travel_ratios, CV_TRAVEL), dwell=_pooled_cv(dwell_ratios, CV_DWELL))
 
 
 @dataclass(frozen=True)
@@ -126,6 +159,7 @@ def route_etas(
     free_at: dt.datetime | None = None,
     busy_stops: int = 0,
     first_leg_s: float | None = None,
+    spread: Spread = Spread(),
 ) -> list[StopEta]:
     """ETAs for every remaining stop, in route order.
 
@@ -136,13 +170,13 @@ def route_etas(
        being driven may instead be given whole (`first_leg_s`, see
        `leg_in_progress_seconds`). A vehicle early for a window waits for it to open.
     3. Each stop then takes its learned dwell before the next leg.
-    4. Legs and dwells before a stop add variance; waiting for a window absorbs
-       most of what came before it.
+    4. Legs and dwells before a stop add variance (as they stray by `spread`); waiting
+       for a window absorbs most of what came before it.
     """
     t = max(now, free_at) if free_at is not None else now
     variance = 0.0
     if free_at is not None and free_at > now:
-        variance += (CV_DWELL * (free_at - now).total_seconds()) ** 2
+        variance += (spread.dwell * (free_at - now).total_seconds()) ** 2
     origin = position
     etas: list[StopEta] = []
     for index, stop in enumerate(remaining):
@@ -152,7 +186,7 @@ def route_etas(
         else:
             travel = max(leg_seconds(origin, destination, t), 0.0) * stop.speed_factor * delay
         arrival = t + dt.timedelta(seconds=travel)
-        variance += (CV_TRAVEL * travel) ** 2
+        variance += (spread.travel * travel) ** 2
         if arrival < stop.window_start:
             slack = (stop.window_start - arrival).total_seconds()
             arrival = stop.window_start
@@ -164,7 +198,7 @@ def route_etas(
             key=stop.key, eta=arrival, band_start=arrival - half, band_end=arrival + half,
             stops_away=index + busy_stops,
         ))
-        variance += (CV_DWELL * stop.service_s) ** 2
+        variance += (spread.dwell * stop.service_s) ** 2
         t = arrival + dt.timedelta(seconds=stop.service_s)
         origin = destination
     return etas

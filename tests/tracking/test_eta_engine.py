@@ -53,3 +53,35 @@ def test_the_further_along_a_slow_leg_the_more_its_own_pace_counts():
 
     assert halfway == pytest.approx(0.5 * 300 + 0.5 * 600)
     assert nearly_there == pytest.approx(0.1 * 60 + 0.9 * 100)
+
+
+def _last_band_minutes(spread: engine.Spread) -> float:
+    stops = [engine.RemainingStop(key=i, lat=48.86 + i / 100, lng=2.34, window_start=MOMENT, service_s=240)
+             for i in range(6)]
+    etas = engine.route_etas(now=MOMENT, position=(48.85, 2.34), remaining=stops,
+                             leg_seconds=lambda a, b, t: 300.0, spread=spread)
+    return (etas[-1].band_end - etas[-1].band_start).total_seconds() / 60
+
+
+def test_a_day_whose_dwells_run_long_now_and_then_shows_a_wider_band():
+    usual = engine.observed_spread(travel_ratios=[], dwell_ratios=[])
+    # Forty stops near their usual time, and two where the driver waited a quarter of an hour for a lift.
+    erratic = engine.observed_spread(travel_ratios=[1.0] * 40, dwell_ratios=[0.8, 1.2] * 20 + [4.0, 4.0])
+
+    assert usual == engine.Spread()
+    assert erratic.dwell > engine.CV_DWELL
+    assert _last_band_minutes(erratic) > _last_band_minutes(usual) + 2
+
+
+def test_a_day_that_runs_as_expected_narrows_the_band_towards_what_it_shows():
+    steady = engine.observed_spread(travel_ratios=[0.95, 1.05] * 40, dwell_ratios=[0.9, 1.1] * 40)
+
+    assert steady.travel < engine.CV_TRAVEL and steady.dwell < engine.CV_DWELL
+    assert _last_band_minutes(steady) < _last_band_minutes(engine.Spread())
+
+
+def test_a_lunch_break_counts_as_a_long_dwell_not_as_many():
+    with_lunch = engine.observed_spread(travel_ratios=[], dwell_ratios=[1.0] * 40 + [15.0])
+    with_long_dwell = engine.observed_spread(travel_ratios=[], dwell_ratios=[1.0] * 40 + [engine.SPREAD_MAX_RATIO])
+
+    assert with_lunch == with_long_dwell

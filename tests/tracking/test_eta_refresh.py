@@ -6,13 +6,13 @@ import math
 import pytest
 from django.core.cache import cache
 
-from dispatch.models import Route, Stop, Vehicle
+from dispatch.models import Job, Route, Stop, Vehicle
 from dispatch.travel import OsrmProvider, ProviderLegTimes
 from tests.dispatch.fake_osrm import fake_osrm_server
 from tests.factories import JobFactory, ShiftFactory, VehicleFactory, ZoneFactory, local
 from tests.tracking.factories import RouteFactory, build_route
 from tracking.geo import haversine_m
-from tracking.models import EtaSnapshot
+from tracking.models import EtaSnapshot, Ping
 from tracking.services import eta_refresh_route
 from tracking.services.etas import _plan_driven_stops, plan_traffic, route_etas_compute
 
@@ -106,6 +106,76 @@ def test_a_van_slow_on_the_leg_it_is_driving_is_expected_to_stay_slow_on_the_res
 
     # The provider still says ten minutes from here; a quarter done, the leg's own pace weighs a quarter.
     assert rest == pytest.approx(0.75 * TEN_MINUTES + 0.25 * 30 * 60, rel=0.02)
+
+
+def test_a_van_that_drove_into_a_zone_before_it_jammed_is_not_taken_for_a_fast_van(world):
+    """The van served a zone at the provider's pace; later the fleet crawls there. Its next stop is elsewhere."""
+    first, second, third, fourth = world.stops
+    clear_zone = ZoneFactory(depot=world.depot)
+    Job.objects.filter(pk=fourth.job_id).update(zone=clear_zone)
+    drive(first, arrived=local(world.day, 8, 10), left=local(world.day, 8, 14))
+    drive(second, arrived=local(world.day, 8, 24), left=local(world.day, 8, 28))
+    drive(third, arrived=local(world.day, 8, 38), left=local(world.day, 8, 42))
+    # Another van of the plan, in the same zone an hour later: twice the provider's time on each leg.
+    other = VehicleFactory(depot=world.depot)
+    route = RouteFactory(plan=world.plan, vehicle=other, shift=ShiftFactory(vehicle=other, depot=world.depot,
+                         date=world.day), starts_at=local(world.day, 8))
+    for sequence, (arrived, left) in enumerate([((9, 0), (9, 4)), ((9, 24), (9, 28)), ((9, 48), (9, 52))], start=1):
+        job = JobFactory(zone=world.zone, depot=world.depot, date=world.day, lat=48.86 + sequence / 200, lng=2.31,
+                         status="planned", window_start=local(world.day, 8), window_end=local(world.day, 12))
+        stop = Stop.objects.create(route=route, job=job, sequence=sequence, planned_arrival=local(world.day, 9),
+                                   planned_departure=local(world.day, 9, 4))
+        drive(stop, arrived=local(world.day, *arrived), left=local(world.day, *left))
+    now = local(world.day, 9, 55)
+    traffic = plan_traffic(stops=_plan_driven_stops(plan_id=world.plan.pk, now=now), now=now,
+                           leg_seconds=ten_minutes_a_leg)
+
+    to_the_clear_zone = first_leg_seconds(world.route, now)
+
+    # Against the jam of now its legs look fast; against the traffic they were driven in, they were on pace.
+    assert traffic.factor(world.zone.pk) > 1.5
+    assert to_the_clear_zone == pytest.approx(TEN_MINUTES * traffic.factor(clear_zone.pk), abs=1)
+
+
+def _band_of_the_last_stop(world, now) -> dt.timedelta:
+    route = Route.objects.select_related("vehicle__depot", "plan").get(pk=world.route.pk)
+    etas, _stops = route_etas_compute(route=route, now=now, leg_seconds=ten_minutes_a_leg)
+    return etas[-1].band_end - etas[-1].band_start
+
+
+def test_a_day_whose_stops_took_far_more_or_less_than_expected_shows_a_wider_band(world):
+    first, second, third, _fourth = world.stops
+    now = local(world.day, 9, 0)
+    drive(first, arrived=local(world.day, 8, 10), left=local(world.day, 8, 14))
+    drive(second, arrived=local(world.day, 8, 24), left=local(world.day, 8, 28))
+    on_time = _band_of_the_last_stop(world, now)
+    # The same two stops, but one took a minute and the other a quarter of an hour (four minutes expected).
+    drive(first, arrived=local(world.day, 8, 10), left=local(world.day, 8, 11))
+    drive(second, arrived=local(world.day, 8, 21), left=local(world.day, 8, 36))
+
+    erratic = _band_of_the_last_stop(world, now)
+
+    assert erratic > on_time + dt.timedelta(minutes=1)
+
+
+def test_a_van_slow_on_its_way_out_of_the_depot_is_expected_to_stay_slow_on_the_rest_of_the_first_leg(world):
+    """The first leg of the day has no stop behind it: the van's fixes say when it left the depot."""
+    depot, first = (world.depot.lat, world.depot.lng), world.stops[0]
+    moment = local(world.day, 7, 55)
+    while moment <= local(world.day, 8, 20):
+        # At rest at the depot until 8:00, then a quarter of the way to the first stop in twenty minutes.
+        share = max((moment - local(world.day, 8)).total_seconds(), 0.0) / (80 * 60)
+        lat, lng = (depot[0] + (first.job.lat - depot[0]) * share, depot[1] + (first.job.lng - depot[1]) * share)
+        Ping.objects.create(vehicle=world.vehicle, client_id=f"p-{moment:%H%M%S}", recorded_at=moment, lat=lat, lng=lng,
+                            speed_mps=1.1 if share else 0.0)
+        moment += dt.timedelta(seconds=15)
+    now = local(world.day, 8, 20)
+    park(world.vehicle, at=(lat, lng), seen=now)
+
+    rest = first_leg_seconds(world.route, now)
+
+    # Left at about 8:00:07; the provider says ten minutes from here, and a quarter done, its own pace weighs a quarter.
+    assert rest == pytest.approx(0.75 * TEN_MINUTES + 0.25 * 3 * (20 * 60 - 7), rel=0.02)
 
 
 # --- What the travel-time service is asked --------------------------------------------------------

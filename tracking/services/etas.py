@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import groupby
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import translation
@@ -13,9 +14,9 @@ from core import clock
 from dispatch.models import Job, Plan, Route, Stop, Vehicle
 from dispatch.travel import Point, ProviderLegTimes, leg_seconds_from_provider
 from tracking import eta as engine
-from tracking import selectors
+from tracking import geofence, selectors
 from tracking.geo import haversine_m
-from tracking.models import EtaSnapshot, Event, Milestone
+from tracking.models import EtaSnapshot, Event, Milestone, Ping
 from tracking.services.journey import event_record
 from tracking.services.publish import eta_publish
 from tracking.services.routes import route_stops
@@ -27,6 +28,12 @@ FLEET_PACE_LOOKBACK = dt.timedelta(hours=2)
 FLEET_PACE_PRIOR_S = 600.0
 ZONE_TRAFFIC_LOOKBACK = dt.timedelta(minutes=45)
 ZONE_TRAFFIC_PRIOR_S = 600.0
+# A van's own pace is read from its legs of this long ago at most (`engine.DELAY_LEGS` of them).
+VAN_LEGS_LOOKBACK = dt.timedelta(hours=2)
+# The traffic a past leg was driven in is read to this step.
+TRAFFIC_STEP = dt.timedelta(minutes=5)
+# The fixes that may show a van leaving its depot start this long before its route.
+DEPOT_LOOKBACK = dt.timedelta(minutes=30)
 # A leg ending this soon after its window opened may include waiting for it.
 WINDOW_WAIT_MARGIN = dt.timedelta(seconds=60)
 
@@ -80,13 +87,38 @@ class PlanTraffic:
 
 
 def _plan_driven_stops(*, plan_id: int, now: dt.datetime) -> list[Stop]:
-    """The plan's stops reached lately (or still occupied), by route and sequence: the legs traffic is read from."""
-    recent = now - FLEET_PACE_LOOKBACK
+    """The plan's stops reached lately (or still occupied), by route and sequence: the legs traffic is read from.
+
+    Lately reaches back far enough to know the traffic as it was when each of a van's last legs was driven.
+    """
+    recent = now - FLEET_PACE_LOOKBACK - VAN_LEGS_LOOKBACK
     return list(
         Stop.objects.filter(route__plan_id=plan_id, actual_arrival__isnull=False, actual_arrival__lte=now)
         .filter(Q(actual_arrival__gte=recent) | Q(actual_departure__gte=recent) | Q(actual_departure__isnull=True))
         .select_related("job__zone").order_by("route_id", "sequence")
     )
+
+
+def _plan_completed_legs(stops: Sequence[Stop], leg_seconds) -> list[tuple[Stop, engine.CompletedLeg]]:
+    legs: list[tuple[Stop, engine.CompletedLeg]] = []
+    for _route_id, group in groupby(stops, key=lambda s: s.route_id):
+        legs.extend(_completed_legs(list(group), leg_seconds))
+    return legs
+
+
+def _traffic_at(legs: Sequence[tuple[Stop, engine.CompletedLeg]], *, at: dt.datetime) -> PlanTraffic:
+    """The traffic the fleet's legs showed at `at`: see `plan_traffic`."""
+    lately = [(after, leg) for after, leg in legs if at - FLEET_PACE_LOOKBACK <= after.actual_arrival <= at]
+    pace = engine.delay_factor([leg for _after, leg in lately], prior_s=FLEET_PACE_PRIOR_S, last=None)
+    recent = at - ZONE_TRAFFIC_LOOKBACK
+    by_zone: dict[int, list[engine.CompletedLeg]] = {}
+    for after, leg in lately:
+        if after.actual_arrival >= recent:
+            by_zone.setdefault(after.job.zone_id, []).append(
+                engine.CompletedLeg(actual_s=leg.actual_s, predicted_s=leg.predicted_s * pace))
+    zones = {zone: engine.delay_factor(zone_legs, prior_s=ZONE_TRAFFIC_PRIOR_S, last=None)
+             for zone, zone_legs in by_zone.items()}
+    return PlanTraffic(pace=pace, zones=zones)
 
 
 def plan_traffic(*, stops: Sequence[Stop], now: dt.datetime, leg_seconds) -> PlanTraffic:
@@ -96,27 +128,60 @@ def plan_traffic(*, stops: Sequence[Stop], now: dt.datetime, leg_seconds) -> Pla
     2. A zone's traffic is the legs into it lately against the provider's times the fleet's pace,
        shrunk towards 1: a zone with little evidence drives at the fleet's pace.
     """
-    legs: list[tuple[Stop, engine.CompletedLeg]] = []
+    return _traffic_at(_plan_completed_legs(stops, leg_seconds), at=now)
+
+
+def _traffic_then(legs: Sequence[tuple[Stop, engine.CompletedLeg]]):
+    """`_traffic_at` for many moments: the traffic as it stood at the start of the `TRAFFIC_STEP` each falls in."""
+    known: dict[int, PlanTraffic] = {}
+    step_s = TRAFFIC_STEP.total_seconds()
+
+    def at(moment: dt.datetime) -> PlanTraffic:
+        step = int(moment.timestamp() // step_s)
+        if step not in known:
+            known[step] = _traffic_at(legs, at=dt.datetime.fromtimestamp(step * step_s, tz=dt.UTC))
+        return known[step]
+
+    return at
+
+
+def plan_spread(*, stops: Sequence[Stop], now: dt.datetime, leg_seconds) -> engine.Spread:
+    """How far the plan's legs and dwells of the last `FLEET_PACE_LOOKBACK` strayed from what was expected of them.
+
+    1. A leg is held against the provider's time bent by the traffic as it stood when it was driven.
+    2. A dwell is held against its zone's service time; a dwell followed by a leg that ended as its
+       window opened may include waiting for the window, and is left out.
+    """
+    recent = now - FLEET_PACE_LOOKBACK
+    legs = _plan_completed_legs(stops, leg_seconds)
+    then = _traffic_then(legs)
+    travel = [leg.actual_s / (leg.predicted_s * then(after.actual_arrival).factor(after.job.zone_id))
+              for after, leg in legs if after.actual_arrival >= recent and leg.predicted_s > 0]
+    dwell = []
     for _route_id, group in groupby(stops, key=lambda s: s.route_id):
-        legs.extend(_completed_legs(list(group), leg_seconds))
-    pace = engine.delay_factor([leg for _after, leg in legs], prior_s=FLEET_PACE_PRIOR_S, last=None)
-    recent = now - ZONE_TRAFFIC_LOOKBACK
-    by_zone: dict[int, list[engine.CompletedLeg]] = {}
-    for after, leg in legs:
-        if after.actual_arrival >= recent:
-            by_zone.setdefault(after.job.zone_id, []).append(
-                engine.CompletedLeg(actual_s=leg.actual_s, predicted_s=leg.predicted_s * pace))
-    zones = {zone: engine.delay_factor(zone_legs, prior_s=ZONE_TRAFFIC_PRIOR_S, last=None)
-             for zone, zone_legs in by_zone.items()}
-    return PlanTraffic(pace=pace, zones=zones)
+        group = list(group)
+        for stop, following in zip(group, [*group[1:], None], strict=True):
+            if stop.actual_arrival is None or stop.actual_departure is None or stop.actual_departure < recent:
+                continue
+            if following is not None and following.actual_arrival is not None \
+                    and following.actual_arrival <= following.job.window_start + WINDOW_WAIT_MARGIN:
+                continue
+            dwell.append((stop.actual_departure - stop.actual_arrival).total_seconds() / _service_seconds(stop.job))
+    return engine.observed_spread(travel_ratios=travel, dwell_ratios=dwell)
 
 
-def route_delay_factor(*, stops: Sequence[Stop], leg_seconds, traffic: PlanTraffic | None = None) -> float:
-    """The van's own pace on its completed legs, against the provider's times bent by the fleet's and each zone's."""
-    traffic = traffic or PlanTraffic()
+def route_delay_factor(*, stops: Sequence[Stop], leg_seconds, plan_stops: Sequence[Stop] = ()) -> float:
+    """The van's own pace on its completed legs, against the provider's times bent by the traffic of the day.
+
+    Each leg is held against the traffic as it stood when the van drove it (from `plan_stops`, the plan's
+    driven stops), not as it stands now: a van that drove into a zone before a jam there was not fast,
+    and one that drove through the jam was not slow.
+    """
+    then = _traffic_then(_plan_completed_legs(plan_stops, leg_seconds))
     legs = [
-        engine.CompletedLeg(actual_s=leg.actual_s, predicted_s=leg.predicted_s * traffic.factor(after.job.zone_id))
-        for after, leg in _completed_legs(stops, leg_seconds)
+        engine.CompletedLeg(actual_s=leg.actual_s,
+                            predicted_s=leg.predicted_s * then(after.actual_arrival).factor(after.job.zone_id))
+        for after, leg in _completed_legs(stops, leg_seconds)[-engine.DELAY_LEGS:]
     ]
     return engine.delay_factor(legs)
 
@@ -132,17 +197,45 @@ def _legs_to_prefetch(*, position: Point, route_stops: Sequence[Stop], plan_stop
     return stop_legs, other_legs
 
 
-def _leg_in_progress(*, stops: Sequence[Stop], vehicle: Vehicle, target: Stop, expected_s: float) -> float | None:
-    """The whole time left on the leg being driven to `target`, from the van's progress on it (None when unknown)."""
-    left_stop = max((s for s in stops if s.actual_departure is not None), key=lambda s: s.actual_departure, default=None)
-    if left_stop is None or vehicle.last_seen_at is None or vehicle.last_lat is None:
+def _depot_departure(*, route: Route, now: dt.datetime) -> dt.datetime | None:
+    """When the van drove out of its depot, by the geofence's departure rule over its trusted fixes.
+
+    None unless its fixes start at the depot: a handheld switched on down the road does not say when it left.
+    """
+    depot = route.vehicle.depot
+    radius = float(settings.GEOFENCE_RADIUS_M)
+    rows = Ping.objects.filter(
+        vehicle_id=route.vehicle_id, flagged="", recorded_at__gte=route.starts_at - DEPOT_LOOKBACK,
+        recorded_at__lte=now + engine.PING_CLOCK_AHEAD,
+    ).order_by("recorded_at").values_list("recorded_at", "lat", "lng", "speed_mps")
+    fixes = [geofence.Fix(at=at, lat=lat, lng=lng, speed_mps=speed) for at, lat, lng, speed in rows]
+    if not fixes or haversine_m(fixes[0].lat, fixes[0].lng, depot.lat, depot.lng) > radius:
         return None
-    if vehicle.last_seen_at <= left_stop.actual_departure:
+    return geofence.departure_at(fixes, lat=depot.lat, lng=depot.lng, radius_m=radius)
+
+
+def _leg_in_progress(*, route: Route, stops: Sequence[Stop], vehicle: Vehicle, target: Stop, expected_s: float,
+                     now: dt.datetime) -> float | None:
+    """The whole time left on the leg being driven to `target`, from the van's progress on it (None when unknown).
+
+    The leg starts at the stop the van left last or, before its first stop, at the depot: the first leg of
+    the day is the longest, and the one where the van's pace is least known.
+    """
+    if vehicle.last_seen_at is None or vehicle.last_lat is None:
+        return None
+    left_stop = max((s for s in stops if s.actual_departure is not None), key=lambda s: s.actual_departure, default=None)
+    if left_stop is not None:
+        origin, left_at = (left_stop.job.lat, left_stop.job.lng), left_stop.actual_departure
+    elif all(s.actual_arrival is None for s in stops):
+        origin, left_at = (vehicle.depot.lat, vehicle.depot.lng), _depot_departure(route=route, now=now)
+    else:
+        return None
+    if left_at is None or vehicle.last_seen_at <= left_at:
         return None
     return engine.leg_in_progress_seconds(
         expected_s=expected_s,
-        elapsed_s=(vehicle.last_seen_at - left_stop.actual_departure).total_seconds(),
-        covered_m=haversine_m(left_stop.job.lat, left_stop.job.lng, vehicle.last_lat, vehicle.last_lng),
+        elapsed_s=(vehicle.last_seen_at - left_at).total_seconds(),
+        covered_m=haversine_m(origin[0], origin[1], vehicle.last_lat, vehicle.last_lng),
         left_m=haversine_m(vehicle.last_lat, vehicle.last_lng, target.job.lat, target.job.lng),
     )
 
@@ -201,15 +294,16 @@ def route_etas_compute(*, route: Route, now: dt.datetime, leg_seconds=None) -> t
         )
         for s in ahead
     ]
-    delay = route_delay_factor(stops=stops, leg_seconds=leg_seconds, traffic=traffic)
+    delay = route_delay_factor(stops=stops, leg_seconds=leg_seconds, plan_stops=plan_stops)
     first_leg = None
     if driving and remaining:
         first = remaining[0]
         expected = leg_seconds(position, (first.lat, first.lng), now) * first.speed_factor * delay
-        first_leg = _leg_in_progress(stops=stops, vehicle=vehicle, target=ahead[0], expected_s=expected)
+        first_leg = _leg_in_progress(route=route, stops=stops, vehicle=vehicle, target=ahead[0], expected_s=expected,
+                                     now=now)
     etas = engine.route_etas(
         now=now, position=position, remaining=remaining, leg_seconds=leg_seconds, delay=delay, free_at=free_at,
-        busy_stops=busy, first_leg_s=first_leg,
+        busy_stops=busy, first_leg_s=first_leg, spread=plan_spread(stops=plan_stops, now=now, leg_seconds=leg_seconds),
     )
     return etas, by_id
 

@@ -34,6 +34,7 @@ import datetime as dt
 import logging
 import math
 import random
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -55,6 +56,7 @@ logger = logging.getLogger(__name__)
 # The track of a replayed morning (`FleetSimulator.replay`): sparse, yet a point inside every stop's geofence.
 REPLAY_PING_EVERY_S = 60
 REPLAY_BATCH_EVERY_S = 600
+REPLAY_STEP = dt.timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -417,7 +419,7 @@ class FleetSimulator:
     def finished(self) -> bool:
         return all(van.phase == "done" for van in self.vans)
 
-    def replay(self, until: dt.datetime) -> None:
+    def replay(self, until: dt.datetime, stop: threading.Event | None = None) -> None:
         """Drive the fleet to `until` at once: what the vans did before the demo was opened.
 
         The hours nobody watched get a sparser GPS track (a point a minute, sent every ten), which costs seconds
@@ -428,11 +430,13 @@ class FleetSimulator:
         live = self.config
         self.config = replace(live, ping_every_s=REPLAY_PING_EVERY_S, batch_every_s=REPLAY_BATCH_EVERY_S)
         try:
-            self.advance(until)
+            # In steps, so a server asked to stop (`stop`) is not kept waiting for the whole morning.
+            while self.now < until and not (stop is not None and stop.is_set()):
+                self.advance(min(self.now + REPLAY_STEP, until))
         finally:
             self.config = live
             for van in self.vans:
-                van.next_batch = until + dt.timedelta(seconds=live.batch_every_s)
+                van.next_batch = self.now + dt.timedelta(seconds=live.batch_every_s)
 
     def advance(self, until: dt.datetime) -> None:
         """Move the whole fleet forward to `until` (virtual time)."""
@@ -471,12 +475,24 @@ class FleetSimulator:
             clock.follow(None)
 
 
-async def run_live(*, speed: float = 10.0, seed: int = 7, start_now: bool = True) -> None:
-    """Drive today's fleet inside a running event loop (the demo server), paced at `speed`."""
+async def run_live(*, speed: float = 10.0, seed: int = 7, start_now: bool = True,
+                   stop: threading.Event | None = None) -> None:
+    """Drive today's fleet inside a running event loop (the demo server), paced at `speed`, until `stop` is set.
+
+    The server sets `stop` before it shuts down and waits for this to return: a step of the fleet runs in a
+    worker thread that publishes through the event loop, and left running it would wait for a loop that is gone
+    (the process then hangs at exit, deaf to SIGTERM).
+    """
     import asyncio
 
     from asgiref.sync import sync_to_async
 
+    stop = stop or threading.Event()
+
+    async def pause(seconds: float) -> None:
+        end = asyncio.get_running_loop().time() + seconds
+        while not stop.is_set() and asyncio.get_running_loop().time() < end:
+            await asyncio.sleep(min(0.25, max(end - asyncio.get_running_loop().time(), 0)))
     def prepare() -> FleetSimulator | None:
         wall = clock.now()
         plans = Plan.objects.filter(status=Plan.Status.ACTIVE).select_related("depot")
@@ -489,25 +505,26 @@ async def run_live(*, speed: float = 10.0, seed: int = 7, start_now: bool = True
         return simulator, start
 
     loop = asyncio.get_running_loop()
-    while True:
+    while not stop.is_set():
         simulator, start = await sync_to_async(prepare, thread_sensitive=False)() or (None, None)
         if simulator is None or not simulator.vans:
             logger.warning("simulator: no active plan with vans today; looking again in 30 s")
-            await asyncio.sleep(30)
+            await pause(30)
             continue
         tick = dt.timedelta(seconds=simulator.config.ping_every_s)
         if simulator.now < start:
             logger.info("simulator: replaying today from %s to %s", simulator.now.isoformat(), start.isoformat())
-            await sync_to_async(simulator.replay, thread_sensitive=False)(start)
+            await sync_to_async(simulator.replay, thread_sensitive=False)(start, stop)
             logger.info("simulator: caught up; live from now on")
         wall_start, virtual_start, virtual = loop.time(), simulator.now, simulator.now
         # The whole server now lives on the simulation's clock, so the pages agree with the vans.
         clock.follow(lambda origin=virtual_start, began=wall_start: origin + dt.timedelta(
             seconds=(loop.time() - began) * speed))
-        while not simulator.finished():
+        while not simulator.finished() and not stop.is_set():
             virtual += tick
             await sync_to_async(simulator.advance, thread_sensitive=False)(virtual)
             due = wall_start + (virtual - virtual_start).total_seconds() / speed
-            await asyncio.sleep(max(due - loop.time(), 0))
-        logger.info("simulator: every van is back at its depot")
+            await pause(max(due - loop.time(), 0))
+        if not stop.is_set():
+            logger.info("simulator: every van is back at its depot")
         return

@@ -78,3 +78,32 @@ def test_health_is_ok_on_the_demo_server(demo_server):
     status, body = fetch(demo_server + "/healthz")
 
     assert status == 200 and '"status": "ok"' in body
+
+
+def test_the_demo_stops_on_sigterm_while_its_fleet_is_driving(tmp_path):
+    """A process manager stops the demo with SIGTERM; a fleet step publishing through the event loop once kept
+    the process waiting for that loop forever."""
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_ENV"}}
+    env.update({"SQLITE_PATH": str(tmp_path / "demo.sqlite3"), "DJANGO_SETTINGS_MODULE": "portal.settings",
+                "PRIVATE_ROOT": str(tmp_path / "private"), "MEDIA_ROOT": str(tmp_path / "media"),
+                "LOG_LEVEL": "info"})
+    manage = [sys.executable, "manage.py"]
+    subprocess.run([*manage, "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=180)
+    subprocess.run([*manage, "seed_demo", "--days", "1", "--scale", "0.1"], cwd=ROOT, env=env, check=True,
+                   timeout=300, capture_output=True)
+    log = tmp_path / "server.log"
+    with log.open("wb") as out:
+        server = subprocess.Popen([*manage, "serve_demo", "--port", str(free_port()), "--speed", "120"], cwd=ROOT,
+                                  env=env, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 120
+            while b"simulating" not in log.read_bytes() and time.monotonic() < deadline:
+                assert server.poll() is None, log.read_text()
+                time.sleep(0.5)
+            time.sleep(8)  # the fleet is mid-step now, publishing ETAs
+            server.terminate()
+            server.wait(timeout=30)
+        finally:
+            if server.poll() is None:
+                server.kill()
+                pytest.fail("the demo server did not stop within 30 s of SIGTERM:\n" + log.read_text()[-2000:])

@@ -10,6 +10,7 @@ import daphne.server  # noqa: F401  isort:skip  (installs the asyncio Twisted re
 
 import asyncio
 import logging
+import threading
 
 from asgiref.sync import sync_to_async
 from celery import current_app as celery_app  # the project's app, set up with the settings
@@ -17,15 +18,17 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 logger = logging.getLogger(__name__)
+# How long a stopping server waits for the simulator's and the periodic tasks' current step.
+SHUTDOWN_GRACE_S = 20.0
 
 
-async def run_beat_schedule() -> None:
-    """Run each CELERY_BEAT_SCHEDULE entry at its interval, in-process."""
+async def run_beat_schedule(stop: threading.Event) -> None:
+    """Run each CELERY_BEAT_SCHEDULE entry at its interval, in-process, until `stop` is set."""
     schedule = [(entry["task"], float(entry["schedule"])) for entry in settings.CELERY_BEAT_SCHEDULE.values()]
     celery_app.loader.import_default_modules()
     next_run = dict.fromkeys((name for name, _ in schedule), 0.0)
     loop = asyncio.get_running_loop()
-    while True:
+    while not stop.is_set():
         now = loop.time()
         for name, every in schedule:
             if now >= next_run[name]:
@@ -38,12 +41,12 @@ async def run_beat_schedule() -> None:
         await asyncio.sleep(1.0)
 
 
-async def run_simulator(speed: float) -> None:
+async def run_simulator(speed: float, stop: threading.Event) -> None:
     from demo.simulator import run_live
 
-    while True:
+    while not stop.is_set():
         try:
-            await run_live(speed=speed)
+            await run_live(speed=speed, stop=stop)
             return
         except Exception:
             # A task's exception is otherwise only reported when it is garbage-collected: the fleet would
@@ -74,11 +77,24 @@ class Command(BaseCommand):
 
         inbox_endpoints_install(base_url=f"http://{host}:{port}")
 
+        stop = threading.Event()
+
+        async def drain() -> None:
+            # Background steps run in worker threads that publish through this loop: let them finish while it
+            # still runs, or the process would hang at exit waiting for them (and ignore SIGTERM).
+            stop.set()
+            if background:
+                await asyncio.wait(background, timeout=SHUTDOWN_GRACE_S)
+
         def on_ready() -> None:
+            from twisted.internet import defer, reactor
+
             loop = asyncio.get_event_loop()
-            background.append(loop.create_task(run_beat_schedule()))
+            background.append(loop.create_task(run_beat_schedule(stop)))
             if not options["no_simulate"]:
-                background.append(loop.create_task(run_simulator(options["speed"])))
+                background.append(loop.create_task(run_simulator(options["speed"], stop)))
+            reactor.addSystemEventTrigger("before", "shutdown", lambda: defer.Deferred.fromFuture(
+                asyncio.ensure_future(drain())))
             self.stdout.write(self.style.SUCCESS(f"Demo city served on http://{host}:{port}/  (Ctrl-C to stop)"))
             self.stdout.write("  staff pages (dispatch, care, admin): log in as demo / demo")
             self.stdout.write(f"  merchants' webhooks, as their receiver gets them: http://{host}:{port}/demo/webhook-inbox/")

@@ -187,6 +187,9 @@ class Delivery(models.Model):
     skills = models.JSONField(default=list, blank=True)
     tracking_token = models.CharField(max_length=64, unique=True, default=new_tracking_token, editable=False)
     tracking_expires_at = models.DateTimeField(null=True, blank=True)
+    # The live estimate while the van is out and expected after the window (set by tracking's ETA refresh),
+    # else null: a customer may then move a parcel already on the van to another time.
+    running_late_eta = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=booking_time, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -10,7 +10,7 @@ from django.db.models import Q
 
 from merchants.models import Merchant
 from scheduling.models import Delivery
-from scheduling.services import RESCHEDULABLE
+from scheduling.services import RESCHEDULABLE, delivery_running_late
 from scheduling.windows import WindowOffer, merchant_local_today, window_offers
 
 # How far ahead a delivery may be moved, from the merchant's today.
@@ -44,7 +44,7 @@ def delivery_reschedule_offers(*, delivery: Delivery, now: dt.datetime) -> list[
     Its merchant's windows in its zone over the next `RESCHEDULE_DAYS` days, feasible for the fleet for
     the size and skills it was booked with, its own window left out; none once it can no longer move.
     """
-    if delivery.status not in RESCHEDULABLE:
+    if delivery.status not in RESCHEDULABLE and not delivery_running_late(delivery):
         return []
     merchant = delivery.merchant
     offers = window_offers(

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Min, Sum
+from django.db.models import F, Min, Q, Sum
 from django.utils.translation import gettext
 
 from core import clock
@@ -332,13 +332,40 @@ def delivery_status_transition_allowed(*, current: str, to: str) -> bool:
     return to in DELIVERY_TRANSITIONS.get(current, frozenset())
 
 
-def _delivery_status_move(*, delivery_id, to: str, stay: bool = False, **fields) -> int:
+def _delivery_status_move(*, delivery_id, to: str, stay: bool = False, running_late_from_van: bool = False,
+                          **fields) -> int:
     """Move the delivery to `to` (with `fields`) if the table allows it from its status, or `stay` there.
 
-    One conditional UPDATE; returns the rows changed (0 when refused).
+    `running_late_from_van` also takes it off the van while the live estimate is past its window (a late
+    parcel the customer moves to another time). One conditional UPDATE; returns the rows changed (0 when refused).
     """
     sources = [s for s, targets in DELIVERY_TRANSITIONS.items() if to in targets or (stay and s == to)]
-    return Delivery.objects.filter(pk=delivery_id, status__in=sources).update(status=to, **fields)
+    allowed = Q(status__in=sources)
+    if running_late_from_van:
+        allowed |= Q(status=D.OUT_FOR_DELIVERY, running_late_eta__isnull=False)
+    if to == D.OUT_FOR_DELIVERY:
+        fields.setdefault("running_late_eta", None)  # a new round: lateness is the new round's to report
+    return Delivery.objects.filter(allowed, pk=delivery_id).update(status=to, **fields)
+
+
+def delivery_running_late_set(*, lateness: dict) -> int:
+    """Record, per delivery id, the live estimate while it is past the window (None once it is not).
+
+    Only deliveries out for delivery keep one; rows already saying so are not written again.
+    Returns the rows changed.
+    """
+    changed = 0
+    current = dict(Delivery.objects.filter(pk__in=list(lateness)).values_list("pk", "running_late_eta"))
+    for delivery_id, eta in lateness.items():
+        if delivery_id not in current or (current[delivery_id] is None) == (eta is None):
+            continue  # unknown, or late and still late (the page shows the live estimate itself)
+        changed += Delivery.objects.filter(pk=delivery_id, status=D.OUT_FOR_DELIVERY).update(running_late_eta=eta)
+    return changed
+
+
+def delivery_running_late(delivery: Delivery) -> bool:
+    """Out for delivery and expected after the window: the customer may move it to another time."""
+    return delivery.status == D.OUT_FOR_DELIVERY and delivery.running_late_eta is not None
 
 
 def delivery_status_set(*, delivery_id, status: str, strict: bool = True) -> bool:
@@ -536,9 +563,14 @@ def delivery_reschedule(*, delivery: Delivery, window: Window, now: dt.datetime 
     try:
         with transaction.atomic():
             current = Delivery.objects.select_for_update().get(pk=delivery.pk)
-            if current.status not in RESCHEDULABLE or current.window_id != old.pk:
+            if not _reschedulable_status(current) or current.window_id != old.pk:
                 raise SchedulingError(SchedulingErrorCode.NOT_RESCHEDULABLE,
                                       "This delivery changed meanwhile; reload and try again.", status_code=409)
+            from_van = delivery_running_late(current)
+            if from_van and current.job_id and Job.objects.filter(pk=current.job_id,
+                                                                  status=Job.Status.IN_PROGRESS).exists():
+                raise SchedulingError(SchedulingErrorCode.NOT_RESCHEDULABLE,
+                                      "The driver is already at the door.", status_code=409)
             _claim_fleet(window=window, lat=delivery.lat, lng=delivery.lng, skills=skills, size=size, now=now)
             locked = _lock_windows([old.pk, window.pk])
             _take_place(window=locked[window.pk], now=now)
@@ -551,7 +583,8 @@ def delivery_reschedule(*, delivery: Delivery, window: Window, now: dt.datetime 
                            reference=delivery.order_ref, status=Job.Status.PENDING)
             # Moving within scheduled (a scheduled delivery to another window) is a move all the same.
             moved = _delivery_status_move(delivery_id=delivery.pk, to=STATUS_IN_A_WINDOW, stay=True, window=window,
-                                          job=job, updated_at=now)
+                                          job=job, updated_at=now, running_late_from_van=from_van,
+                                          running_late_eta=None)
             if moved != 1:
                 raise SchedulingError(SchedulingErrorCode.NOT_RESCHEDULABLE,
                                       "This delivery changed meanwhile; reload and try again.", status_code=409)
@@ -583,13 +616,18 @@ def _audit_reschedule(*, delivery: Delivery, old: Window, new: Window, old_statu
                 summary=f"Rescheduled from {before} to {after}{behalf}", changes=changes)
 
 
+def _reschedulable_status(delivery: Delivery) -> bool:
+    return delivery.status in RESCHEDULABLE or delivery_running_late(delivery)
+
+
 def _check_reschedulable(*, delivery: Delivery, now: dt.datetime, closes_before_minutes: int | None) -> None:
-    if delivery.status not in RESCHEDULABLE:
+    if not _reschedulable_status(delivery):
         raise SchedulingError(SchedulingErrorCode.NOT_RESCHEDULABLE,
                               f"A delivery that is {delivery.get_status_display().lower()} cannot be moved.",
                               status_code=409)
-    # After a failed attempt the window is behind us: the online change stays open.
-    if closes_before_minutes is not None and delivery.status != Delivery.Status.ATTEMPTED:
+    # After a failed attempt the window is behind us, and a late van is past it: the online change stays open.
+    if (closes_before_minutes is not None and delivery.status != Delivery.Status.ATTEMPTED
+            and not delivery_running_late(delivery)):
         closes_at = delivery.window.starts_at - dt.timedelta(minutes=closes_before_minutes)
         if now >= closes_at:
             raise SchedulingError(SchedulingErrorCode.RESCHEDULE_CLOSED,
@@ -602,6 +640,8 @@ def reschedule_closes_at(*, delivery: Delivery) -> dt.datetime:
 
 def reschedule_open(*, delivery: Delivery, now: dt.datetime) -> bool:
     """Whether the customer may still move this delivery online."""
+    if delivery_running_late(delivery):
+        return True
     if delivery.status not in RESCHEDULABLE:
         return False
     return delivery.status == Delivery.Status.ATTEMPTED or now < reschedule_closes_at(delivery=delivery)

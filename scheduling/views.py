@@ -53,6 +53,8 @@ def reschedule(request, token: str):
         now = clock.now()
         closes_at = services.reschedule_closes_at(delivery=delivery)
         closed = not services.reschedule_open(delivery=delivery, now=now)
+        # On the van and expected after the window: only the time can change (the van's stop is set).
+        from_van = services.delivery_running_late(delivery)
         offered = safe_drop_offered(merchant=merchant, window=delivery.window)
         error, drop, drop_errors = None, Drop.of(delivery), {}
         if request.method == "POST" and not closed:
@@ -63,6 +65,9 @@ def reschedule(request, token: str):
                 if problem is not None:
                     raise SchedulingError(problem.code, problem.message, fields=problem.fields)
                 window_id = request.POST.get("window_id", "")
+                if from_van and not window_id:
+                    raise DomainError(SchedulingErrorCode.INVALID_REQUEST, _("Pick the new time you would like."),
+                                      fields={"window_id": [_("Pick the new time you would like.")]})
                 if window_id:
                     window = Window.objects.filter(pk=window_id if window_id.isdigit() else 0,
                                                    merchant=merchant).select_related("template", "zone__depot").first()
@@ -70,6 +75,8 @@ def reschedule(request, token: str):
                         raise DomainError(SchedulingErrorCode.WINDOW_NOT_FOUND, _("That window is no longer offered."))
                     services.delivery_reschedule(delivery=delivery, window=window, now=now,
                                                  closes_before_minutes=settings.RESCHEDULE_CLOSES_MINUTES)
+                if from_van:
+                    return redirect(f"{reverse('scheduling:reschedule', args=[token])}?done=1&lang={translation.get_language()}")
                 services.delivery_update_instructions(
                     delivery=delivery, access_notes=services.access_notes_from_form(
                         posted=request.POST.get("access_notes", ""), clear=request.POST.get("access_notes_clear") == "on",
@@ -84,7 +91,7 @@ def reschedule(request, token: str):
             "delivery": delivery, "merchant": merchant, "tz": merchant.time_zone, "offers": offers,
             "days": offers_by_day(offers, merchant), "closed": closed, "closes_at": closes_at,
             "safe_drop_offered": offered, "drop": drop, "drop_errors": drop_errors, "error": error,
-            "done": request.GET.get("done") == "1",
+            "done": request.GET.get("done") == "1", "from_van": from_van,
             "lang": translation.get_language(), "street": street_without_number(delivery.address_line1),
         })
 

@@ -180,6 +180,9 @@
     block.hidden = !label;
     block.dataset.kind = label ? "running_late" : "";
     if (label) { setText("timing_title", root.dataset.lateTitle); setText("timing_message", label); }
+    // Late on the van: the customer may move the parcel to another time (the server agrees from this estimate on).
+    var move = field("timing_reschedule");
+    if (move) { move.hidden = !label; }
   }
 
   var resizing = null;

@@ -47,7 +47,9 @@ def test_the_page_shows_the_brand_the_window_and_the_live_eta(client, world):
     assert "08:00–12:00" in html
     assert "Estimated arrival" in html and "2 stops before yours" in html
     assert "Amélie" in html
-    assert f"/t/{delivery.tracking_token}/reschedule/" not in html  # out for delivery: too late to reschedule
+    # Out for delivery and on time: no move offered; the link waits, hidden, for an estimate past the window.
+    assert html.count(f"/t/{delivery.tracking_token}/reschedule/") == 1
+    assert '<p data-field="timing_reschedule" hidden>' in html
     assert response["Referrer-Policy"] == "same-origin"
 
 

@@ -142,3 +142,35 @@ def test_hours_late_are_said_in_hours_and_minutes(client, world):
                 recorded_at=local(world.day, 17, 17), now=world.clock[0])
 
     assert "Your parcel arrived at 17:17, 5 h 17 min after your 08:00–12:00 window." in page(client, delivery)
+
+
+def test_a_van_running_late_lets_its_customers_choose_another_time_from_the_page(client, world):
+    from tracking.services.etas import eta_refresh_route
+
+    scan_out(world, local(world.day, 8, 0))
+    world.clock[0] = local(world.day, 11, 50)  # the van has not left the depot's street, its stops still ahead
+    world.vehicle.last_lat, world.vehicle.last_lng = world.depot.lat, world.depot.lng
+    world.vehicle.last_seen_at = world.clock[0]
+    world.vehicle.save()
+    delivery = world.deliveries[3]
+
+    eta_refresh_route(route=world.route, now=world.clock[0], publish=False)
+
+    delivery.refresh_from_db()
+    assert delivery.status == Delivery.Status.OUT_FOR_DELIVERY and delivery.running_late_eta is not None
+    html = page(client, delivery)
+    assert 'data-kind="running_late"' in html
+    assert f'<p data-field="timing_reschedule"><a class="btn" href="/t/{delivery.tracking_token}/reschedule/' in html
+    reschedule = client.get(reverse("scheduling:reschedule", args=[delivery.tracking_token]))
+    assert b"If another time suits you better" in reschedule.content
+
+
+def test_a_van_on_time_keeps_the_choice_hidden_until_an_estimate_says_late(client, world):
+    scan_out(world, local(world.day, 8, 0))
+    delivery, stop = world.deliveries[2], world.stops[2]
+    estimate(world, delivery, stop, local(world.day, 11, 30))
+
+    html = page(client, delivery)
+
+    # Ready for the live estimate to reveal, but not offered: the server would refuse the move now.
+    assert '<p data-field="timing_reschedule" hidden>' in html

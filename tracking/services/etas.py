@@ -13,6 +13,8 @@ from django.utils import translation
 from core import clock
 from dispatch.models import Job, Plan, Route, Stop, Vehicle
 from dispatch.travel import Point, ProviderLegTimes, leg_seconds_from_provider
+from scheduling.models import Delivery
+from scheduling.services import delivery_running_late_set
 from tracking import eta as engine
 from tracking import geofence, selectors
 from tracking.geo import haversine_m
@@ -21,6 +23,7 @@ from tracking.services.journey import event_record
 from tracking.services.publish import eta_publish
 from tracking.services.routes import route_stops
 from tracking.signals import etas_updated
+from tracking.timing import is_late
 
 # The fleet's pace today is read from its legs over this long; live traffic per zone, from the legs into it
 # over the shorter lookback. Each is pulled towards the level above by a prior worth this many seconds of driving.
@@ -308,6 +311,16 @@ def route_etas_compute(*, route: Route, now: dt.datetime, leg_seconds=None) -> t
     return etas, by_id
 
 
+def _running_late_record(*, delivery_ids: dict) -> None:
+    """Tell scheduling which of these deliveries the live estimate now puts after their window (and which no
+    longer): a late parcel may then be moved to another time by its customer."""
+    ends = dict(Delivery.objects.filter(pk__in=list(delivery_ids)).values_list("pk", "window__ends_at"))
+    delivery_running_late_set(lateness={
+        pk: (eta.eta if is_late(expected=eta.eta, window_end=ends[pk]) else None)
+        for pk, eta in delivery_ids.items() if pk in ends
+    })
+
+
 def eta_refresh_route(*, route: Route, now: dt.datetime | None = None, publish: bool = True, leg_seconds=None) -> list[EtaSnapshot]:
     """Recompute a route's ETAs; store and push those that moved (or have not been stored for a while).
 
@@ -319,6 +332,7 @@ def eta_refresh_route(*, route: Route, now: dt.datetime | None = None, publish: 
     if not etas:
         return []
     delivery_ids = {stops[e.key].job.delivery.pk: e for e in etas if getattr(stops[e.key].job, "delivery", None)}
+    _running_late_record(delivery_ids=delivery_ids)
     latest: dict = {}
     # Only this plan's stops count as "already said": after a re-plan the page shows nothing computed for the
     # plan before (`selectors.eta_to_show`), so an unchanged ETA must still be stored for the new stop.

@@ -1,9 +1,13 @@
+import logging
 import os
+import time
 
 from celery import Celery, Task
 from celery.signals import before_task_publish, task_failure, task_retry, task_success
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+
+logger = logging.getLogger("portal.tasks")
 
 # The message header that carries the enqueuing request's id to the worker (core.log_context).
 REQUEST_ID_HEADER = "request_id"
@@ -20,10 +24,20 @@ class AuditedTask(Task):
         from core.audit import audit_actor  # needs the apps loaded; this module is imported before them
         from core.log_context import log_bound, request_id_current
 
-        request_id = getattr(self.request, REQUEST_ID_HEADER, None) or request_id_current() or self.request.id
+        # A worker sees the message's headers as the request's attributes; `apply(headers=...)` keeps them apart.
+        sent = getattr(self.request, REQUEST_ID_HEADER, None) or (self.request.headers or {}).get(REQUEST_ID_HEADER)
+        request_id = sent or request_id_current() or self.request.id
         with (audit_actor(label=f"system: {self.name}"),
               log_bound(request_id=request_id, task=self.name, delivery=kwargs.get("delivery_id"))):
-            return super().__call__(*args, **kwargs)
+            started = time.perf_counter()
+            try:
+                result = super().__call__(*args, **kwargs)
+            except Exception:
+                logger.exception("task %s failed after %.0f ms", self.name, (time.perf_counter() - started) * 1000)
+                raise
+            # In place of Celery's own "succeeded" line (celery.app.trace logs only warnings): this one has the fields.
+            logger.info("task %s done in %.0f ms", self.name, (time.perf_counter() - started) * 1000)
+            return result
 
 
 app = Celery("portal", task_cls=AuditedTask)

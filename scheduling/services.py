@@ -372,7 +372,6 @@ def delivery_status_set(*, delivery_id, status: str, strict: bool = True) -> boo
 # --- Deliveries -------------------------------------------------------------------
 
 
-@metrics.counts_bookings
 def delivery_book(
     *, merchant: Merchant, order_ref: str, recipient_name: str, address_line1: str, address_city: str,
     address_postcode: str, lat: float, lng: float, window: Window | None = None, hold: Hold | None = None,

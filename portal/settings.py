@@ -463,7 +463,9 @@ LOGGING = {
     "loggers": {"django.channels.server": {"level": "WARNING"}, "celery.app.trace": {"level": "WARNING"},
                 # portal.requests writes one line per request (route, status, duration); Django's own
                 # line per 4xx would repeat it with the raw path, which carries tracking tokens.
-                "django.request": {"level": "ERROR"}},
+                "django.request": {"level": "ERROR"},
+                # Twilio's client logs each call's URL, query and headers at INFO, ten lines a message.
+                "twilio.http_client": {"level": "WARNING"}},
 }
 # The worker logs through the settings above, not Celery's own plain-text set-up.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 from django.db.models import Max, Q
 
-from core import clock
+from core import clock, metrics
 from core.audit import audit_event
 from dispatch.errors import DispatchError, DispatchErrorCode
 from dispatch.models import Depot, Job, Plan, ReplanRequest, Route, Shift, Stop, Vehicle, Zone
@@ -278,9 +278,10 @@ def plan_replan(*, depot: Depot, date: dt.date, trigger: str, now: dt.datetime |
                     depot, date, planning.previous.version, new[0], new[1], old[0], old[1],
                 )
                 solution = standing
-    return _plan_save(
-        planning=planning, solution=solution, trigger=trigger, solve_seconds=time.perf_counter() - started, kept=kept
-    )
+    solve_seconds = time.perf_counter() - started
+    metrics.replan_observe(solve_seconds=solve_seconds, late_seconds=_shortfall(planning, solution)[1],
+                           unassigned=len(solution.unassigned), kept=kept is not None)
+    return _plan_save(planning=planning, solution=solution, trigger=trigger, solve_seconds=solve_seconds, kept=kept)
 
 
 def _shortfall(planning: PlanningInput, solution: Solution) -> tuple[int, int]:

@@ -8,6 +8,7 @@ are accepted only from an origin the merchant registered. After authentication
 from rest_framework import authentication, exceptions, permissions
 
 from core.audit import ActorKind, audit_actor_name
+from core.log_context import log_bind
 from merchants.models import ApiKey
 from merchants.services import api_key_authenticate, merchant_origin_allowed
 
@@ -23,6 +24,7 @@ class SecretKeyAuthentication(authentication.BaseAuthentication):
         key = api_key_authenticate(raw_key=raw.strip(), kind=ApiKey.Kind.SECRET)
         if key is None:
             raise exceptions.AuthenticationFailed("Unknown or revoked secret API key.")
+        log_bind(merchant=key.merchant.slug)
         audit_actor_name(label=f"api key {key.prefix}… of {key.merchant.name}", kind=ActorKind.API_KEY)
         return (None, key)
 
@@ -43,6 +45,7 @@ class PublishableKeyAuthentication(authentication.BaseAuthentication):
         own_origin = f"{request.scheme}://{request.get_host()}"
         if origin and origin != own_origin and not merchant_origin_allowed(merchant=key.merchant, origin=origin):
             raise exceptions.PermissionDenied(f"Origin {origin} is not registered for this merchant's publishable key.")
+        log_bind(merchant=key.merchant.slug)
         audit_actor_name(label=f"api key {key.prefix}… of {key.merchant.name}", kind=ActorKind.API_KEY)
         return (None, key)
 

@@ -16,7 +16,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 
-from core import clock
+from core import clock, metrics
+from core.log_context import log_bind
 from notifications import channels
 from notifications.channels import ChannelError, mail
 from notifications.invites import invite_build
@@ -194,6 +195,15 @@ def message_send(*, message_id: int, now: dt.datetime | None = None) -> Message.
     if claimed != 1:
         return None
     message = Message.objects.select_related("merchant", "endpoint").get(pk=message_id)
+    log_bind(merchant=message.merchant.slug, delivery=message.delivery_id)
+    status = _message_deliver(message=message, now=now)
+    metrics.messages.labels(channel=str(message.channel), outcome=str(status)).inc()
+    return status
+
+
+def _message_deliver(*, message: Message, now: dt.datetime) -> Message.Status:
+    """Hand a claimed message to its provider (or endpoint) and record where it ends."""
+    message_id = message.pk
     if message.channel == Channel.WEBHOOK:
         from notifications.webhooks import webhook_call  # webhooks queues through this module
 

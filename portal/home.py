@@ -55,6 +55,7 @@ def home_links() -> list[Link]:
         ("Embedding guide", _url("scheduling:embed-docs"), "Merchants",
          "Put the delivery-window picker in your checkout: snippets with your key, events, theming, origins."),
         ("API docs", _url("api-docs"), "Merchants and carriers", "The REST API, browsable, with its OpenAPI schema."),
-        ("Health", _url("healthz"), "Operators", "Database, channel layer and broker reachability as JSON."),
+        ("Health", _url("healthz-ready"), "Operators",
+         "Readiness: database, channel layer and broker reachability as JSON (liveness at /healthz/live)."),
     ]
     return [Link(title, url, audience, description) for title, url, audience, description in candidates if url]

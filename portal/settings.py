@@ -60,6 +60,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: every response gets the request id, an access log line and its metrics.
+    "portal.observability.RequestObservationMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "portal.headers.PagePolicyMiddleware",
@@ -376,8 +378,9 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    # /healthz is probed by load balancers over plain HTTP inside the network.
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    # The probes (/healthz, /healthz/live, /healthz/ready) and the metrics scrape come over plain HTTP
+    # from inside the network (load balancers, the orchestrator, Prometheus).
+    SECURE_REDIRECT_EXEMPT = [r"^healthz(/live|/ready)?$", r"^metrics$"]
 
 # --- Rate limits, hold caps and sign-in lock-out ----------------------------
 # Budgets per client address or per credential, counted in the shared cache (core.throttle); past one,
@@ -443,10 +446,43 @@ AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "core.client_address.client_ip"
 AXES_LOCKOUT_CALLABLE = "core.throttle.login_locked_out"
 
+# --- Logs, metrics, error reports -------------------------------------------
+# One JSON object a line (LOG_FORMAT=json, production's default) or a readable line (text, development's);
+# each carries the request id, merchant, delivery and task it belongs to (core.log_context).
+LOG_FORMAT = env_choice("LOG_FORMAT", ("json", "text"), "json" if PRODUCTION else "text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"context": {"()": "core.log_context.LogContextFilter"}},
+    "formatters": {
+        "json": {"()": "portal.log_format.JsonLineFormatter"},
+        "text": {"()": "portal.log_format.TextLineFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["context"]}},
     "root": {"handlers": ["console"], "level": env_choice("LOG_LEVEL", ("debug", "info", "warning", "error"), "info").upper()},
-    "loggers": {"django.channels.server": {"level": "WARNING"}, "celery.app.trace": {"level": "WARNING"}},
+    "loggers": {"django.channels.server": {"level": "WARNING"}, "celery.app.trace": {"level": "WARNING"},
+                # portal.requests writes one line per request (route, status, duration); Django's own
+                # line per 4xx would repeat it with the raw path, which carries tracking tokens.
+                "django.request": {"level": "ERROR"},
+                # Twilio's client logs each call's URL, query and headers at INFO, ten lines a message.
+                "twilio.http_client": {"level": "WARNING"}},
 }
+# The worker logs through the settings above, not Celery's own plain-text set-up.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# /metrics answers only a bearer of this token; unset, it answers no one.
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 16:
+    raise ImproperlyConfigured("METRICS_TOKEN must be at least 16 characters (or unset to turn /metrics off)")
+
+# Errors and failed tasks go to Sentry when SENTRY_DSN is set; nothing is sent otherwise.
+SENTRY_DSN = env_url("SENTRY_DSN", schemes=("http", "https"))
+if SENTRY_DSN:
+    import sentry_sdk
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        environment=env_str("SENTRY_ENVIRONMENT", DJANGO_ENV),
+        traces_sample_rate=env_float("SENTRY_TRACES_SAMPLE_RATE", 0.0, minimum=0.0),
+        send_default_pii=False,  # no user, cookies or request bodies: names, phones and addresses stay here
+    )

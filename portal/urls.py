@@ -5,7 +5,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from core.throttle import throttle
-from portal import views
+from portal import metrics, views
 
 handler400 = "portal.views.bad_request"
 handler403 = "portal.views.permission_denied"
@@ -13,7 +13,11 @@ handler500 = "portal.views.server_error"
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("healthz", views.healthz, name="healthz"),
+    path("healthz/live", views.healthz_live, name="healthz-live"),
+    path("healthz/ready", views.healthz_ready, name="healthz-ready"),
+    # The first probe's address, kept for the load balancers already pointed at it: readiness.
+    path("healthz", views.healthz_ready, name="healthz"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     # The admin's sign-in spends the same budget as the site's (its own route stays for reversing).
     path("admin/login/", throttle("login")(admin.site.login)),
     path("admin/", admin.site.urls),

@@ -15,7 +15,16 @@ from portal.middleware import UNAVAILABLE, is_api_request, unavailable_response
 
 
 @never_cache
-def healthz(request):
+def healthz_live(request):
+    """Liveness: this process answers requests. Nothing else is checked, so an outage of the database or
+    Redis never makes an orchestrator restart processes that would come back to the same outage."""
+    return JsonResponse({"status": "ok"})
+
+
+@never_cache
+def healthz_ready(request):
+    """Readiness: the database, the channel layer and the broker answer, each within the checks' deadline,
+    so the whole answer stays under a second; 503 names what fails, and a load balancer routes elsewhere."""
     checks = health_checks()
     ok = all(check.ok for check in checks)
     body = {

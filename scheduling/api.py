@@ -10,7 +10,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core import clock
+from core import clock, metrics
 from core.openapi import error_response
 from core.throttle import client_digest
 from merchants.auth import MERCHANT_KEY_AUTH, HasAnyMerchantKey, HasSecretKey, SecretKeyAuthentication
@@ -145,6 +145,7 @@ class HoldCreateApi(BrowserApi):
         )
 
 
+@metrics.counts_bookings  # the window or hold not found is a refusal too, not only what delivery_book refuses
 def _book(*, merchant, data: dict) -> tuple[int, dict]:
     """Resolve the window or hold and book; returns (status, body) for the idempotency store."""
     hold = window = None

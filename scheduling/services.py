@@ -25,8 +25,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Min, Q, Sum
 from django.utils.translation import gettext
 
-from core import clock
+from core import clock, metrics
 from core.audit import ActorKind, audit_current_kind, audit_event
+from core.log_context import log_bind
 from dispatch import transitions as job_transitions
 from dispatch.models import Depot, Job, Zone
 from dispatch.refusals import RefusalReason
@@ -292,6 +293,7 @@ def hold_create(*, merchant: Merchant, window: Window, lat: float, lng: float, s
                        status=Job.Status.HELD, hold_expires_at=expires_at)
         hold = Hold.objects.create(merchant=merchant, window=window, job=job, lat=lat, lng=lng, parcels=parcels,
                                    skills=list(skills), expires_at=expires_at, api_key=api_key, client=client)
+    metrics.holds_taken.inc()
     return hold
 
 
@@ -304,6 +306,7 @@ def holds_purge_expired(*, now: dt.datetime | None = None) -> int:
             status=Hold.Status.RELEASED
         )
         job_transitions.jobs_release_held(job_ids=[j for _, j in expired if j])
+    metrics.holds_expired.inc(len(expired))
     return len(expired)
 
 
@@ -473,6 +476,7 @@ def delivery_book(
                 access_notes=access_notes, drop=drop, preferences=preferences or {}, size=size, skills=skills,
                 language=language,
             )
+            log_bind(merchant=merchant.slug, delivery=delivery.pk)
             _after_commit_job_changed(job)
             transaction.on_commit(lambda: signals.delivery_booked.send(sender=Delivery, delivery=delivery), robust=True)
     except SchedulingError as error:

@@ -123,4 +123,38 @@ def api(secret_key) -> APIClient:
     return client
 
 
+# The suites whose every log line is checked for customers' personal data (tests/log_privacy.py).
+PRIVATE_LOG_SUITES = ("scheduling", "tracking", "notifications")
+
+
+@pytest.fixture(autouse=True)
+def _no_personal_data_in_logs(request):
+    """Fail a booking, tracking or messaging test that wrote a customer's phone, email, name or street to a log."""
+    if request.node.path.parent.name not in PRIVATE_LOG_SUITES:
+        yield
+        return
+    import logging
+
+    from django.db.models.signals import post_save
+
+    from scheduling.models import Delivery
+    from tests.log_privacy import LineCapture, delivery_personal_values, personal_data_in
+
+    known: set[str] = set()
+
+    def remember(sender, instance, **kwargs):
+        known.update(delivery_personal_values(instance))
+
+    capture = LineCapture()
+    logging.getLogger().addHandler(capture)
+    post_save.connect(remember, sender=Delivery, dispatch_uid="tests.log_privacy")
+    try:
+        yield
+    finally:
+        post_save.disconnect(sender=Delivery, dispatch_uid="tests.log_privacy")
+        logging.getLogger().removeHandler(capture)
+    leaks = personal_data_in(capture.lines, known)
+    assert not leaks, "log lines name a customer:\n" + "\n".join(f"  {what}: {line}" for what, line in leaks)
+
+
 from tests.browser import chromium, screenshots  # noqa: E402, F401  (the shared browser fixtures)

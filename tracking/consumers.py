@@ -1,11 +1,13 @@
 """The tracking page's websocket: join the delivery's group, relay what is published to it."""
 
+import contextlib
 import logging
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from core import clock
+from core import clock, metrics
+from core.log_context import log_bind, log_bound, request_id_accept
 from scheduling.selectors import delivery_for_token
 from tracking.services.publish import CHANNEL_LAYER_OUTAGE, delivery_group
 
@@ -34,17 +36,24 @@ class TrackingConsumer(AsyncJsonWebsocketConsumer):
         (or refused the handshake with a 500). 4013 says "try again later"; the page polls the
         status meanwhile and reconnects with backoff.
         """
-        try:
-            await super().__call__(scope, receive, send)
-        except CHANNEL_LAYER_OUTAGE as error:
-            logger.warning("tracking socket closed, channel layer unreachable: %s", error)
-            if not self.accepted:
-                await send({"type": "websocket.accept"})
-            await send({"type": "websocket.close", "code": TRY_AGAIN_LATER})
+        headers = dict(scope.get("headers") or ())
+        request_id = request_id_accept(headers.get(b"x-request-id", b"").decode("latin-1"))
+        with log_bound(request_id=request_id):
+            try:
+                await super().__call__(scope, receive, send)
+            except CHANNEL_LAYER_OUTAGE as error:
+                logger.warning("tracking socket closed, channel layer unreachable: %s", error)
+                if not self.accepted:
+                    await send({"type": "websocket.accept"})
+                await send({"type": "websocket.close", "code": TRY_AGAIN_LATER})
+            finally:
+                if self.accepted:
+                    metrics.websockets_open.dec()
 
     async def accept(self, subprotocol=None, headers=None):
         await super().accept(subprotocol, headers)
         self.accepted = True
+        metrics.websockets_open.inc()
 
     async def connect(self):
         delivery_id = await _delivery_id_for(self.scope["url_route"]["kwargs"]["token"])
@@ -54,6 +63,8 @@ class TrackingConsumer(AsyncJsonWebsocketConsumer):
         await self.channel_layer.group_add(delivery_group(delivery_id), self.channel_name)
         self.group_name = delivery_group(delivery_id)
         await self.accept()
+        log_bind(delivery=delivery_id)
+        logger.info("tracking socket open")
 
     async def disconnect(self, code):
         if self.group_name is not None:
@@ -67,7 +78,16 @@ class TrackingConsumer(AsyncJsonWebsocketConsumer):
         return
 
     async def eta_update(self, event):
-        await self.send_json(event["payload"])
+        with self._event_logged(event):
+            await self.send_json(event["payload"])
 
     async def milestone_update(self, event):
-        await self.send_json({"kind": "status", **event["payload"]})
+        with self._event_logged(event):
+            await self.send_json({"kind": "status", **event["payload"]})
+
+    @contextlib.contextmanager
+    def _event_logged(self, event):
+        """Lines written while relaying an event carry the id of the request (or task) that published it."""
+        with log_bound(request_id=event.get("request_id") or None):
+            logger.debug("relaying %s", event["type"])
+            yield

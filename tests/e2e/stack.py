@@ -108,6 +108,9 @@ class Stack:
         self.processes: dict[str, Process] = {}
         self.seed: dict = {}
         self.keep_logs = False  # set when a check failed: stop() then copies the logs under artifacts/
+        self.metrics_folder = self.folder / "metrics"
+        self.metrics_folder.mkdir()
+        self.metrics_token = f"stack-metrics-{uuid.uuid4().hex}"
 
     # --- environment --------------------------------------------------------------
 
@@ -128,6 +131,9 @@ class Stack:
             "PRIVATE_ROOT": str(self.folder / "private"),
             "PYTHONUNBUFFERED": "1",
             "LOG_LEVEL": "info",
+            # Every process counts into one folder; the web processes' /metrics sums it.
+            "PROMETHEUS_MULTIPROC_DIR": str(self.metrics_folder),
+            "METRICS_TOKEN": self.metrics_token,
         })
         env.update(self.settings)
         return env

@@ -118,6 +118,10 @@ ROUTES: dict[str, Route] = {
     # The public site: the same answer for everyone.
     "home": Route("GET", lambda w: "/", everyone(200)),
     "healthz": Route("GET", lambda w: "/healthz", everyone(200)),
+    "healthz-live": Route("GET", lambda w: "/healthz/live", everyone(200)),
+    "healthz-ready": Route("GET", lambda w: "/healthz/ready", everyone(200)),
+    # Off without METRICS_TOKEN, for everyone: no sign-in opens it (tests/portal/test_observability.py has the token).
+    "metrics": Route("GET", lambda w: "/metrics", everyone(403)),
     "login": Route("GET", lambda w: "/accounts/login/", {**everyone(200), **dict.fromkeys(SIGNED_IN, 302)}),
     "logout": Route("POST", lambda w: "/accounts/logout/", everyone(302)),
     "api-schema": Route("GET", lambda w: "/api/schema/", everyone(200)),

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 
+from core import metrics
 from dispatch.transitions import job_mark_done, job_mark_failed, stop_mark_arrived
 from scheduling.models import Delivery
 from scheduling.services import delivery_status_set
-from tracking.models import Event, Milestone, RawCarrierEvent
+from tracking.models import EtaSnapshot, Event, Milestone, RawCarrierEvent
 from tracking.signals import milestone_recorded, problem_found
 
 logger = logging.getLogger(__name__)
@@ -96,7 +97,27 @@ def event_record(
                 now=recorded_at,
             )
     transaction.on_commit(lambda: _announce(event))
+    if milestone == Milestone.ARRIVED:
+        transaction.on_commit(lambda: eta_error_observe(delivery_id=delivery.pk, arrived_at=recorded_at))
     return Recorded(event, True)
+
+
+# How far back an ETA shown counts as shown for this arrival: the same working day, not an earlier attempt's.
+ETA_SHOWN_LOOKBACK = dt.timedelta(hours=12)
+
+
+def eta_error_observe(*, delivery_id, arrived_at: dt.datetime) -> None:
+    """Measure the live ETA against the arrival, as benchmarks/eta_accuracy.py does on a simulated day: at
+    each horizon, the latest ETA computed no later than that long before the van arrived."""
+    shown = {}
+    for horizon in metrics.ETA_ERROR_HORIZONS_MINUTES:
+        moment = arrived_at - dt.timedelta(minutes=horizon)
+        eta = (EtaSnapshot.objects.filter(delivery_id=delivery_id, computed_at__lte=moment,
+                                          computed_at__gte=arrived_at - ETA_SHOWN_LOOKBACK)
+               .order_by("-computed_at", "-id").values_list("eta", flat=True).first())
+        if eta is not None:
+            shown[horizon] = eta
+    metrics.eta_error_observe(shown=shown, arrived_at=arrived_at)
 
 
 def _first_locked(*, delivery_id, milestone: Milestone) -> Event | None:

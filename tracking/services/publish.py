@@ -15,6 +15,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from core import clock
+from core.log_context import request_id_current
 from scheduling.models import Delivery
 from tracking import selectors
 
@@ -32,6 +33,8 @@ def _group_send(delivery_id: uuid.UUID | str, message: dict) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
+    # The socket consumer logs what it relays under the id of the request or task that published it.
+    message = {**message, "request_id": request_id_current() or ""}
     try:
         async_to_sync(layer.group_send)(delivery_group(delivery_id), message)
     except CHANNEL_LAYER_OUTAGE as error:

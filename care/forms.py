@@ -90,3 +90,11 @@ class ResolveForm(forms.Form):
         widget=forms.TextInput(attrs={"placeholder": _("What was done")}),
         error_messages={"required": _("Say how the exception was resolved.")},
     )
+
+
+class EscalateForm(forms.Form):
+    reason = forms.CharField(
+        label="Why", max_length=200,
+        widget=forms.TextInput(attrs={"placeholder": "What the next team must know"}),
+        error_messages={"required": "Say why it needs the next team."},
+    )

@@ -10,12 +10,20 @@ from scheduling.models import Delivery
 
 class Team(models.TextChoices):
     """Who owns an exception's queue. An exception whose timer runs out moves up to the next team
-    (`care.playbooks.rules.ESCALATES_TO`)."""
+    (`ESCALATES_TO`)."""
 
     CARE = "care", "Care agents"
     DISPATCH = "dispatch", "Dispatch"
     CARE_LEADS = "care_leads", "Care leads"
     OPERATIONS = "operations", "Operations manager"
+
+
+# Where an exception goes when its timer runs out; a team missing here is the top of its ladder.
+ESCALATES_TO: dict[str, Team] = {
+    Team.CARE: Team.CARE_LEADS,
+    Team.CARE_LEADS: Team.OPERATIONS,
+    Team.DISPATCH: Team.OPERATIONS,
+}
 
 
 class JourneyException(models.Model):
@@ -56,6 +64,11 @@ class JourneyException(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} on {self.delivery_id}"
+
+    @property
+    def escalates_to(self) -> Team | None:
+        """The team above this one's, None at the top."""
+        return ESCALATES_TO.get(self.team)
 
 
 class PlaybookRule(models.Model):

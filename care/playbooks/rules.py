@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from care.models import PlaybookRule, Team
+from care.models import ESCALATES_TO, PlaybookRule, Team
+
+__all__ = ["ESCALATES_TO", "RULE_CODES", "SPECS", "Rule", "RuleConfig", "RuleConfigs", "rule_config", "rule_configs"]
 
 
 class Rule(StrEnum):
@@ -56,13 +58,6 @@ SPECS: dict[Rule, RuleSpec] = {spec.rule: spec for spec in (
     RuleSpec(Rule.GPS_SILENT, "GPS silent", "The van on the delivery's route has stopped sending positions.",
              "Minutes without a position", 10, Team.DISPATCH, 15, may_notify=True, may_replan=True),
 )}
-
-# Where an exception goes when its timer runs out; a team missing here is the top of its ladder.
-ESCALATES_TO: dict[str, Team] = {
-    Team.CARE: Team.CARE_LEADS,
-    Team.CARE_LEADS: Team.OPERATIONS,
-    Team.DISPATCH: Team.OPERATIONS,
-}
 
 RULE_CODES = frozenset(rule.value for rule in Rule)
 MAX_THRESHOLD_MINUTES = 24 * 60

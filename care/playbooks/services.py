@@ -28,12 +28,13 @@ from care.playbooks.rules import (
 from core.audit import audit_event
 from dispatch.replans import replan_request
 from merchants.models import Merchant
-from notifications.models import Trigger
+from notifications.models import Message, Trigger
 from notifications.services import delivery_notify
 from scheduling.models import Delivery
 
 LIVE_STATES = (JourneyException.State.OPEN, JourneyException.State.ASSIGNED)
 CUSTOMER_WARNED = "customer warned"
+CUSTOMER_ALREADY_WARNED = "customer already warned"
 REPLAN_REQUESTED = "re-plan requested"
 
 
@@ -72,10 +73,11 @@ def _act(*, exception: JourneyException, config: RuleConfig, now: dt.datetime, e
     if config.notify_customer:
         # The same event key as notifications' own ETA warning: a customer hears "running late" once per window,
         # whichever noticed first.
-        queued = delivery_notify(delivery=delivery, trigger=Trigger.RUNNING_LATE, now=now, eta=eta,
-                                 event_key=f"running_late:{delivery.pk.hex}:{delivery.window_id}")
-        if queued:
+        event_key = f"running_late:{delivery.pk.hex}:{delivery.window_id}"
+        if delivery_notify(delivery=delivery, trigger=Trigger.RUNNING_LATE, now=now, eta=eta, event_key=event_key):
             done.append(CUSTOMER_WARNED)
+        elif Message.objects.filter(dedupe_key__startswith=event_key).exists():
+            done.append(CUSTOMER_ALREADY_WARNED)
     if config.request_replan and delivery.job is not None:
         replan_request(depot_id=delivery.job.depot_id, date=delivery.job.date, trigger=f"playbook:{config.rule}")
         done.append(REPLAN_REQUESTED)

@@ -4,7 +4,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from care.models import JourneyException
+from care.models import JourneyException, PlaybookRule
 from care.playbooks.checks import playbooks_sweep
 from dispatch.services import vehicle_position_record
 from dispatch.transitions import stop_mark_arrived
@@ -17,11 +17,20 @@ from tracking.services import event_record
 pytestmark = BROWSER_MARKS
 
 
-def _morning():
-    """08:00 the van leaves with three of four parcels; 08:20 nobody home at the first; 08:25 it stops at the second
+@pytest.fixture
+def morning(transactional_db):
+    """Built before Chromium starts: what the journey publishes after commit may not run inside its event loop.
+
+    08:00 the van leaves with three of four parcels; 08:20 nobody home at the first; 08:25 it stops at the second
     and stays; its GPS falls silent after 08:20. The sweeps at 08:45 and 09:06 open and escalate what they see."""
-    route = build_route(day=TODAY, window_hours=(8, 12), merchant=MerchantFactory(slug="fresh-basket",
-                                                                                  name="Fresh Basket"))
+    shop = MerchantFactory(slug="fresh-basket", name="Fresh Basket")
+    # No re-plan here: Celery runs it at once, on the wall clock, long after this June morning, and it would
+    # drop the stops the other rules watch.
+    PlaybookRule.objects.create(merchant=shop, code="no_scan_out", threshold_minutes=30, team="dispatch",
+                                sla_minutes=30, notify_customer=True, request_replan=False)
+    PlaybookRule.objects.create(merchant=shop, code="dwell_spike", threshold_minutes=15, team="dispatch",
+                                sla_minutes=20, request_replan=False)
+    route = build_route(day=TODAY, window_hours=(8, 12), merchant=shop)
     for index, delivery in enumerate(route.deliveries[:3]):
         event_record(delivery=delivery, milestone="scanned_out", source="driver", recorded_at=local(TODAY, 8, 0),
                      client_id=f"out-{index}")
@@ -35,9 +44,9 @@ def _morning():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_agent_escalates_from_a_queue_the_playbooks_filled(live_server, chromium, frozen_now, screenshots):
+def test_an_agent_escalates_from_a_queue_the_playbooks_filled(live_server, morning, chromium, frozen_now, screenshots):
     agent = make_agent("alice", "Alice", "Moreau")
-    route = _morning()
+    route = morning
     frozen_now(local(TODAY, 9, 6))
     client = Client()
     client.force_login(agent)
@@ -74,5 +83,7 @@ def test_an_agent_escalates_from_a_queue_the_playbooks_filled(live_server, chrom
     phone.add_cookies([cookie])
     page = phone.new_page()
     page.goto(f"{live_server.url}/care/exceptions/")
+    # A phone reads each exception as a card, not a table wider than the screen.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.screenshot(path=str(screenshots / "playbooks_queue_phone.png"), full_page=True)
     phone.close()

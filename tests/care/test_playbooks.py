@@ -332,7 +332,7 @@ def test_a_timer_that_runs_out_moves_the_exception_up_a_team_once_per_sla(world,
     assert exception.team == "care" and exception.escalation_level == 0
 
     clock_at(at(10, 21))
-    playbooks_sweep_task.delay()  # the beat's task, on the project clock
+    playbooks_sweep_task.apply()  # the beat's task, run here, on the project clock
     playbooks_sweep(now=at(10, 22))  # the next minute's sweep changes nothing more
 
     exception.refresh_from_db()
@@ -358,3 +358,60 @@ def test_an_exception_whose_condition_cleared_is_closed_not_escalated(world):
 
     exception = JourneyException.objects.get(rule=Rule.FAILED_ATTEMPT)
     assert (exception.state, exception.team, exception.escalation_level) == ("resolved", "care", 0)
+
+
+# --- Races ---------------------------------------------------------------------------------------------------
+
+
+def at_once(count: int, work) -> list:
+    """Run `work(index)` in `count` threads released together; what each returned, or the error it raised."""
+    import threading
+
+    from django.db import connections
+
+    start, outcomes = threading.Barrier(count), [None] * count
+
+    def run(index):
+        start.wait()
+        try:
+            outcomes[index] = work(index)
+        except Exception as error:  # noqa: BLE001 - the test reads what each thread met
+            outcomes[index] = error
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return outcomes
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_sweeps_seeing_the_same_problem_at_once_open_one_exception():
+    from care.playbooks.services import playbook_open
+    from scheduling.models import Delivery
+
+    delivery = build_route(day=DAY, window_hours=(8, 12)).deliveries[0]
+
+    outcomes = at_once(6, lambda i: playbook_open(delivery=Delivery.objects.get(pk=delivery.pk),
+                                                  rule=Rule.FAILED_ATTEMPT, message="Nobody home.", now=at(9, 0)))
+
+    assert sum(isinstance(o, JourneyException) for o in outcomes) == 1 and outcomes.count(None) == 5
+    assert JourneyException.objects.filter(delivery=delivery).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_sweeps_finding_the_same_timer_run_out_escalate_it_once():
+    from care.playbooks.services import exceptions_escalate_due
+
+    delivery = build_route(day=DAY, window_hours=(8, 12)).deliveries[0]
+    exception = JourneyException.objects.create(delivery=delivery, code="failed_attempt", rule="failed_attempt",
+                                                message="Nobody home.", opened_at=at(8, 0), due_at=at(9, 0))
+
+    outcomes = at_once(6, lambda i: exceptions_escalate_due(now=at(9, 1)))
+
+    assert sorted(outcomes) == [0, 0, 0, 0, 0, 1]
+    exception.refresh_from_db()
+    assert (exception.team, exception.escalation_level) == ("care_leads", 1)

@@ -7,10 +7,13 @@ class CareConfig(AppConfig):
 
     def ready(self) -> None:
         from care import receivers
-        from care.models import JourneyException
+        from care.models import JourneyException, PlaybookRule
         from core.audit import audit_register
-        from tracking.signals import problem_found
+        from tracking.signals import etas_updated, milestone_recorded, problem_found
 
-        audit_register(JourneyException)  # the audit log (core.audit): who opened, took, resolved it
+        audit_register(JourneyException)  # the audit log (core.audit): who opened, took, escalated, resolved it
+        audit_register(PlaybookRule)  # who changed a merchant's playbook, and from what
 
         problem_found.connect(receivers.on_problem_found, dispatch_uid="care.problem_found")
+        milestone_recorded.connect(receivers.on_milestone_recorded, dispatch_uid="care.milestone_recorded")
+        etas_updated.connect(receivers.on_etas_updated, dispatch_uid="care.etas_updated")

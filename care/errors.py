@@ -9,6 +9,9 @@ class CareErrorCode(StrEnum):
     EXCEPTION_RESOLVED = "exception_resolved"
     RESOLUTION_REQUIRED = "resolution_required"
     INVALID_EXCEPTION = "invalid_exception"
+    ESCALATION_REASON_REQUIRED = "escalation_reason_required"
+    ESCALATION_AT_TOP = "escalation_at_top"
+    INVALID_PLAYBOOK_RULE = "invalid_playbook_rule"
 
 
 class CareError(DomainError):

@@ -90,3 +90,44 @@ class ResolveForm(forms.Form):
         widget=forms.TextInput(attrs={"placeholder": _("What was done")}),
         error_messages={"required": _("Say how the exception was resolved.")},
     )
+
+
+class EscalateForm(forms.Form):
+    reason = forms.CharField(
+        label="Why", max_length=200,
+        widget=forms.TextInput(attrs={"placeholder": "What the next team must know"}),
+        error_messages={"required": "Say why it needs the next team."},
+    )
+
+
+class PlaybookRuleForm(forms.Form):
+    """One rule's settings for one merchant; the page holds one per rule, each under the rule's prefix."""
+
+    enabled = forms.BooleanField(required=False, label="On")
+    threshold_minutes = forms.IntegerField(required=False, min_value=1, max_value=24 * 60)
+    team = forms.ChoiceField(label="Owner team")
+    sla_minutes = forms.IntegerField(label="Escalate after (minutes)", min_value=1, max_value=7 * 24 * 60)
+    notify_customer = forms.BooleanField(required=False, label="Warn the customer (running late)")
+    request_replan = forms.BooleanField(required=False, label="Ask dispatch to re-plan the day")
+
+    def __init__(self, *args, spec, **kwargs):
+        from care.models import Team
+
+        super().__init__(*args, prefix=spec.rule.value, **kwargs)
+        self.spec = spec
+        self.fields["team"].choices = Team.choices
+        if spec.threshold_label:
+            self.fields["threshold_minutes"].label = spec.threshold_label
+            self.fields["threshold_minutes"].required = True
+        else:
+            del self.fields["threshold_minutes"]
+        if not spec.may_notify:
+            del self.fields["notify_customer"]
+        if not spec.may_replan:
+            del self.fields["request_replan"]
+
+    @classmethod
+    def initial_for(cls, config) -> dict:
+        return {"enabled": config.enabled, "threshold_minutes": config.threshold_minutes, "team": config.team,
+                "sla_minutes": config.sla_minutes, "notify_customer": config.notify_customer,
+                "request_replan": config.request_replan}

@@ -1,10 +1,29 @@
-"""What care owns: the exceptions agents work, with an owner and a clock."""
+"""What care owns: the exceptions agents work, with an owner team and a clock, and the playbook rules that open them."""
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from merchants.models import Merchant
 from scheduling.models import Delivery
+
+
+class Team(models.TextChoices):
+    """Who owns an exception's queue. An exception whose timer runs out moves up to the next team
+    (`ESCALATES_TO`)."""
+
+    CARE = "care", "Care agents"
+    DISPATCH = "dispatch", "Dispatch"
+    CARE_LEADS = "care_leads", "Care leads"
+    OPERATIONS = "operations", "Operations manager"
+
+
+# Where an exception goes when its timer runs out; a team missing here is the top of its ladder.
+ESCALATES_TO: dict[str, Team] = {
+    Team.CARE: Team.CARE_LEADS,
+    Team.CARE_LEADS: Team.OPERATIONS,
+    Team.DISPATCH: Team.OPERATIONS,
+}
 
 
 class JourneyException(models.Model):
@@ -24,13 +43,49 @@ class JourneyException(models.Model):
     due_at = models.DateTimeField()
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolution = models.CharField(max_length=300, blank=True)
+    # The playbook rule that opened it (care.playbooks.rules); blank for one an agent opened by hand. A rule's
+    # exception closes itself when its condition clears.
+    rule = models.CharField(max_length=40, blank=True)
+    team = models.CharField(max_length=20, choices=Team.choices, default=Team.CARE)
+    # Each level the timer ran out (or an agent escalated); the timer restarts for `sla_minutes` at each.
+    sla_minutes = models.PositiveIntegerField(default=120)
+    escalation_level = models.PositiveSmallIntegerField(default=0)
+    escalated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["due_at"]
         indexes = [models.Index(fields=["state", "due_at"], name="care_exception_state_due")]
         constraints = [
             models.CheckConstraint(condition=~Q(state="resolved") | Q(resolved_at__isnull=False), name="resolved_exception_has_time"),
+            # A rule opens one live exception per delivery: seeing its condition again changes nothing.
+            models.UniqueConstraint(fields=["delivery", "rule"], condition=~Q(rule="") & ~Q(state="resolved"),
+                                    name="one_live_exception_per_rule"),
         ]
 
     def __str__(self) -> str:
         return f"{self.code} on {self.delivery_id}"
+
+    @property
+    def escalates_to(self) -> Team | None:
+        """The team above this one's, None at the top."""
+        return ESCALATES_TO.get(self.team)
+
+
+class PlaybookRule(models.Model):
+    """One merchant's settings for one playbook rule; a merchant without a row gets the rule's defaults."""
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="playbook_rules")
+    code = models.CharField(max_length=40)
+    enabled = models.BooleanField(default=True)
+    threshold_minutes = models.PositiveIntegerField(
+        null=True, blank=True, help_text="What the rule measures against, in minutes (rules without one ignore it).")
+    team = models.CharField(max_length=20, choices=Team.choices)
+    sla_minutes = models.PositiveIntegerField(help_text="Minutes the owner team has before the exception escalates.")
+    notify_customer = models.BooleanField(default=False)
+    request_replan = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["merchant", "code"], name="one_playbook_rule_per_merchant")]
+
+    def __str__(self) -> str:
+        return f"{self.code} for {self.merchant_id}"

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Q
+from django.db.models import Count, Q
 
 from care.labels import agent_label, duration_label, recipient_short
-from care.models import JourneyException
+from care.models import JourneyException, Team
 from merchants.access import merchant_q
 from scheduling.models import Delivery
 
@@ -29,6 +29,7 @@ class QueueRow:
     due_soon: bool
     timer_label: str
     age_label: str
+    team_label: str
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,8 @@ class Queue:
     show: str
     rows: list[QueueRow]
     counts: dict[str, int]
+    team: str = ""  # one team's queue, or every team's when blank
+    team_counts: dict[str, int] | None = None
 
 
 QUEUE_VIEWS = ("open", "mine", "unassigned")
@@ -43,11 +46,18 @@ QUEUE_VIEWS = ("open", "mine", "unassigned")
 DUE_SOON = dt.timedelta(minutes=15)
 
 
-def exception_queue(*, agent: AbstractBaseUser, now: dt.datetime, show: str = "open", merchant_ids=None) -> Queue:
+def exception_queue(*, agent: AbstractBaseUser, now: dt.datetime, show: str = "open", merchant_ids=None,
+                    team: str = "") -> Queue:
     """Open and assigned exceptions of these merchants' deliveries (every merchant's when None), the most urgent
-    first: `open` (all), `mine` or `unassigned`."""
+    first: `open` (all), `mine` or `unassigned`; only `team`'s when it names one."""
     show = show if show in QUEUE_VIEWS else "open"
+    team = team if team in Team.values else ""
     live = JourneyException.objects.filter(merchant_q(merchant_ids, path="delivery__merchant"), state__in=LIVE_STATES)
+    team_counts = {value: 0 for value in Team.values}
+    for value, count in live.values_list("team").annotate(n=Count("pk")).order_by():
+        team_counts[value] = count
+    if team:
+        live = live.filter(team=team)
     filters = {
         "open": Q(),
         "mine": Q(state=JourneyException.State.ASSIGNED, owner=agent),
@@ -66,6 +76,6 @@ def exception_queue(*, agent: AbstractBaseUser, now: dt.datetime, show: str = "o
             owner_label=agent_label(exception.owner), mine=exception.owner_id == agent.pk,
             overdue=overdue, due_soon=not overdue and left <= DUE_SOON,
             timer_label=f"overdue by {duration_label(left)}" if overdue else f"due in {duration_label(left)}",
-            age_label=duration_label(now - exception.opened_at),
+            age_label=duration_label(now - exception.opened_at), team_label=exception.get_team_display(),
         ))
-    return Queue(show=show, rows=rows, counts=counts)
+    return Queue(show=show, rows=rows, counts=counts, team=team, team_counts=team_counts)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from care import views
+from care import settings_views, views
 
 urlpatterns: list = [
     path("care/", views.care_home, name="home"),
@@ -15,6 +15,8 @@ urlpatterns: list = [
          name="exception-action"),
     path("care/carrier-events/", views.care_carrier_events, name="carrier-events"),
     path("care/deliveries/<uuid:delivery_id>/proof/<slug:part>/", views.care_proof_image, name="proof-image"),
+    # The merchant settings tab, beside the other apps' under /settings/<merchant slug>/.
+    path("settings/<slug:slug>/playbooks/", settings_views.playbooks, name="settings-playbooks"),
 ]
 
 # Care has no API of its own yet.

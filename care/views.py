@@ -18,10 +18,18 @@ from django.views.decorators.http import require_GET, require_POST
 
 from care import services
 from care.audit import delivery_audit_trail
-from care.forms import ExceptionOpenForm, InstructionsForm, RescheduleForm, ResolveForm, SearchForm
+from care.forms import (
+    EscalateForm,
+    ExceptionOpenForm,
+    InstructionsForm,
+    RescheduleForm,
+    ResolveForm,
+    SearchForm,
+)
 from care.journey import journey_for
 from care.kpis import kpis
-from care.models import JourneyException
+from care.models import JourneyException, Team
+from care.playbooks.services import exception_escalate
 from care.queue import exception_queue
 from care.search import SearchResult, delivery_search
 from core import clock
@@ -191,9 +199,9 @@ def care_exception_open(request, delivery_id):
 def care_exceptions(request):
     access = access_for(request)
     queue = exception_queue(agent=request.user, now=clock.now(), show=request.GET.get("show", "open"),
-                            merchant_ids=access.merchant_ids(Perm.CARE_VIEW))
+                            merchant_ids=access.merchant_ids(Perm.CARE_VIEW), team=request.GET.get("team", ""))
     return render(request, "care/exceptions.html", {
-        "queue": queue, "resolve_form": ResolveForm(), "next": request.get_full_path(), "section": "exceptions",
+        "queue": queue, "resolve_form": ResolveForm(), "teams": Team.choices, "next": request.get_full_path(), "section": "exceptions",
         "actionable": {row.exception.pk for row in queue.rows if access.may(Perm.CARE_ACT, row.delivery.merchant_id)},
         "tabs": [(key, label, queue.counts[key])
                  for key, label in (("open", _("All open")), ("mine", _("Mine")), ("unassigned", _("Unassigned")))],
@@ -203,7 +211,7 @@ def care_exceptions(request):
 @staff_page(Perm.CARE_ACT)
 @require_POST
 def care_exception_action(request, exception_id: int, action: str):
-    """Take, release or resolve one exception, then go back where the agent was."""
+    """Take, release, escalate or resolve one exception, then go back where the agent was."""
     access = access_for(request)
     exception = get_object_or_404(access.scoped(JourneyException.objects, Perm.CARE_VIEW, path="delivery__merchant")
                                   .select_related("delivery"), pk=exception_id)
@@ -228,6 +236,13 @@ def care_exception_action(request, exception_id: int, action: str):
             services.exception_resolve(exception=exception, agent=request.user,
                                    resolution=form.cleaned_data["resolution"], now=now)
             messages.success(request, _("Exception resolved."))
+        elif action == "escalate":
+            form = EscalateForm(request.POST)
+            if not form.is_valid():
+                messages.error(request, " ".join(form.errors["reason"]))
+                return redirect(target)
+            exception_escalate(exception=exception, agent=request.user, reason=form.cleaned_data["reason"], now=now)
+            messages.success(request, f"Escalated to the {exception.get_team_display()}.")
         else:
             messages.error(request, _("Unknown action."))
     except DomainError as exc:

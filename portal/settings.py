@@ -205,6 +205,9 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-send-due": {"task": "notifications.tasks.messages_send_due", "schedule": 60.0},
     # Hands the day-before reminders that fell due to the senders above, each once.
     "notifications-send-reminders": {"task": "notifications.tasks.reminders_send_due", "schedule": 60.0},
+    # Playbooks: cut-offs, dwell spikes, silent GPS and failed messages open exceptions; cleared ones close; due
+    # timers escalate.
+    "care-playbooks-sweep": {"task": "care.tasks.playbooks_sweep", "schedule": 60.0},
 }
 
 # --- Internationalisation -------------------------------------------------

@@ -1,6 +1,6 @@
 """Every settings page is the merchant owner's: other staff get a 403 page, other shops a 404, strangers a login.
 
-One table lists every route under /settings/, the merchants app's tabs and the notifications app's, so a new
+One table lists every route under /settings/, the merchants app's tabs, the notifications app's and care's, so a new
 route without its check fails here.
 """
 
@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pytest
 from django.urls import get_resolver, reverse
 
+from care.models import PlaybookRule
 from merchants.models import AllowedOrigin, ApiKey, StaffMembership, WebhookEndpoint
 from merchants.services import allowed_origin_add, api_key_create, webhook_endpoint_create
 from notifications.models import Channel, MerchantMessaging, Message, MessageTemplate
@@ -21,6 +22,7 @@ BRAND = {"brand_name": "Taken Over", "primary_colour": "#000000", "accent_colour
 MESSAGING = {"on_booked": "", "quiet_hours_start": "00:00", "quiet_hours_end": "00:00"}
 TEMPLATE = {"trigger": "delivered", "language": "en", "channel": "sms", "subject": "", "body": "Gone {first_name}"}
 WEBHOOK = {"url": "https://attacker.example/hook"}
+PLAYBOOKS = {"predicted_late-team": "care", "predicted_late-sla_minutes": "1"}
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ ROUTES = [
     Route("notifications:settings-webhook-delete", ("endpoint",), {}),
     Route("notifications:settings-webhook-test", ("endpoint",), {}, get=False),
     Route("notifications:settings-webhook-replay", ("endpoint", "message"), {}, get=False),
+    Route("care:settings-playbooks", (), PLAYBOOKS),
 ]
 ROUTE_IDS = [route.name.split(":")[1] for route in ROUTES]
 
@@ -86,6 +89,7 @@ def state_of(merchant) -> dict:
         "messaging": list(MerchantMessaging.objects.filter(merchant=merchant).values()),
         "endpoints": sorted(WebhookEndpoint.objects.filter(merchant=merchant).values_list("url", "active", "secret")),
         "webhook messages": sorted(Message.objects.filter(merchant=merchant).values_list("event_id", "status")),
+        "playbooks": sorted(PlaybookRule.objects.filter(merchant=merchant).values_list("code", "enabled", "team")),
     }
 
 
@@ -95,7 +99,7 @@ def shops(merchant, outsider_merchant):
 
 
 def test_the_table_names_every_settings_route():
-    names = {f"{namespace}:{name}" for namespace in ("merchants", "notifications")
+    names = {f"{namespace}:{name}" for namespace in ("merchants", "notifications", "care")
              for name in get_resolver().namespace_dict[namespace][1].reverse_dict if isinstance(name, str)
              and name.startswith("settings-")}
     assert names == {route.name for route in ROUTES}

@@ -163,7 +163,75 @@ def measure(truths) -> dict:
     return results
 
 
-def diagnose(truths, *, slow_zone) -> None:
+def unforeseeable_errors(simulator) -> dict[int, float]:
+    """For each stop reached, the error 30 minutes ahead of an oracle that knows every hidden mean (seconds).
+
+    The oracle knows what the simulator draws once (each van's pace, each zone's dwell, the jam) and where the
+    van is (the leg it is driving is known to the end), but not the draws still to come: each later leg's
+    traffic, each later dwell, and the rest of the dwell in progress beyond its conditional mean. What it
+    gets wrong no forecast can get right: it is the floor under the micro-ETA's error. A wait for a window
+    absorbs what came before it, as it does for the van.
+    """
+    from dispatch.models import Stop
+    from tracking.eta import expected_dwell_left_seconds
+
+    config = simulator.config
+    pace = {van.route_id: van.pace for van in simulator.vans}
+    depot = {van.route_id: van.depot for van in simulator.vans}
+    starts = {van.route_id: van.starts_at for van in simulator.vans}
+    cv = math.sqrt(math.expm1(config.dwell_sigma**2))
+    tail = 1 + config.long_dwell_rate * (config.long_dwell_factor - 1)
+    stops = Stop.objects.filter(pk__in=list(simulator.truths)).select_related("job__zone").order_by("route_id", "sequence")
+    by_route: dict[int, list] = {}
+    for stop in stops:
+        by_route.setdefault(stop.route_id, []).append(stop)
+    floors: dict[int, float] = {}
+    for route_id, route in by_route.items():
+        # The van's day as activities: (kind, start, end, expected seconds), kind leg, dwell or wait.
+        activities = []
+        here, free = depot[route_id], starts[route_id]
+        for stop in route:
+            truth = simulator.truths[stop.pk]
+            target = (stop.job.lat, stop.job.lng)
+            speed = stop.job.zone.speed_factor
+            leave = max(free, stop.job.window_start - dt.timedelta(seconds=simulator.leg_seconds(here, target, free) * speed))
+            if leave > free:
+                leave = max(free, stop.job.window_start - dt.timedelta(
+                    seconds=simulator.leg_seconds(here, target, leave) * speed))
+                activities.append(("wait", free, leave, (leave - free).total_seconds()))
+            slow = simulator.slow_zone is not None and stop.job.zone_id == simulator.slow_zone[0] \
+                and simulator.slow_zone[1] <= leave < simulator.slow_zone[2]
+            expected_leg = simulator.leg_seconds(here, target, leave) * speed * pace[route_id] \
+                * (config.slow_zone_factor if slow else 1.0)
+            activities.append(("leg", leave, truth.arrival, expected_leg))
+            if truth.departure is None:
+                break
+            mean_dwell = float(stop.job.service_seconds or 240) * simulator.zone_dwell.get(stop.job.zone_id, 1.0)
+            activities.append(("dwell", truth.arrival, truth.departure, mean_dwell * tail))
+            here, free = target, truth.departure
+        for stop in route:
+            truth = simulator.truths[stop.pk]
+            moment = truth.arrival - dt.timedelta(minutes=30)
+            error = 0.0
+            for kind, start, end, expected in activities:
+                if end > truth.arrival:
+                    break
+                if end <= moment:
+                    continue
+                actual = (end - start).total_seconds()
+                if kind == "wait":
+                    error = 0.0  # waiting for the window absorbs what came before
+                elif start >= moment:
+                    error += actual - expected
+                elif kind == "dwell":
+                    elapsed = (moment - start).total_seconds()
+                    error += (end - moment).total_seconds() - expected_dwell_left_seconds(
+                        mean_s=expected / tail, elapsed_s=elapsed, cv=cv)
+            floors[stop.pk] = -error  # as the ETA shown minus the true arrival
+    return floors
+
+
+def diagnose(truths, *, slow_zone, simulator=None) -> None:
     """Where the error comes from (see the module docstring); reads the same snapshots as `measure`."""
     from dispatch.models import Stop, Zone
     from dispatch.travel import leg_seconds_from_provider
@@ -217,6 +285,19 @@ def diagnose(truths, *, slow_zone) -> None:
     for name, rows in sorted(groups.items()):
         print(f"  {name:>22}: {len(rows):>4}  {mean([r[0] for r in rows]):+.2f}  {mean([abs(r[0]) for r in rows]):.2f}  "
               f"{mean([r[1] for r in rows]):.0%} inside, {sum(r[2] for r in rows)} late past the band")
+    if simulator is not None:
+        floors = unforeseeable_errors(simulator)
+        ours, floor = [], []
+        for stop_id, truth in truths.items():
+            shown = [s for s in snaps.get(stop_id, []) if s.computed_at <= truth.arrival - dt.timedelta(minutes=30)]
+            if shown and stop_id in floors:
+                ours.append((shown[-1].eta - truth.arrival).total_seconds() / 60)
+                floor.append(floors[stop_id] / 60)
+        print(f"At 30 min: MAE {mean([abs(e) for e in ours]):.2f} min; an oracle that knows every hidden mean "
+              f"{mean([abs(e) for e in floor]):.2f} min (signed {mean(floor):+.2f}): what no forecast can remove")
+        excess = [o - f for o, f in zip(ours, floor, strict=True)]
+        print(f"  ours minus the oracle's (what the engine adds): mean {mean(excess):+.2f}, "
+              f"mean absolute {mean([abs(e) for e in excess]):.2f} min")
     arrived = [(s.actual_arrival - truths[s.pk].arrival).total_seconds() for s in stops if s.actual_arrival]
     left = [(s.actual_departure - truths[s.pk].departure).total_seconds()
             for s in stops if s.actual_departure and truths[s.pk].departure]
@@ -278,7 +359,7 @@ def run_one(*, vans: int, stops: int, seed: int, diagnose_too: bool = False) -> 
         elapsed = time.perf_counter() - started
         results = measure(simulator.truths)
         if diagnose_too:
-            diagnose(simulator.truths, slow_zone=simulator.slow_zone)
+            diagnose(simulator.truths, slow_zone=simulator.slow_zone, simulator=simulator)
     return results, len(simulator.truths), elapsed
 
 

@@ -239,6 +239,8 @@ class Route(models.Model):
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     break_starts_at = models.DateTimeField(null=True, blank=True)
+    # When the van drove out of its depot, as its fixes show: the first leg of the day is then a driven leg too.
+    departed_at = models.DateTimeField(null=True, blank=True)
     distance_m = models.PositiveIntegerField(default=0)
     duration_s = models.PositiveIntegerField(default=0)
 

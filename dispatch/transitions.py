@@ -25,7 +25,7 @@ from django.db import transaction
 
 from dispatch.dwell import zone_learn_service
 from dispatch.errors import DispatchError, DispatchErrorCode
-from dispatch.models import Job, Plan, Stop, Zone
+from dispatch.models import Job, Plan, Route, Stop, Zone
 
 J = Job.Status
 S = Stop.Status
@@ -178,6 +178,11 @@ def stop_mark_departed(*, stop: Stop, at: dt.datetime) -> bool:
     if stop.actual_arrival is not None:
         zone_learn_service(zone_id=stop.job.zone_id, dwell_s=(at - stop.actual_arrival).total_seconds())
     return True
+
+
+def route_mark_departed(*, route_id: int, at: dt.datetime) -> bool:
+    """The van of this route drove out of its depot at `at`: record it once; true when news."""
+    return bool(Route.objects.filter(pk=route_id, departed_at__isnull=True).update(departed_at=at))
 
 
 def _job_finish(*, job_id: int, at: dt.datetime, stop_to: str, job_to: str) -> bool:

@@ -13,7 +13,7 @@ from tests.factories import JobFactory, ShiftFactory, VehicleFactory, ZoneFactor
 from tests.tracking.factories import RouteFactory, build_route
 from tracking.geo import haversine_m
 from tracking.models import EtaSnapshot, Ping
-from tracking.services import eta_refresh_route
+from tracking.services import PingInput, eta_refresh_route, ping_record_batch
 from tracking.services.etas import _plan_driven_stops, plan_traffic, route_etas_compute
 
 pytestmark = pytest.mark.django_db
@@ -78,6 +78,49 @@ def test_a_van_in_a_zone_nobody_has_driven_yet_is_expected_at_the_pace_the_fleet
     assert alone == pytest.approx(TEN_MINUTES)
     # Two legs of evidence against a prior worth one: (2 x 900 + 600) / (2 x 600 + 600) = 4/3.
     assert with_fleet == pytest.approx(TEN_MINUTES * 4 / 3, abs=1)
+
+
+def test_the_fleets_way_out_of_the_depot_teaches_its_pace_before_any_van_has_driven_between_two_stops(
+        world, second_van):
+    """The first van left the depot at 8:00 and reached its first stop at 8:20, where the provider said 10 minutes."""
+    Route.objects.filter(pk=world.route.pk).update(departed_at=local(world.day, 8))
+    drive(world.stops[0], arrived=local(world.day, 8, 20), left=None)
+    now = local(world.day, 8, 55)
+
+    from_the_depot = first_leg_seconds(second_van, now)
+
+    # One leg of twice the provider's time against a prior worth one: (1200 + 600) / (600 + 600) = 1.5.
+    assert from_the_depot == pytest.approx(TEN_MINUTES * 1.5, abs=1)
+
+
+def test_a_van_whose_fixes_start_at_the_depot_is_recorded_leaving_it_once(world):
+    depot, first = (world.depot.lat, world.depot.lng), world.stops[0]
+
+    def fix(moment: dt.datetime) -> PingInput:
+        # At rest at the depot until 8:00, then on its way to the first stop at an even pace.
+        share = max((moment - local(world.day, 8)).total_seconds(), 0.0) / (20 * 60)
+        return PingInput(client_id=f"p-{moment:%H%M%S}", recorded_at=moment, speed_mps=5.0 if share else 0.0,
+                         lat=depot[0] + (first.job.lat - depot[0]) * share,
+                         lng=depot[1] + (first.job.lng - depot[1]) * share)
+
+    for minute in range(0, 15, 1):
+        moment = local(world.day, 7, 55) + dt.timedelta(minutes=minute)
+        ping_record_batch(vehicle=world.vehicle, points=[fix(moment + dt.timedelta(seconds=s)) for s in (0, 20, 40)],
+                          now=moment + dt.timedelta(seconds=45))
+
+    left = Route.objects.get(pk=world.route.pk).departed_at
+    assert left is not None and local(world.day, 8) <= left <= local(world.day, 8, 2)
+
+
+def test_a_van_whose_fixes_start_away_from_the_depot_is_not_said_to_have_left_it(world):
+    first = world.stops[0]
+    ping_record_batch(vehicle=world.vehicle, now=local(world.day, 8, 11), points=[
+        PingInput(client_id=f"p-{second}", recorded_at=local(world.day, 8, 10) + dt.timedelta(seconds=second),
+                  lat=first.job.lat - 0.004 + second * 0.00002, lng=first.job.lng, speed_mps=5.0)
+        for second in (0, 15, 30)
+    ])
+
+    assert Route.objects.get(pk=world.route.pk).departed_at is None
 
 
 def test_a_leg_that_ends_as_its_window_opens_says_nothing_about_traffic_however_fast_it_was(world):

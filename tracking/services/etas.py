@@ -7,7 +7,7 @@ from itertools import groupby
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import translation
 
 from core import clock
@@ -49,29 +49,47 @@ def _point(stop: Stop) -> Point:
     return (stop.job.lat, stop.job.lng)
 
 
-def _driven_legs(stops: Sequence[Stop]) -> list[tuple[Stop, Stop]]:
-    """Consecutive stops of one route (in sequence order) between which the van has driven."""
+@dataclass(frozen=True)
+class DrivenLeg:
+    """A leg the van has driven: from a point it left at `left_at` to the stop `after`."""
+
+    origin: Point
+    left_at: dt.datetime
+    after: Stop
+
+
+def _driven_legs(stops: Sequence[Stop], *, depot: tuple[Point, dt.datetime | None] | None = None) -> list[DrivenLeg]:
+    """The legs of one route (its stops in sequence order) the van has driven.
+
+    `depot` (where the depot is, when the van left it) is given when `stops` starts with the route's first
+    stop: the leg out of the depot is the day's longest, and the first that shows how the fleet drives.
+    """
     legs = []
-    for before, after in zip(stops, stops[1:], strict=False):
-        if before.actual_departure is None or after.actual_arrival is None:
-            continue
-        # A leg that ends at its window's opening may include waiting for it; it says nothing about traffic.
-        # Drop such legs whichever way they went: dropping only the slow ones would make the fleet look fast.
-        if after.actual_arrival <= after.job.window_start + WINDOW_WAIT_MARGIN:
-            continue
-        legs.append((before, after))
-    return legs
+    if depot is not None and depot[1] is not None and stops and stops[0].actual_arrival is not None \
+            and stops[0].actual_arrival > depot[1]:
+        legs.append(DrivenLeg(origin=depot[0], left_at=depot[1], after=stops[0]))
+    legs.extend(DrivenLeg(origin=_point(before), left_at=before.actual_departure, after=after)
+                for before, after in zip(stops, stops[1:], strict=False)
+                if before.actual_departure is not None and after.actual_arrival is not None)
+    # A leg that ends at its window's opening may include waiting for it; it says nothing about traffic.
+    # Drop such legs whichever way they went: dropping only the slow ones would make the fleet look fast.
+    return [leg for leg in legs if leg.after.actual_arrival > leg.after.job.window_start + WINDOW_WAIT_MARGIN]
 
 
-def _completed_legs(stops: Sequence[Stop], leg_seconds) -> list[tuple[Stop, engine.CompletedLeg]]:
-    """Legs of one route driven so far: observed against predicted driving time, with the stop they led to."""
+def _completed_legs(legs: Sequence[DrivenLeg], leg_seconds) -> list[tuple[Stop, engine.CompletedLeg]]:
+    """Driven legs: observed against predicted driving time, with the stop they led to."""
     return [
-        (after, engine.CompletedLeg(
-            actual_s=(after.actual_arrival - before.actual_departure).total_seconds(),
-            predicted_s=leg_seconds(_point(before), _point(after), before.actual_departure) * after.job.zone.speed_factor,
+        (leg.after, engine.CompletedLeg(
+            actual_s=(leg.after.actual_arrival - leg.left_at).total_seconds(),
+            predicted_s=leg_seconds(leg.origin, _point(leg.after), leg.left_at) * leg.after.job.zone.speed_factor,
         ))
-        for before, after in _driven_legs(stops)
+        for leg in legs
     ]
+
+
+def _route_depot(route: Route) -> tuple[Point, dt.datetime | None]:
+    depot = route.vehicle.depot
+    return (depot.lat, depot.lng), route.departed_at
 
 
 @dataclass(frozen=True)
@@ -95,18 +113,27 @@ def _plan_driven_stops(*, plan_id: int, now: dt.datetime) -> list[Stop]:
     Lately reaches back far enough to know the traffic as it was when each of a van's last legs was driven.
     """
     recent = now - FLEET_PACE_LOOKBACK - VAN_LEGS_LOOKBACK
+    first = Stop.objects.filter(route_id=OuterRef("route_id")).order_by("sequence").values("sequence")[:1]
     return list(
         Stop.objects.filter(route__plan_id=plan_id, actual_arrival__isnull=False, actual_arrival__lte=now)
         .filter(Q(actual_arrival__gte=recent) | Q(actual_departure__gte=recent) | Q(actual_departure__isnull=True))
-        .select_related("job__zone").order_by("route_id", "sequence")
+        .annotate(route_first_sequence=Subquery(first))
+        .select_related("job__zone", "route__vehicle__depot").order_by("route_id", "sequence")
     )
 
 
-def _plan_completed_legs(stops: Sequence[Stop], leg_seconds) -> list[tuple[Stop, engine.CompletedLeg]]:
-    legs: list[tuple[Stop, engine.CompletedLeg]] = []
+def _plan_driven_legs(stops: Sequence[Stop]) -> list[DrivenLeg]:
+    """The driven legs of the plan's stops (`_plan_driven_stops`), the way out of the depot included."""
+    legs: list[DrivenLeg] = []
     for _route_id, group in groupby(stops, key=lambda s: s.route_id):
-        legs.extend(_completed_legs(list(group), leg_seconds))
+        group = list(group)
+        from_depot = group[0].sequence == getattr(group[0], "route_first_sequence", None)
+        legs.extend(_driven_legs(group, depot=_route_depot(group[0].route) if from_depot else None))
     return legs
+
+
+def _plan_completed_legs(stops: Sequence[Stop], leg_seconds) -> list[tuple[Stop, engine.CompletedLeg]]:
+    return _completed_legs(_plan_driven_legs(stops), leg_seconds)
 
 
 def _traffic_at(legs: Sequence[tuple[Stop, engine.CompletedLeg]], *, at: dt.datetime) -> PlanTraffic:
@@ -173,7 +200,8 @@ def plan_spread(*, stops: Sequence[Stop], now: dt.datetime, leg_seconds) -> engi
     return engine.observed_spread(travel_ratios=travel, dwell_ratios=dwell)
 
 
-def route_delay_factor(*, stops: Sequence[Stop], leg_seconds, plan_stops: Sequence[Stop] = ()) -> float:
+def route_delay_factor(*, stops: Sequence[Stop], leg_seconds, plan_stops: Sequence[Stop] = (),
+                       depot: tuple[Point, dt.datetime | None] | None = None) -> float:
     """The van's own pace on its completed legs, against the provider's times bent by the traffic of the day.
 
     Each leg is held against the traffic as it stood when the van drove it (from `plan_stops`, the plan's
@@ -184,23 +212,21 @@ def route_delay_factor(*, stops: Sequence[Stop], leg_seconds, plan_stops: Sequen
     legs = [
         engine.CompletedLeg(actual_s=leg.actual_s,
                             predicted_s=leg.predicted_s * then(after.actual_arrival).factor(after.job.zone_id))
-        for after, leg in _completed_legs(stops, leg_seconds)[-engine.DELAY_LEGS:]
+        for after, leg in _completed_legs(_driven_legs(stops, depot=depot), leg_seconds)[-engine.DELAY_LEGS:]
     ]
     return engine.delay_factor(legs)
 
 
-def _legs_to_prefetch(*, position: Point, route_stops: Sequence[Stop], plan_stops: Sequence[Stop],
+def _legs_to_prefetch(*, position: Point, route_legs: Sequence[DrivenLeg], plan_stops: Sequence[Stop],
                       remaining: Sequence[Stop]) -> tuple[list, list]:
     """Every leg a refresh asks the provider for: between stops (driven or ahead), and from where the van is."""
     stop_legs = [(_point(before), _point(after)) for before, after in zip(remaining, remaining[1:], strict=False)]
-    for stops in (route_stops, plan_stops):
-        for _route_id, group in groupby(stops, key=lambda s: s.route_id):
-            stop_legs.extend((_point(before), _point(after)) for before, after in _driven_legs(list(group)))
+    stop_legs.extend((leg.origin, _point(leg.after)) for leg in [*route_legs, *_plan_driven_legs(plan_stops)])
     other_legs = [(position, _point(remaining[0]))] if remaining else []
     return stop_legs, other_legs
 
 
-def _depot_departure(*, route: Route, now: dt.datetime) -> dt.datetime | None:
+def depot_departure_at(*, route: Route, now: dt.datetime) -> dt.datetime | None:
     """When the van drove out of its depot, by the geofence's departure rule over its trusted fixes.
 
     None unless its fixes start at the depot: a handheld switched on down the road does not say when it left.
@@ -230,7 +256,8 @@ def _leg_in_progress(*, route: Route, stops: Sequence[Stop], vehicle: Vehicle, t
     if left_stop is not None:
         origin, left_at = (left_stop.job.lat, left_stop.job.lng), left_stop.actual_departure
     elif all(s.actual_arrival is None for s in stops):
-        origin, left_at = (vehicle.depot.lat, vehicle.depot.lng), _depot_departure(route=route, now=now)
+        origin = (vehicle.depot.lat, vehicle.depot.lng)
+        left_at = route.departed_at or depot_departure_at(route=route, now=now)
     else:
         return None
     if left_at is None or vehicle.last_seen_at <= left_at:
@@ -284,9 +311,10 @@ def route_etas_compute(*, route: Route, now: dt.datetime, leg_seconds=None) -> t
         driving = False
     ahead = [s for s in stops if s.status == Stop.Status.PENDING and s.actual_arrival is None]
     plan_stops = _plan_driven_stops(plan_id=route.plan_id, now=now)
+    depot_left = _route_depot(route)
     if isinstance(leg_seconds, ProviderLegTimes) and leg_seconds.asks_tables:
-        stop_legs, other_legs = _legs_to_prefetch(position=position, route_stops=stops, plan_stops=plan_stops,
-                                                  remaining=ahead)
+        stop_legs, other_legs = _legs_to_prefetch(position=position, route_legs=_driven_legs(stops, depot=depot_left),
+                                                  plan_stops=plan_stops, remaining=ahead)
         leg_seconds.prefetch(stop_legs=stop_legs, other_legs=other_legs)
     traffic = plan_traffic(stops=plan_stops, now=now, leg_seconds=leg_seconds)
     remaining = [
@@ -297,7 +325,7 @@ def route_etas_compute(*, route: Route, now: dt.datetime, leg_seconds=None) -> t
         )
         for s in ahead
     ]
-    delay = route_delay_factor(stops=stops, leg_seconds=leg_seconds, plan_stops=plan_stops)
+    delay = route_delay_factor(stops=stops, leg_seconds=leg_seconds, plan_stops=plan_stops, depot=depot_left)
     first_leg = None
     if driving and remaining:
         first = remaining[0]

@@ -9,12 +9,12 @@ from django.conf import settings
 from core import clock
 from dispatch.models import Route, Stop, Vehicle
 from dispatch.services import vehicle_position_record
-from dispatch.transitions import stop_mark_arrived, stop_mark_departed
+from dispatch.transitions import route_mark_departed, stop_mark_arrived, stop_mark_departed
 from tracking import eta as engine
 from tracking import geofence
 from tracking.geo import haversine_m
 from tracking.models import Event, Milestone, Ping
-from tracking.services.etas import eta_refresh_route
+from tracking.services.etas import depot_departure_at, eta_refresh_route
 from tracking.services.journey import event_record
 from tracking.services.routes import route_for_vehicle, route_stops
 
@@ -132,13 +132,19 @@ def _fixes(vehicle_id: int, since: dt.datetime, until: dt.datetime) -> list[geof
 def route_geofence_update(*, route: Route, now: dt.datetime) -> None:
     """Record departures from and arrivals at this route's stops that the trusted fixes show.
 
-    1. The stop the vehicle is at (arrived, not yet left): a departure closes it
+    1. Before its first stop, the van's way out of its depot: when it left is
+       recorded once, so that the first leg of the day counts as a driven leg.
+    2. The stop the vehicle is at (arrived, not yet left): a departure closes it
        and teaches its zone the dwell.
-    2. Then the next stop not yet reached: an arrival records the `arrived`
+    3. Then the next stop not yet reached: an arrival records the `arrived`
        milestone (source geofence), which moves the stop and the job.
     """
     radius = float(settings.GEOFENCE_RADIUS_M)
     stops = route_stops(route)
+    if route.departed_at is None and all(s.actual_arrival is None for s in stops):
+        left_depot = depot_departure_at(route=route, now=now)
+        if left_depot is not None and route_mark_departed(route_id=route.pk, at=left_depot):
+            route.departed_at = left_depot
     floor = now - GEOFENCE_LOOKBACK
     since = max(route.starts_at - dt.timedelta(minutes=30), floor)
     at_stop = [s for s in stops if s.actual_arrival is not None and s.actual_departure is None]

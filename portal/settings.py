@@ -470,8 +470,11 @@ LOGGING = {
                 # Twilio's client logs each call's URL, query and headers at INFO, ten lines a message.
                 "twilio.http_client": {"level": "WARNING"}},
 }
-# The worker logs through the settings above, not Celery's own plain-text set-up.
+# The worker logs through the settings above, not Celery's own plain-text set-up. What the console SMS and
+# email backends print is the message itself (development's stand-in for a phone or a mailbox), not a log
+# line: it stays on standard output as printed instead of becoming log records.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_WORKER_REDIRECT_STDOUTS = False
 
 # /metrics answers only a bearer of this token; unset, it answers no one.
 METRICS_TOKEN = env_str("METRICS_TOKEN")

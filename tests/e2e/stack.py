@@ -155,7 +155,9 @@ class Stack:
         # crosses midnight still books the days the seed made.
         self.seed_first_day = self.sql("SELECT min(date) FROM scheduling_window")[0][0]
         for index, port in enumerate(self.web_ports):
-            self._process(f"daphne-{index}", [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port),
+            # -v 0: no access log of daphne's own (raw paths hold tracking tokens and shoppers' coordinates);
+            # the portal writes one line per request.
+            self._process(f"daphne-{index}", [str(BIN / "daphne"), "-v", "0", "-b", "127.0.0.1", "-p", str(port),
                                               "portal.asgi:application"])
         self.worker_start()
         self._process("beat", [str(BIN / "celery"), "-A", "portal", "beat", "-l", "info",

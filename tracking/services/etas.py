@@ -12,7 +12,8 @@ from django.utils import translation
 
 from core import clock
 from dispatch.models import Job, Plan, Route, Stop, Vehicle
-from dispatch.travel import Point, ProviderLegTimes, leg_seconds_from_provider
+from dispatch.selectors import zone_slowdowns_load
+from dispatch.travel import NO_SLOWDOWNS, Point, ProviderLegTimes, ZoneSlowdowns, leg_seconds_from_provider
 from tracking import eta as engine
 from tracking import geofence, selectors
 from tracking.geo import haversine_m
@@ -60,12 +61,17 @@ def _driven_legs(stops: Sequence[Stop]) -> list[tuple[Stop, Stop]]:
     return legs
 
 
-def _completed_legs(stops: Sequence[Stop], leg_seconds) -> list[tuple[Stop, engine.CompletedLeg]]:
-    """Legs of one route driven so far: observed against predicted driving time, with the stop they led to."""
+def _completed_legs(stops: Sequence[Stop], leg_seconds,
+                    slowdowns: ZoneSlowdowns = NO_SLOWDOWNS) -> list[tuple[Stop, engine.CompletedLeg]]:
+    """Legs of one route driven so far: observed against predicted driving time, with the stop they led to.
+
+    The prediction slows a leg into a zone by its effective factor when the leg began (its disruptions
+    included), so a slowdown already known is not read again as traffic."""
     return [
         (after, engine.CompletedLeg(
             actual_s=(after.actual_arrival - before.actual_departure).total_seconds(),
-            predicted_s=leg_seconds(_point(before), _point(after), before.actual_departure) * after.job.zone.speed_factor,
+            predicted_s=leg_seconds(_point(before), _point(after), before.actual_departure)
+            * slowdowns.factor_at(after.job.zone_id, after.job.zone.speed_factor, before.actual_departure),
         ))
         for before, after in _driven_legs(stops)
     ]
@@ -99,10 +105,11 @@ def _plan_driven_stops(*, plan_id: int, now: dt.datetime) -> list[Stop]:
     )
 
 
-def _plan_completed_legs(stops: Sequence[Stop], leg_seconds) -> list[tuple[Stop, engine.CompletedLeg]]:
+def _plan_completed_legs(stops: Sequence[Stop], leg_seconds,
+                         slowdowns: ZoneSlowdowns = NO_SLOWDOWNS) -> list[tuple[Stop, engine.CompletedLeg]]:
     legs: list[tuple[Stop, engine.CompletedLeg]] = []
     for _route_id, group in groupby(stops, key=lambda s: s.route_id):
-        legs.extend(_completed_legs(list(group), leg_seconds))
+        legs.extend(_completed_legs(list(group), leg_seconds, slowdowns))
     return legs
 
 
@@ -121,14 +128,15 @@ def _traffic_at(legs: Sequence[tuple[Stop, engine.CompletedLeg]], *, at: dt.date
     return PlanTraffic(pace=pace, zones=zones)
 
 
-def plan_traffic(*, stops: Sequence[Stop], now: dt.datetime, leg_seconds) -> PlanTraffic:
+def plan_traffic(*, stops: Sequence[Stop], now: dt.datetime, leg_seconds,
+                 slowdowns: ZoneSlowdowns = NO_SLOWDOWNS) -> PlanTraffic:
     """The fleet's pace over its legs of the last `FLEET_PACE_LOOKBACK`, and each zone's over the last `ZONE_TRAFFIC_LOOKBACK`.
 
     1. The fleet's pace is every leg's observed time against the provider's, shrunk towards 1.
     2. A zone's traffic is the legs into it lately against the provider's times the fleet's pace,
        shrunk towards 1: a zone with little evidence drives at the fleet's pace.
     """
-    return _traffic_at(_plan_completed_legs(stops, leg_seconds), at=now)
+    return _traffic_at(_plan_completed_legs(stops, leg_seconds, slowdowns), at=now)
 
 
 def _traffic_then(legs: Sequence[tuple[Stop, engine.CompletedLeg]]):
@@ -145,7 +153,8 @@ def _traffic_then(legs: Sequence[tuple[Stop, engine.CompletedLeg]]):
     return at
 
 
-def plan_spread(*, stops: Sequence[Stop], now: dt.datetime, leg_seconds) -> engine.Spread:
+def plan_spread(*, stops: Sequence[Stop], now: dt.datetime, leg_seconds,
+                slowdowns: ZoneSlowdowns = NO_SLOWDOWNS) -> engine.Spread:
     """How far the plan's legs and dwells of the last `FLEET_PACE_LOOKBACK` strayed from what was expected of them.
 
     1. A leg is held against the provider's time bent by the traffic as it stood when it was driven.
@@ -153,7 +162,7 @@ def plan_spread(*, stops: Sequence[Stop], now: dt.datetime, leg_seconds) -> engi
        window opened may include waiting for the window, and is left out.
     """
     recent = now - FLEET_PACE_LOOKBACK
-    legs = _plan_completed_legs(stops, leg_seconds)
+    legs = _plan_completed_legs(stops, leg_seconds, slowdowns)
     then = _traffic_then(legs)
     travel = [leg.actual_s / (leg.predicted_s * then(after.actual_arrival).factor(after.job.zone_id))
               for after, leg in legs if after.actual_arrival >= recent and leg.predicted_s > 0]
@@ -170,18 +179,19 @@ def plan_spread(*, stops: Sequence[Stop], now: dt.datetime, leg_seconds) -> engi
     return engine.observed_spread(travel_ratios=travel, dwell_ratios=dwell)
 
 
-def route_delay_factor(*, stops: Sequence[Stop], leg_seconds, plan_stops: Sequence[Stop] = ()) -> float:
+def route_delay_factor(*, stops: Sequence[Stop], leg_seconds, plan_stops: Sequence[Stop] = (),
+                       slowdowns: ZoneSlowdowns = NO_SLOWDOWNS) -> float:
     """The van's own pace on its completed legs, against the provider's times bent by the traffic of the day.
 
     Each leg is held against the traffic as it stood when the van drove it (from `plan_stops`, the plan's
     driven stops), not as it stands now: a van that drove into a zone before a jam there was not fast,
     and one that drove through the jam was not slow.
     """
-    then = _traffic_then(_plan_completed_legs(plan_stops, leg_seconds))
+    then = _traffic_then(_plan_completed_legs(plan_stops, leg_seconds, slowdowns))
     legs = [
         engine.CompletedLeg(actual_s=leg.actual_s,
                             predicted_s=leg.predicted_s * then(after.actual_arrival).factor(after.job.zone_id))
-        for after, leg in _completed_legs(stops, leg_seconds)[-engine.DELAY_LEGS:]
+        for after, leg in _completed_legs(stops, leg_seconds, slowdowns)[-engine.DELAY_LEGS:]
     ]
     return engine.delay_factor(legs)
 
@@ -285,16 +295,21 @@ def route_etas_compute(*, route: Route, now: dt.datetime, leg_seconds=None) -> t
         stop_legs, other_legs = _legs_to_prefetch(position=position, route_stops=stops, plan_stops=plan_stops,
                                                   remaining=ahead)
         leg_seconds.prefetch(stop_legs=stop_legs, other_legs=other_legs)
-    traffic = plan_traffic(stops=plan_stops, now=now, leg_seconds=leg_seconds)
+    # The zones' disruptions, from the oldest leg traffic is read from to the end of the day ahead.
+    slowdowns = zone_slowdowns_load(depot_id=depot.pk, starts=now - FLEET_PACE_LOOKBACK - VAN_LEGS_LOOKBACK,
+                                    ends=now + dt.timedelta(days=1))
+    traffic = plan_traffic(stops=plan_stops, now=now, leg_seconds=leg_seconds, slowdowns=slowdowns)
     remaining = [
         engine.RemainingStop(
             key=s.pk, lat=s.job.lat, lng=s.job.lng, window_start=s.job.window_start,
             service_s=_service_seconds(s.job),
-            speed_factor=s.job.zone.speed_factor * traffic.factor(s.job.zone_id),
+            # The leg into a stop is driven about when the plan has the van arrive there, or from now if later.
+            speed_factor=slowdowns.factor_at(s.job.zone_id, s.job.zone.speed_factor, max(now, s.planned_arrival))
+            * traffic.factor(s.job.zone_id),
         )
         for s in ahead
     ]
-    delay = route_delay_factor(stops=stops, leg_seconds=leg_seconds, plan_stops=plan_stops)
+    delay = route_delay_factor(stops=stops, leg_seconds=leg_seconds, plan_stops=plan_stops, slowdowns=slowdowns)
     first_leg = None
     if driving and remaining:
         first = remaining[0]
@@ -303,7 +318,8 @@ def route_etas_compute(*, route: Route, now: dt.datetime, leg_seconds=None) -> t
                                      now=now)
     etas = engine.route_etas(
         now=now, position=position, remaining=remaining, leg_seconds=leg_seconds, delay=delay, free_at=free_at,
-        busy_stops=busy, first_leg_s=first_leg, spread=plan_spread(stops=plan_stops, now=now, leg_seconds=leg_seconds),
+        busy_stops=busy, first_leg_s=first_leg,
+        spread=plan_spread(stops=plan_stops, now=now, leg_seconds=leg_seconds, slowdowns=slowdowns),
     )
     return etas, by_id
 

@@ -50,7 +50,7 @@ class DisruptionCreateInputSerializer(_SlowdownFields):
     ends_at = serializers.DateTimeField(help_text="ISO 8601 with an offset; after `starts_at`, at most 7 days later.")
     reason = serializers.CharField(max_length=200, help_text="Why, for dispatchers and care: 'Snow', 'Marathon'.")
     external_id = serializers.CharField(
-        max_length=100, required=False, default="",
+        max_length=100, required=False, default="", allow_blank=True,
         help_text="Feeds: your id for the event. Sending the same id again updates that disruption.")
 
     def validate(self, attrs):

@@ -254,7 +254,7 @@ def windows_at_risk(*, depot: Depot, date: dt.date, merchant_ids: Iterable[int] 
     for job_id, arrival in late_stops:
         job = jobs[job_id]
         if arrival > job.window_end:
-            group(job).late.append((label(job), int((arrival - job.window_end).total_seconds() // 60) or 1))
+            group(job).late.append((label(job), max(round((arrival - job.window_end).total_seconds() / 60), 1)))
     for row in plan.unassigned:
         job = jobs.get(row["job"])
         if job is not None:

@@ -23,6 +23,7 @@ class DisruptionForm(forms.Form):
 
     depot = forms.ModelChoiceField(queryset=Depot.objects.all(), widget=forms.HiddenInput)
     zone = forms.ModelChoiceField(queryset=Zone.objects.order_by("code"), label=_("Zone"),
+                                  empty_label=_("Choose a zone"),
                                   error_messages={"invalid_choice": _("Choose one of the depot's zones.")})
     starts_at = forms.DateTimeField(label=_("From"), input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
                                     widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"))

@@ -55,6 +55,7 @@ def _console_render(request: HttpRequest, form: DayForm, depot: Depot | None, da
         context["may_change_fleet"] = access.may(Perm.FLEET_ACT)
         context["disruptions"] = disruptions.disruptions_for_day(depot=depot, date=date)
         context["windows_at_risk"] = disruptions.windows_at_risk(depot=depot, date=date, merchant_ids=seen)
+        context["deliveries_at_risk"] = sum(w.count for w in context["windows_at_risk"])
         context["now"] = clock.now()
         if access.may(Perm.FLEET_ACT):
             context["disruption_form"] = disruption_form or DisruptionForm(depot=depot, initial=_disruption_initial(

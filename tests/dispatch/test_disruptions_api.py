@@ -163,3 +163,17 @@ def test_the_window_is_the_feeds_own_time_zone_offset(zone, feed, morning):
 
     assert response.status_code == 201
     assert Disruption.objects.get().starts_at == dt.datetime(2026, 3, 10, 12, tzinfo=dt.UTC)
+
+
+def test_the_command_creates_a_feed_and_prints_the_key_it_then_uses(zone, morning):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("disruption_feed_create", "meteo-paris", "--depot", zone.depot.code, stdout=out)
+    key = out.getvalue().rsplit(" ", 1)[-1].strip()
+
+    assert key.startswith("fk_")
+    assert as_feed(key).post(URL, body(zone), format="json").status_code == 201
+    assert Disruption.objects.get().feed.code == "meteo-paris"

@@ -87,10 +87,7 @@ class _DisruptionApi(APIView):
         return found
 
 
-ZONE_ERRORS = "a zone of a depot this feed may not slow (`zone_not_in_depot`)."
-
-
-class DisruptionListApi(_DisruptionApi):
+class DisruptionCollectionApi(_DisruptionApi):
     """Slow a zone for a period. Travel into the zone takes `speed_factor` times as long while it is in force, for
     the planner, checkout's window offers and the ETAs alike; every day it touches that already has a plan
     re-plans at once, and customers whom the new plan brings after their window are warned (once).
@@ -106,8 +103,9 @@ class DisruptionListApi(_DisruptionApi):
             400: error_response("Invalid input (`invalid_request`), the end not after the start or already past "
                                 "(`invalid_period`), a factor out of range (`invalid_speed_factor`), an unknown zone "
                                 "(`zone_not_found`)."),
-            403: error_response("Neither a feed nor a platform dispatcher (`permission_denied`), or "
-                                + ZONE_ERRORS),
+            403: error_response("Neither a feed nor a platform dispatcher (`permission_denied`), or a zone of "
+                                "a depot this feed may not slow (`zone_not_in_depot`)."),
+            409: error_response("This feed already sent this `external_id` for another zone (`disruption_exists`)."),
         },
         examples=[OpenApiExample("Snow this afternoon", request_only=True, value={
             "zone": "paris-centre", "starts_at": "2026-12-01T13:00:00+01:00", "ends_at": "2026-12-01T19:00:00+01:00",

@@ -14,7 +14,7 @@ urlpatterns: list = [
 
 # API endpoints of this app, mounted under /api/v1/.
 api_urlpatterns: list = [
-    path("disruptions/", api.DisruptionListApi.as_view(), name="disruptions"),
+    path("disruptions/", api.DisruptionCollectionApi.as_view(), name="disruptions"),
     path("disruptions/<int:disruption_id>/", api.DisruptionDetailApi.as_view(), name="disruption"),
     path("disruptions/<int:disruption_id>/end/", api.DisruptionEndApi.as_view(), name="disruption-end"),
 ]

@@ -206,7 +206,7 @@ def disruption_create(request: HttpRequest) -> HttpResponse:
 def disruption_end(request: HttpRequest, disruption_id: int) -> HttpResponse:
     disruption = get_object_or_404(Disruption.objects.select_related("zone__depot"), pk=disruption_id)
     depot = disruption.zone.depot
-    day_form, _depot, date = _day_from(request, request.POST)
+    _form, _depot, date = _day_from(request, request.POST)
     date = date or _depot_today(depot)
     try:
         ended = disruptions.disruption_end(disruption=disruption)

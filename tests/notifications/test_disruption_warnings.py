@@ -103,3 +103,41 @@ def test_a_warning_due_in_quiet_hours_waits_for_the_morning(world, sms_outbox, c
     [message] = running_late_sms()
     assert message.send_after is not None and message.send_after > local(DAY, 2)
     assert sms_outbox == []
+
+
+def test_from_the_dispatcher_to_the_phone_a_disruption_replans_and_warns_each_customer_it_makes_late_once(
+        settings, clock_at, sms_outbox, django_capture_on_commit_callbacks):
+    from dispatch.disruptions import disruption_create, disruption_update
+    from portal.celery import app
+
+    settings.PUBLIC_BASE_URL = "https://deliveries.example.com"
+    settings.PLANNER_TIME_LIMIT_SECONDS = 1.0
+    clock_at(local(DAY, 8, 5))  # the day is under way: windows bend, and a van that cannot keep one is late
+    shop = MerchantFactory(slug="fresh-basket", name="Fresh Basket", brand_name="Fresh Basket")
+    points = [(48.8600 + 0.006 * i, 2.3400 + 0.008 * (i % 3)) for i in range(8)]
+    world = build_route(day=DAY, points=points, window_hours=(8, 10), merchant=shop)
+    eager, app.conf.task_always_eager = app.conf.task_always_eager, True
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            disruption = disruption_create(zone=world.zone, starts_at=local(DAY, 7), ends_at=local(DAY, 12),
+                                           speed_factor=4.0, reason="Snow", source=Disruption.Source.DISPATCHER)
+        first = running_late_sms()
+        late = late_jobs(world, settings)
+        with django_capture_on_commit_callbacks(execute=True):
+            disruption_update(disruption=disruption, speed_factor=3.5)  # re-plans again: nobody hears twice
+    finally:
+        app.conf.task_always_eager = eager
+
+    assert late, "four times slower, some of the eight stops cannot make the window"
+    assert sorted(m.delivery.job_id for m in first) == sorted(late)
+    # The second re-plan warns only those it newly makes late; nobody hears twice.
+    warned = [m.delivery.job_id for m in running_late_sms()]
+    assert sorted(warned) == sorted(late | late_jobs(world, settings))
+    assert len(sms_outbox) == len(warned) == len(set(warned))
+
+
+def late_jobs(world, settings) -> set[int]:
+    """The jobs the active plan brings later than the window's end and the running-late threshold."""
+    active = Plan.objects.get(depot=world.depot, date=world.day, status=Plan.Status.ACTIVE)
+    return {stop.job_id for stop in Stop.objects.filter(route__plan=active)
+            if stop.planned_arrival > world.window.ends_at + dt.timedelta(minutes=settings.RUNNING_LATE_MINUTES)}

@@ -291,3 +291,20 @@ def test_a_dispatcher_ends_a_disruption_from_the_console(client, dispatcher, dep
     assert response.status_code == 302
     disruption.refresh_from_db()
     assert disruption.ends_at == local(PLAN_DAY, 15)
+
+
+def test_the_panel_reads_in_french_for_a_french_dispatcher(client, dispatcher, depot, zone, planned, clock_at):
+    clock_at(local(PLAN_DAY, 9))
+    snow(zone, local(PLAN_DAY, 8), local(PLAN_DAY, 20))
+    stop = Stop.objects.filter(route__plan=planned).select_related("job").order_by("pk").first()
+    Stop.objects.filter(pk=stop.pk).update(planned_arrival=stop.job.window_end + dt.timedelta(minutes=25),
+                                           planned_departure=stop.job.window_end + dt.timedelta(minutes=29))
+    client.force_login(dispatcher)
+
+    page = client.get(f"{reverse('dispatch:console')}?depot={depot.pk}&date={PLAN_DAY}",
+                      HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+
+    assert "Perturbations" in page
+    assert "Créneaux menacés dans les zones ralenties" in page
+    assert "1 livraison en retard ou plus desservie" in page
+    assert "Ralentir une zone…" in page

@@ -95,6 +95,21 @@ class DisruptionCollectionApi(_DisruptionApi):
     A feed that sends an `external_id` it already sent updates that disruption (200) instead of adding one.
     """
 
+    class DisruptionListOutputSerializer(serializers.Serializer):
+        results = DisruptionOutputSerializer(many=True)
+
+    @extend_schema(
+        operation_id="disruptions_list",
+        parameters=[OpenApiParameter("zone", str, OpenApiParameter.QUERY, required=False,
+                                     description="Only this zone's (its code).")],
+        responses={200: DisruptionListOutputSerializer},
+        summary="The disruptions not over yet", tags=["disruptions"],
+    )
+    def get(self, request):
+        """The disruptions in force or to come, by start: a feed's own, or every one for a dispatcher."""
+        rows = disruptions.disruptions_current(feed=self.feed(request), zone_code=request.query_params.get("zone"))
+        return Response({"results": DisruptionOutputSerializer(rows, many=True).data})
+
     @extend_schema(
         operation_id="disruptions_create", request=DisruptionCreateInputSerializer,
         responses={

@@ -203,6 +203,17 @@ def disruption_feed_create(*, code: str, name: str, depot: Depot | None = None,
 # --- Reads -----------------------------------------------------------------------------------
 
 
+def disruptions_current(*, feed: DisruptionFeed | None = None, zone_code: str | None = None,
+                        now: dt.datetime | None = None) -> list[Disruption]:
+    """The disruptions not over yet, by start: one feed's own when `feed` is given, else everyone's."""
+    rows = Disruption.objects.filter(ends_at__gt=now or clock.now()).select_related("zone__depot")
+    if feed is not None:
+        rows = rows.filter(feed=feed)
+    if zone_code:
+        rows = rows.filter(zone__code=zone_code)
+    return list(rows.order_by("starts_at", "pk"))
+
+
 def disruptions_for_day(*, depot: Depot, date: dt.date) -> list[Disruption]:
     """The depot's disruptions in force at some moment of its local day, by start."""
     tz = ZoneInfo(depot.time_zone)

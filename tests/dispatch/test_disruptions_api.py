@@ -177,3 +177,19 @@ def test_the_command_creates_a_feed_and_prints_the_key_it_then_uses(zone, mornin
     assert key.startswith("fk_")
     assert as_feed(key).post(URL, body(zone), format="json").status_code == 201
     assert Disruption.objects.get().feed.code == "meteo-paris"
+
+
+def test_a_feed_lists_its_own_disruptions_not_yet_over(zone, feed, morning, clock_at):
+    other = ZoneFactory(depot=zone.depot, code="paris-east")
+    as_feed().post(URL, body(zone), format="json")
+    as_feed().post(URL, body(other, external_id="evt-2", starts_at=local(PLAN_DAY, 8).isoformat(),
+                             ends_at=local(PLAN_DAY, 9).isoformat()), format="json")
+    disruption_feed_create(code="traffic", name="Traffic", raw_key="fk_test_traffic")
+    as_feed("fk_test_traffic").post(URL, body(zone, external_id="t-1"), format="json")
+    clock_at(local(PLAN_DAY, 10))  # the one in paris-east is over
+
+    mine = as_feed().get(URL).json()["results"]
+    in_zone = as_feed().get(URL, {"zone": "paris-east"}).json()["results"]
+
+    assert [(d["zone"], d["external_id"]) for d in mine] == [(zone.code, "evt-1")]
+    assert in_zone == []

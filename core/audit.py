@@ -55,11 +55,12 @@ class ActorKind:
     API_KEY = "api_key"
     CARRIER = "carrier"
     DRIVER_DEVICE = "driver_device"
+    FEED = "feed"
     CUSTOMER = "customer"
     SYSTEM = "system"
 
     labels = {
-        USER: "Staff user", API_KEY: "Merchant API key", CARRIER: "Carrier", DRIVER_DEVICE: "Driver device",
+        USER: "Staff user", API_KEY: "Merchant API key", CARRIER: "Carrier", DRIVER_DEVICE: "Driver device", FEED: "Disruption feed",
         CUSTOMER: "Customer", SYSTEM: "System",
     }
 

@@ -46,7 +46,8 @@ from django.db.models import Max
 from core import clock
 from demo import proof_images
 from dispatch.models import Depot, Plan, Route, Shift, Stop, Vehicle
-from dispatch.travel import haversine_m, leg_seconds_from_provider, street_model_from_settings
+from dispatch.selectors import zone_slowdowns_load
+from dispatch.travel import ZoneSlowdowns, haversine_m, leg_seconds_from_provider, street_model_from_settings
 from tracking.geo import offset
 from tracking.services import PingInput, eta_snapshots_discard_after, ping_record_batch, scan_record
 
@@ -142,6 +143,8 @@ class FleetSimulator:
         self.vans: list[_Van] = []
         self.truths: dict[int, StopTruth] = {}
         self.slow_zone: tuple[int, dt.datetime, dt.datetime] | None = None
+        # The disruptions dispatchers and feeds set: the simulated streets are that much slower while they last.
+        self.slowdowns = ZoneSlowdowns()
         self.now: dt.datetime | None = None
         self.plan_ids: set[int] = set()
         self.zone_dwell: dict[int, float] = {}
@@ -191,6 +194,14 @@ class FleetSimulator:
         first, last = min(r[0] for r in routes), max(r[1] for r in routes)
         return min(start, self._last_seen(first, last) or first - dt.timedelta(minutes=1))
 
+    def _slowdowns_load(self, at: dt.datetime) -> None:
+        self.slowdowns = zone_slowdowns_load(starts=at - dt.timedelta(days=1), ends=at + dt.timedelta(days=1),
+                                             depot_id=None if self.depots is None or len(self.depots) != 1
+                                             else self.depots[0].pk)
+
+    def _zone_factor(self, target: _Target, at: dt.datetime) -> float:
+        return self.slowdowns.factor_at(target.zone_id, target.speed_factor, at)
+
     def _targets(self, route: Route) -> list[_Target]:
         stops = route.stops.select_related("job__zone", "job__delivery").order_by("sequence")
         return [
@@ -206,6 +217,7 @@ class FleetSimulator:
         self.now = start
         plans = self.plans()
         self.plan_ids = {p.pk for p in plans}
+        self._slowdowns_load(start)
         # The day is replayed from `start`. An ETA stamped later was computed on another clock (the seed plans
         # the day on the real clock, hours ahead of a demo's virtual morning): on the fleet's clock it comes
         # from the future, and the page would show it over every ETA the replayed day computes.
@@ -262,7 +274,7 @@ class FleetSimulator:
 
     def _leg_true_seconds(self, van: _Van, origin, target: _Target | None, at: dt.datetime) -> float:
         destination = (target.lat, target.lng) if target else van.depot
-        base = self.leg_seconds(origin, destination, at) * (target.speed_factor if target else 1.0)
+        base = self.leg_seconds(origin, destination, at) * (self._zone_factor(target, at) if target else 1.0)
         factor = van.pace * math.exp(self.rng.gauss(0.0, self.config.leg_sigma))
         if target is not None and self.slow_zone and target.zone_id == self.slow_zone[0] \
                 and self.slow_zone[1] <= at < self.slow_zone[2]:
@@ -272,7 +284,7 @@ class FleetSimulator:
     def _start_leg(self, van: _Van, at: dt.datetime) -> None:
         target = van.targets[0] if van.targets else None
         if target is not None:
-            expected = self.leg_seconds(van.position, (target.lat, target.lng), at) * target.speed_factor
+            expected = self.leg_seconds(van.position, (target.lat, target.lng), at) * self._zone_factor(target, at)
             leave = target.window_start - dt.timedelta(seconds=expected)
             if leave > at:
                 van.phase, van.leg_start = "waiting", leave
@@ -397,6 +409,8 @@ class FleetSimulator:
         if {p.pk for p in plans} == self.plan_ids:
             return
         self.plan_ids = {p.pk for p in plans}
+        # A disruption set, changed or ended re-plans the day: this is when the streets' speed changes too.
+        self._slowdowns_load(at)
         routes = {r.vehicle_id: r for r in Route.objects.filter(plan__in=plans)}
         for van in self.vans:
             route = routes.get(van.vehicle.pk)

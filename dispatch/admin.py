@@ -1,6 +1,18 @@
 from django.contrib import admin
 
-from dispatch.models import Depot, Driver, Job, Plan, Route, Shift, Stop, Vehicle, Zone
+from dispatch.models import (
+    Depot,
+    Disruption,
+    DisruptionFeed,
+    Driver,
+    Job,
+    Plan,
+    Route,
+    Shift,
+    Stop,
+    Vehicle,
+    Zone,
+)
 
 
 @admin.register(Depot)
@@ -55,3 +67,29 @@ class RouteAdmin(admin.ModelAdmin):
 class PlanAdmin(admin.ModelAdmin):
     list_display = ["depot", "date", "version", "status", "trigger", "distance_m", "solve_seconds", "created_at"]
     list_filter = ["status", "depot", "date"]
+
+
+@admin.register(Disruption)
+class DisruptionAdmin(admin.ModelAdmin):
+    """Read-only here: setting, changing and ending a disruption re-plans, which the console and the API do."""
+
+    list_display = ["zone", "starts_at", "ends_at", "speed_factor", "reason", "source", "feed"]
+    list_filter = ["source", "zone__depot"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DisruptionFeed)
+class DisruptionFeedAdmin(admin.ModelAdmin):
+    """Feeds are created with `manage.py disruption_feed_create`, which prints the key once; here they are
+    switched off or tied to a depot."""
+
+    list_display = ["code", "name", "depot", "active"]
+    fields = ["code", "name", "depot", "active"]
+
+    def has_add_permission(self, request):
+        return False

@@ -15,7 +15,8 @@ parcels and kilograms, and the vehicle carrying the job's skills.
 Travel times are the planner's street model (`dispatch.travel`: `haversine_m`,
 `StreetModel` with `settings.ROAD_FACTOR`, `day_departure_s`, `zone_slowed_s`): the
 road distance at the speed profile's speed when the day's first shift starts (or now,
-once the day is under way), slowed by the zone's live `speed_factor`. The same functions
+once the day is under way), slowed by the zone's live `speed_factor` and by the zone's
+disruptions in force when each leg is driven (`ZoneSlowdowns`). The same functions
 run here over numpy arrays rather than through the provider per query, which would not
 fit the checkout budget (p95 <= 50 ms for a 7-day query). An oracle faster than the
 planner promised evening stops the plan then dropped. With an OSRM provider the
@@ -55,7 +56,7 @@ from core import clock
 from dispatch import travel as streets
 from dispatch.models import Depot, Job, Plan, Stop, Zone
 from dispatch.refusals import RefusalReason
-from dispatch.selectors import shifts_available, vehicle_available_q
+from dispatch.selectors import shifts_available, vehicle_available_q, zone_slowdowns_load
 
 # A typical leg between two neighbouring stops, used to estimate how many more stops fit.
 TYPICAL_LEG_SECONDS = 300
@@ -255,25 +256,46 @@ class _PositionIndex:
 
 class _Travel:
     """The planner's street model for one depot's day, timed once as the planner times it (see the module
-    docstring); called per leg, or over arrays of straight-line metres."""
+    docstring); called per leg, or over arrays of straight-line metres.
+
+    `periods` are the zone's disruptions as (start, end, factor) in epoch seconds: a leg driven while
+    one is in force takes its factor longer on top of the zone's own, as the planner has it.
+    """
 
     def __init__(self, time_zone: str, speed_factor: float, day: dt.date, first_start: dt.datetime | None,
-                 now: dt.datetime) -> None:
+                 now: dt.datetime, periods: tuple[tuple[float, float, float], ...] = ()) -> None:
         midnight = dt.datetime.combine(day, dt.time(0), tzinfo=ZoneInfo(time_zone))
         self.model = streets.street_model_from_settings()
         self.departure_s = streets.day_departure_s(epoch=midnight, first_start=first_start, now=now)
         self.speed_factor = speed_factor
-        # Part of the cache's stamp: routes timed at another speed are rebuilt.
+        self.periods = periods
+        # Part of the cache's stamp: routes timed at another speed, or under other disruptions, are rebuilt.
         self.seconds_per_km = self.model.seconds_per_km(self.departure_s) * speed_factor
+        self.stamp = (self.seconds_per_km, periods)
 
-    def seconds(self, straight_m):
+    def factor_at(self, at: float) -> float:
+        factor = self.speed_factor
+        for start, end, extra in self.periods:
+            if start <= at < end:
+                factor *= extra
+        return factor
+
+    def factor_during(self, starts: float, ends: float) -> float:
+        """The largest factor in force at any moment of [starts, ends] (see `ZoneSlowdowns.factor_during`)."""
+        if not self.periods:
+            return self.speed_factor
+        moments = [starts] + [start for start, _end, _f in self.periods if starts < start < ends]
+        return max(self.factor_at(moment) for moment in moments)
+
+    def seconds(self, straight_m, factor: float | None = None):
         """Seconds to drive `straight_m` metres as the crow flies (a number or an array), as the planner's
-        matrices have them."""
+        matrices have them, into the zone at `factor` (the zone's own when not given)."""
         driven = self.model.drive_s(self.model.road_m(straight_m), self.departure_s)
-        return streets.zone_slowed_s(driven, self.speed_factor)
+        return streets.zone_slowed_s(driven, self.speed_factor if factor is None else factor)
 
     def __call__(self, lat1: float, lng1: float, lat2: float, lng2: float, at: float) -> float:
-        return float(self.seconds(streets.haversine_m((lat1, lng1), (lat2, lng2))))
+        factor = self.factor_at(at) if self.periods else None
+        return float(self.seconds(streets.haversine_m((lat1, lng1), (lat2, lng2)), factor))
 
 
 def _feasible_anywhere(index: _PositionIndex, m_in, m_out, route_ok, travel: _Travel, starts: float, ends: float,
@@ -290,9 +312,11 @@ def _feasible_anywhere(index: _PositionIndex, m_in, m_out, route_ok, travel: _Tr
     if candidates.size == 0:
         return False
     depart = np.maximum(index.prev_departure[candidates], not_before)
-    start = np.maximum(depart + travel.seconds(m_in[candidates]), starts)
+    # The job is reached inside its window, so its zone is as slow as it gets then (the twin of the planner's rule).
+    factor = travel.factor_during(starts, ends)
+    start = np.maximum(depart + travel.seconds(m_in[candidates], factor), starts)
     leave = start + service
-    arrive_next = leave + travel.seconds(m_out[candidates])
+    arrive_next = leave + travel.seconds(m_out[candidates], travel.factor_at(ends))
     fits_next = np.where(
         index.is_end[candidates], arrive_next <= index.route_end[candidates],
         np.maximum(arrive_next, index.next_earliest[candidates]) <= index.next_latest_start[candidates],
@@ -411,11 +435,12 @@ def _build_day(depot: Depot, day: dt.date, travel: _Travel, plan_id: int | None,
 
 
 def _day_routes(depot: Depot, zone: Zone, day: dt.date, stamp: tuple, now: dt.datetime,
-                committed: bool = False) -> tuple[_Day, _Travel]:
+                committed: bool = False, slowdowns: streets.ZoneSlowdowns = streets.NO_SLOWDOWNS) -> tuple[_Day, _Travel]:
     first_start = stamp[4][2] if stamp[4] else None
-    travel = _Travel(depot.time_zone, zone.speed_factor, day, first_start, now)
-    # Routes timed at another speed (the zone slowed, the day got under way) are rebuilt, not extended.
-    stamp = stamp + (travel.seconds_per_km,)
+    periods = tuple((s.starts_at.timestamp(), s.ends_at.timestamp(), s.factor) for s in slowdowns.of_zone(zone.pk))
+    travel = _Travel(depot.time_zone, zone.speed_factor, day, first_start, now, periods)
+    # Routes timed at another speed (the zone slowed, a disruption set, the day got under way) are rebuilt.
+    stamp = stamp + (travel.stamp,)
     key = (depot.pk, day)
     count, id_sum, max_id, plan_id, _shifts, _speed = stamp
     cached = None
@@ -509,12 +534,16 @@ def capacity_check(
     tz = ZoneInfo(depot.time_zone)
     days = sorted({w.starts_at.astimezone(tz).date() for w in windows})
     stamps = _stamps(depot, days, now)
+    slowdowns = zone_slowdowns_load(
+        zone_ids=[zone.pk], starts=dt.datetime.combine(days[0], dt.time(0), tzinfo=tz) - dt.timedelta(days=1),
+        ends=dt.datetime.combine(days[-1], dt.time(0), tzinfo=tz) + dt.timedelta(days=2),
+    ) if days else streets.NO_SLOWDOWNS
     skills = frozenset(job.skills)
     not_before = now.timestamp()
     verdicts: dict[Hashable, Verdict] = {}
     prepared = {}
     for day in days:
-        built, travel = _day_routes(depot, zone, day, stamps[day], now, committed=committed)
+        built, travel = _day_routes(depot, zone, day, stamps[day], now, committed=committed, slowdowns=slowdowns)
         index = built.positions()
         route_ok = np.array([
             skills <= r.skills and r.parcels + job.parcels <= r.capacity_parcels and r.kg + job.weight_kg <= r.capacity_kg

@@ -13,6 +13,13 @@ class DispatchErrorCode(StrEnum):
     INVALID_SPEED_FACTOR = "invalid_speed_factor"
     PLAN_CONFLICT = "plan_conflict"
     INVALID_TRANSITION = "invalid_transition"
+    INVALID_PERIOD = "invalid_period"
+    INVALID_REASON = "invalid_reason"
+    ZONE_NOT_IN_DEPOT = "zone_not_in_depot"
+    DISRUPTION_EXISTS = "disruption_exists"
+    DISRUPTION_OVER = "disruption_over"
+    DISRUPTION_NOT_FOUND = "disruption_not_found"
+    ZONE_NOT_FOUND = "zone_not_found"
 
 
 class DispatchError(DomainError):

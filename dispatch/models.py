@@ -278,3 +278,70 @@ class Stop(models.Model):
 
     def __str__(self) -> str:
         return f"{self.route} #{self.sequence}"
+
+
+class DisruptionFeed(models.Model):
+    """An outside service (weather, traffic) allowed to set disruptions through the API with its own key.
+
+    The key is shown once when the feed is created; only its SHA-256 is kept. A feed tied to a depot
+    may slow that depot's zones only; one without a depot may slow any zone.
+    """
+
+    code = models.SlugField(unique=True)
+    name = models.CharField(max_length=120)
+    key_digest = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the feed's API key.")
+    depot = models.ForeignKey(Depot, null=True, blank=True, on_delete=models.CASCADE, related_name="disruption_feeds",
+                              help_text="The depot whose zones the feed may slow; empty for every depot.")
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Disruption(models.Model):
+    """A zone driving slower than usual for a period (weather, congestion, an event, roadworks).
+
+    The travel model multiplies the zone's own speed factor by the factor of every disruption
+    in force at the moment a van drives into the zone, so the planner, the capacity oracle and
+    the ETAs all slow down together. Ending one early moves `ends_at` to the moment it ended.
+    """
+
+    class Source(models.TextChoices):
+        DISPATCHER = "dispatcher", "Dispatcher"
+        FEED = "feed", "Feed"
+
+    zone = models.ForeignKey(Zone, on_delete=models.CASCADE, related_name="disruptions")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    speed_factor = models.FloatField(help_text="Travel time multiplier while in force; 1.3 means 30 % slower.")
+    reason = models.CharField(max_length=200)
+    source = models.CharField(max_length=12, choices=Source.choices)
+    feed = models.ForeignKey(DisruptionFeed, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="disruptions")
+    # The feed's own id for the event, so a feed sending the same event again updates it instead of adding one.
+    external_id = models.CharField(max_length=100, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    ended_early_at = models.DateTimeField(null=True, blank=True, help_text="When someone ended it before its planned end.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["starts_at", "pk"]
+        indexes = [models.Index(fields=["zone", "ends_at", "starts_at"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="disruption_ends_after_start"),
+            models.CheckConstraint(condition=Q(speed_factor__gt=0), name="disruption_speed_factor_positive"),
+            models.UniqueConstraint(fields=["feed", "external_id"], condition=~Q(external_id=""),
+                                    name="one_disruption_per_feed_event"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.zone} ×{self.speed_factor:g} ({self.reason})"
+
+    @property
+    def slowdown_percent(self) -> int:
+        return round((self.speed_factor - 1) * 100)

@@ -21,7 +21,7 @@ from django.db.models import Min, Prefetch
 
 from dispatch import travel
 from dispatch.models import Depot, Job, Plan, Shift, Stop
-from dispatch.selectors import shifts_available
+from dispatch.selectors import shifts_available, zone_slowdowns_load
 from dispatch.solver import Break, Problem
 from dispatch.solver import Job as SJob
 from dispatch.solver import Vehicle as SVehicle
@@ -260,6 +260,8 @@ class DaySnapshot:
     zones: tuple[ZoneSnapshot, ...]
     history: Mapping[int, VehicleHistory] = field(default_factory=dict)  # by vehicle id
     now: dt.datetime | None = None
+    # Disruptions of the day's zones: travel into a zone is slower while one is in force.
+    slowdowns: travel.ZoneSlowdowns = field(default_factory=travel.ZoneSlowdowns)
 
     def to_seconds(self, moment: dt.datetime) -> int:
         return int((moment - self.epoch).total_seconds())
@@ -320,6 +322,7 @@ def _day_rows_load(*, depot: Depot, date: dt.date, now: dt.datetime | None) -> _
         zones=tuple(ZoneSnapshot(id=z.pk, speed_factor=z.speed_factor, service_seconds=z.service_seconds)
                     for z in sorted(zones.values(), key=lambda z: z.pk)),
         history=history, now=now if in_flight else None,
+        slowdowns=zone_slowdowns_load(starts=epoch, ends=epoch + dt.timedelta(days=2), depot_id=depot.pk),
     )
     return _DayRows(snapshot=snapshot, jobs=jobs, shifts=shifts, previous=previous, arrived=arrived)
 
@@ -371,15 +374,23 @@ def snapshot_matrices(
     snapshot: DaySnapshot, locations: Locations, provider: travel.TravelTimeProvider
 ) -> tuple[travel.Matrix, travel.Matrix]:
     """(distances, durations) between the locations, timed when the day's first shift starts (or now, in
-    flight), with travel into a slowed zone slower by its speed factor."""
+    flight), with travel into a slowed zone slower by its effective speed factor.
+
+    A leg into a job is driven just before its service, which the plan puts inside the job's window
+    (or now, for a window already past): so the job's zone is slowed by the largest factor in force
+    during that span (`ZoneSlowdowns.factor_during`), which is the zone's own factor when no
+    disruption touches the window.
+    """
     departure_s = travel.day_departure_s(
         epoch=snapshot.epoch, first_start=min(s.starts_at for s in snapshot.shifts), now=snapshot.now,
     )
+    departure = snapshot.epoch + dt.timedelta(seconds=departure_s)
     distances, durations = provider.matrices(list(locations.points), departure_s=departure_s)
     durations = [list(row) for row in durations]
     speed_factor = {z.id: z.speed_factor for z in snapshot.zones}
     for job in snapshot.jobs:
-        factor = speed_factor[job.zone_id]
+        factor = snapshot.slowdowns.factor_during(
+            job.zone_id, speed_factor[job.zone_id], max(job.window_start, departure), max(job.window_end, departure))
         if factor != 1.0:
             column = locations.job[job.id]
             for row in durations:

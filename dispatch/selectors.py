@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Prefetch, Q, QuerySet
 
-from dispatch.models import Depot, Job, Plan, Route, Shift, Stop, Vehicle
+from dispatch.models import Depot, Disruption, Job, Plan, Route, Shift, Stop, Vehicle
+from dispatch.travel import Slowdown, ZoneSlowdowns
 
 # --- Which vehicles can serve ----------------------------------------------------------------
 
@@ -30,6 +31,24 @@ def vehicles_available(*, depot_id: int) -> QuerySet[Vehicle]:
 def shifts_available(*, depot_id: int, dates: Iterable[dt.date]) -> QuerySet[Shift]:
     """The shifts of these days whose vehicle can serve: the fleet the planner plans and checkout offers."""
     return Shift.objects.filter(vehicle_available_q("vehicle__"), depot_id=depot_id, date__in=list(dates))
+
+
+# --- How fast the zones drive ----------------------------------------------------------------
+
+
+def zone_slowdowns_load(*, starts: dt.datetime, ends: dt.datetime, zone_ids: Iterable[int] | None = None,
+                        depot_id: int | None = None) -> ZoneSlowdowns:
+    """The disruptions in force at some moment of [starts, ends), of these zones or of this depot's zones,
+    as the travel model reads them (one query)."""
+    rows = Disruption.objects.filter(starts_at__lt=ends, ends_at__gt=starts)
+    if zone_ids is not None:
+        rows = rows.filter(zone_id__in=list(zone_ids))
+    if depot_id is not None:
+        rows = rows.filter(zone__depot_id=depot_id)
+    return ZoneSlowdowns(
+        Slowdown(zone_id=zone_id, starts_at=s, ends_at=e, factor=f)
+        for zone_id, s, e, f in rows.values_list("zone_id", "starts_at", "ends_at", "speed_factor")
+    )
 
 
 # --- The dispatcher console ----------------------------------------------------------------

@@ -1,8 +1,9 @@
 """The one model of the street, and the travel-time providers built on it.
 
-The street model (`haversine_m`, `StreetModel`, `zone_slowed_s`, `day_departure_s`):
-great-circle distance times a road factor, driven at a speed that depends on the time
-of day, slower into a zone by its speed factor. The planner, the capacity oracle and
+The street model (`haversine_m`, `StreetModel`, `zone_slowed_s`, `ZoneSlowdowns`,
+`day_departure_s`): great-circle distance times a road factor, driven at a speed that
+depends on the time of day, slower into a zone by its speed factor times the factor of
+every disruption of the zone in force at the time. The planner, the capacity oracle and
 the fleet simulator all read it here, so what checkout promises and what the plan
 does are judged on the same streets.
 
@@ -140,6 +141,65 @@ def zone_slowed_s(seconds, speed_factor: float):
     if isinstance(seconds, np.ndarray):
         return np.ceil(seconds * speed_factor)
     return int(math.ceil(seconds * speed_factor))
+
+
+@dataclass(frozen=True)
+class Slowdown:
+    """A zone driving slower for a period (a disruption, as the travel model sees it): travel into the zone
+    between `starts_at` (included) and `ends_at` (excluded) takes `factor` times as long."""
+
+    zone_id: int
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    factor: float
+
+
+class ZoneSlowdowns:
+    """Every slowdown that may matter to one computation, answering each zone's effective speed factor.
+
+    The effective factor of a zone at a moment is its own `speed_factor` times the factor of every
+    slowdown of the zone in force then. The planner, the capacity oracle, the ETA engine and the
+    simulator all ask here, so a slowdown reaches them at once.
+    """
+
+    def __init__(self, slowdowns: Iterable[Slowdown] = ()) -> None:
+        self._by_zone: dict[int, tuple[Slowdown, ...]] = {}
+        for slowdown in sorted(slowdowns, key=lambda s: (s.zone_id, s.starts_at)):
+            self._by_zone[slowdown.zone_id] = (*self._by_zone.get(slowdown.zone_id, ()), slowdown)
+
+    def __bool__(self) -> bool:
+        return bool(self._by_zone)
+
+    def of_zone(self, zone_id: int) -> tuple[Slowdown, ...]:
+        return self._by_zone.get(zone_id, ())
+
+    def factor_at(self, zone_id: int, base: float, at: dt.datetime) -> float:
+        """The zone's effective speed factor at `at`."""
+        factor = base
+        for slowdown in self.of_zone(zone_id):
+            if slowdown.starts_at <= at < slowdown.ends_at:
+                factor *= slowdown.factor
+        return factor
+
+    def factor_during(self, zone_id: int, base: float, starts: dt.datetime, ends: dt.datetime) -> float:
+        """The zone's largest effective factor at any moment of [starts, ends): what a stop whose time in the
+        zone may fall anywhere in that span must plan for. A span of no length is the moment `starts`."""
+        slowdowns = self.of_zone(zone_id)
+        if not slowdowns:
+            return base
+        if ends <= starts:
+            return self.factor_at(zone_id, base, starts)
+        # The product only changes where a slowdown starts: look at the span's start and at each of those.
+        moments = [starts] + [s.starts_at for s in slowdowns if starts < s.starts_at < ends]
+        return max(self.factor_at(zone_id, base, moment) for moment in moments)
+
+    def signature(self) -> tuple:
+        """A value that changes whenever a slowdown does: part of the keys of cached travel times."""
+        return tuple((s.zone_id, s.starts_at.timestamp(), s.ends_at.timestamp(), s.factor)
+                     for zone_id in sorted(self._by_zone) for s in self._by_zone[zone_id])
+
+
+NO_SLOWDOWNS = ZoneSlowdowns()
 
 
 def day_departure_s(*, epoch: dt.datetime, first_start: dt.datetime | None, now: dt.datetime | None = None) -> int:

@@ -9,15 +9,16 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from core import clock
-from dispatch import selectors, services
+from dispatch import disruptions, selectors, services
 from dispatch.errors import DispatchError
-from dispatch.forms import DayForm
-from dispatch.models import Depot, Vehicle
+from dispatch.forms import DayForm, DisruptionForm
+from dispatch.models import Depot, Disruption, Vehicle
 from merchants.access import Perm, access_for, staff_page
 
 
@@ -40,11 +41,8 @@ def _console_url(depot: Depot, date: dt.date) -> str:
     return f"{reverse('dispatch:console')}?{urlencode({'depot': depot.pk, 'date': date.isoformat()})}"
 
 
-@staff_page(Perm.DISPATCH_VIEW)
-@require_GET
-def console(request: HttpRequest) -> HttpResponse:
-    """A depot's day. Merchant staff see their own stops in full and the other merchants' stops masked."""
-    form, depot, date = _day_from(request, request.GET)
+def _console_render(request: HttpRequest, form: DayForm, depot: Depot | None, date: dt.date | None,
+                    disruption_form: DisruptionForm | None = None, status: int = 200) -> HttpResponse:
     access = access_for(request)
     seen = access.merchant_ids(Perm.DISPATCH_VIEW)
     context = {"form": form, "depot": depot, "date": date, "plan": None,
@@ -55,6 +53,13 @@ def console(request: HttpRequest) -> HttpResponse:
         context["is_today"] = date == _depot_today(depot)
         context["may_replan"] = _may_replan(request, depot, date)
         context["may_change_fleet"] = access.may(Perm.FLEET_ACT)
+        context["disruptions"] = disruptions.disruptions_for_day(depot=depot, date=date)
+        context["windows_at_risk"] = disruptions.windows_at_risk(depot=depot, date=date, merchant_ids=seen)
+        context["deliveries_at_risk"] = sum(w.count for w in context["windows_at_risk"])
+        context["now"] = clock.now()
+        if access.may(Perm.FLEET_ACT):
+            context["disruption_form"] = disruption_form or DisruptionForm(depot=depot, initial=_disruption_initial(
+                depot, date))
         if plan is not None:
             routes = selectors.plan_routes_loaded(plan=plan)
             context.update(
@@ -66,9 +71,17 @@ def console(request: HttpRequest) -> HttpResponse:
                 diff=selectors.plan_diff_rows(plan=plan, merchant_ids=seen),
                 data_url=f"{reverse('dispatch:console-data')}?{urlencode({'depot': depot.pk, 'date': date})}",
             )
+    return render(request, "dispatch/console.html", context, status=status)
+
+
+@staff_page(Perm.DISPATCH_VIEW)
+@require_GET
+def console(request: HttpRequest) -> HttpResponse:
+    """A depot's day. Merchant staff see their own stops in full and the other merchants' stops masked."""
+    form, depot, date = _day_from(request, request.GET)
     # A bad depot or day in the query is the caller's mistake; the page still renders with the form's errors.
     status = 400 if depot is None and form.errors and Depot.objects.exists() else 200
-    return render(request, "dispatch/console.html", context, status=status)
+    return _console_render(request, form, depot, date, status=status)
 
 
 @staff_page(Perm.DISPATCH_VIEW)
@@ -138,3 +151,72 @@ def vehicle_lost(request: HttpRequest, vehicle_id: int) -> HttpResponse:
     else:
         messages.info(request, _("%(what)s; today has no plan to redo.") % {"what": what})
     return redirect(_console_url(vehicle.depot, date))
+
+
+# --- Disruptions -----------------------------------------------------------------------------
+
+
+def _disruption_initial(depot: Depot, date: dt.date) -> dict:
+    """The form starts on the coming hour of the day shown (or 08:00 on a later day), for four hours."""
+    tz = ZoneInfo(depot.time_zone)
+    now = clock.now().astimezone(tz)
+    if date == now.date():
+        start = now.replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1)
+    else:
+        start = dt.datetime.combine(date, dt.time(8), tzinfo=tz)
+    return {"depot": depot.pk, "starts_at": start, "ends_at": start + dt.timedelta(hours=4), "slowdown_percent": 30}
+
+
+@staff_page(Perm.FLEET_ACT)
+@require_POST
+def disruption_create(request: HttpRequest) -> HttpResponse:
+    """A dispatcher slows one of the depot's zones for a period; the console shows the result or says what to fix."""
+    day_form, depot, date = _day_from(request, request.POST)
+    if depot is None:
+        messages.error(request, _("Choose a depot and a day."))
+        return redirect("dispatch:console")
+    form = DisruptionForm(request.POST, depot=depot)
+    # The dispatcher types the depot's local time.
+    with timezone.override(ZoneInfo(depot.time_zone)):
+        valid = form.is_valid()
+    if valid:
+        try:
+            disruption = disruptions.disruption_create(
+                zone=form.cleaned_data["zone"], starts_at=form.cleaned_data["starts_at"],
+                ends_at=form.cleaned_data["ends_at"], speed_factor=form.speed_factor,
+                reason=form.cleaned_data["reason"], source=Disruption.Source.DISPATCHER, depot=depot,
+                created_by=request.user,
+            )
+        except DispatchError as error:
+            for field, errors in (error.fields or {"__all__": [error.message]}).items():
+                name = {"speed_factor": "slowdown_percent"}.get(field, field)
+                for message in errors:
+                    form.add_error(name if name in form.fields else None, message)
+        else:
+            messages.success(request, _("%(zone)s is %(percent)s %% slower until %(end)s; the days it touches "
+                                        "re-plan now and customers at risk are warned.") % {
+                "zone": disruption.zone.name, "percent": disruption.slowdown_percent,
+                "end": disruption.ends_at.astimezone(ZoneInfo(depot.time_zone)).strftime("%a %d %b %H:%M")})
+            return redirect(_console_url(depot, date))
+    return _console_render(request, day_form, depot, date, disruption_form=form, status=400)
+
+
+@staff_page(Perm.FLEET_ACT)
+@require_POST
+def disruption_end(request: HttpRequest, disruption_id: int) -> HttpResponse:
+    disruption = get_object_or_404(Disruption.objects.select_related("zone__depot"), pk=disruption_id)
+    depot = disruption.zone.depot
+    _form, _depot, date = _day_from(request, request.POST)
+    date = date or _depot_today(depot)
+    try:
+        ended = disruptions.disruption_end(disruption=disruption)
+    except DispatchError as error:
+        messages.error(request, error.message)
+        return redirect(_console_url(depot, date))
+    if ended:
+        messages.success(request, _("The slowdown in %(zone)s is over; the days it touched re-plan.") % {
+            "zone": disruption.zone.name})
+    else:
+        messages.success(request, _("The slowdown in %(zone)s was withdrawn before it began.") % {
+            "zone": disruption.zone.name})
+    return redirect(_console_url(depot, date))

@@ -3,6 +3,11 @@
 Tracking sends `etas_updated` with the snapshots a refresh stored; `etas_notify` reads each as the
 customer's new ETA and queues a warning through `delivery_notify`, whose dedupe key makes each one
 once: running late once per delivery and window, arriving soon once per delivery and local day.
+
+A disruption (a zone slowed for a period) is news before any van has moved: dispatch re-plans the
+days it touches, and `disruption_warnings_send` reads the new plan's arrivals in slowed zones as
+the customers' new ETAs, through the same running-late warning and the same key, so a customer
+hears once whichever of the two sees the lateness first.
 """
 
 from __future__ import annotations
@@ -10,8 +15,10 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
+from django.db.models import F
 
-from dispatch.models import Plan
+from dispatch.models import Plan, Stop
+from dispatch.selectors import zone_slowdowns_load
 from notifications.models import Message, Trigger
 from notifications.services import delivery_notify, messaging_settings
 from notifications.webhooks import delivery_event_emit
@@ -28,6 +35,17 @@ def running_late_threshold(*, merchant_id) -> dt.timedelta:
     return dt.timedelta(minutes=minutes)
 
 
+def _running_late_warn(*, delivery: Delivery, eta: dt.datetime, stops_away: int | None, now: dt.datetime,
+                       urgent_from: dt.datetime | None = None) -> list[Message]:
+    """Queue the running-late warning (and the merchant's webhook), once per delivery and window."""
+    window = delivery.window
+    delivery_event_emit(delivery=delivery, event_type="delivery.eta_late", now=now,
+                        event_key=f"eta_late:{delivery.pk.hex}:{window.pk}",
+                        extra={"eta": eta.isoformat(), "stops_away": stops_away})
+    return delivery_notify(delivery=delivery, trigger=Trigger.RUNNING_LATE, now=now, eta=eta,
+                           event_key=f"running_late:{delivery.pk.hex}:{window.pk}", urgent_from=urgent_from)
+
+
 def _running_late(*, snapshot: EtaSnapshot, now: dt.datetime) -> list[Message]:
     delivery = snapshot.delivery
     window = delivery.window
@@ -40,11 +58,7 @@ def _running_late(*, snapshot: EtaSnapshot, now: dt.datetime) -> list[Message]:
         return []
     if snapshot.eta <= window.ends_at + running_late_threshold(merchant_id=delivery.merchant_id):
         return []
-    delivery_event_emit(delivery=delivery, event_type="delivery.eta_late", now=now,
-                        event_key=f"eta_late:{delivery.pk.hex}:{window.pk}",
-                        extra={"eta": snapshot.eta.isoformat(), "stops_away": snapshot.stops_away})
-    return delivery_notify(delivery=delivery, trigger=Trigger.RUNNING_LATE, now=now, eta=snapshot.eta,
-                           event_key=f"running_late:{delivery.pk.hex}:{window.pk}")
+    return _running_late_warn(delivery=delivery, eta=snapshot.eta, stops_away=snapshot.stops_away, now=now)
 
 
 def _arriving_soon(*, snapshot: EtaSnapshot, now: dt.datetime) -> list[Message]:
@@ -87,4 +101,47 @@ def etas_notify(*, snapshot_ids: list[int], now: dt.datetime) -> list[Message]:
             continue
         queued += _running_late(snapshot=snapshot, now=now)
         queued += _arriving_soon(snapshot=snapshot, now=now)
+    return queued
+
+
+def disruption_warnings_send(*, plan: Plan, now: dt.datetime) -> list[Message]:
+    """Warn the customers whom a disruption makes late on a freshly saved plan.
+
+    1. Take the plan's stops still to make whose planned arrival passes the window's end by more
+       than the running-late threshold, for a window not over yet.
+    2. Keep those whose zone is slowed by a disruption at some moment of the window: other
+       lateness is the live ETAs' to judge once the vans run (`etas_notify`).
+    3. Queue the running-late warning through `delivery_notify`, keyed as the live path keys it:
+       opt-outs and the merchant's switch apply, and each customer hears once. Unlike a warning
+       about a window under way, it waits out quiet hours when they end before the window opens.
+    """
+    if plan.status != Plan.Status.ACTIVE:
+        return []
+    stops = list(
+        Stop.objects.filter(route__plan=plan, status=Stop.Status.PENDING, planned_arrival__gt=F("job__window_end"),
+                            job__window_end__gt=now)
+        .select_related("job").order_by("planned_arrival", "pk")
+    )
+    if not stops:
+        return []
+    slowdowns = zone_slowdowns_load(zone_ids={s.job.zone_id for s in stops},
+                                    starts=min(s.job.window_start for s in stops),
+                                    ends=max(s.job.window_end for s in stops))
+    deliveries = {d.job_id: d for d in Delivery.objects.filter(job_id__in=[s.job_id for s in stops],
+                                                               status__in=AWAITED).select_related("window", "merchant")}
+    queued: list[Message] = []
+    for stop in stops:
+        delivery = deliveries.get(stop.job_id)
+        if delivery is None:
+            continue
+        job = stop.job
+        slowed = any(d.starts_at < job.window_end and job.window_start < d.ends_at
+                     for d in slowdowns.of_zone(job.zone_id))
+        if not slowed:
+            continue
+        if stop.planned_arrival <= delivery.window.ends_at + running_late_threshold(merchant_id=delivery.merchant_id):
+            continue
+        # Told the night before, it waits out quiet hours if they end before the window opens.
+        queued += _running_late_warn(delivery=delivery, eta=stop.planned_arrival, stops_away=None, now=now,
+                                     urgent_from=delivery.window.starts_at)
     return queued

@@ -8,7 +8,7 @@ is its event row. The ETA warnings and the reminders name theirs in `eta_alerts`
 from django.db import transaction
 
 from core import clock
-from notifications.eta_alerts import etas_notify
+from notifications.eta_alerts import disruption_warnings_send, etas_notify
 from notifications.models import Trigger
 from notifications.reminders import reminder_drop, reminder_schedule
 from notifications.services import delivery_notify
@@ -46,6 +46,10 @@ def on_milestone_recorded(sender, event, **kwargs) -> None:
 
 def on_etas_updated(sender, snapshot_ids, now=None, **kwargs) -> None:
     etas_notify(snapshot_ids=snapshot_ids, now=now or clock.now())
+
+
+def on_plan_changed(sender, plan, **kwargs) -> None:
+    disruption_warnings_send(plan=plan, now=clock.now())
 
 
 def on_delivery_window_set(sender, delivery, **kwargs) -> None:

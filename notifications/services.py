@@ -72,12 +72,15 @@ def _phone_channel(prefs: MerchantMessaging) -> Channel:
 _whatsapp_unconfigured_logged = False
 
 
-def _send_after(*, merchant, trigger: str, now: dt.datetime) -> dt.datetime | None:
-    if trigger in QUIET_HOURS_EXEMPT:
-        return None
+def _send_after(*, merchant, trigger: str, now: dt.datetime, urgent_from: dt.datetime | None = None) -> dt.datetime | None:
+    """When quiet hours let the message go (None: now). An exempt trigger goes at once, unless `urgent_from` says
+    the news only matters from then and quiet hours end before it (a warning about a window hours away)."""
     prefs = messaging_settings(merchant.pk)
-    return quiet_hours_release(now=now, tz=merchant.zone_info, start=prefs.quiet_hours_start,
-                               end=prefs.quiet_hours_end)
+    release = quiet_hours_release(now=now, tz=merchant.zone_info, start=prefs.quiet_hours_start,
+                                  end=prefs.quiet_hours_end)
+    if trigger in QUIET_HOURS_EXEMPT and (urgent_from is None or release is None or release > urgent_from):
+        return None
+    return release
 
 
 def _enqueue(**fields) -> Message | None:
@@ -119,14 +122,16 @@ BEFORE_THE_WINDOW_ENDS = (Trigger.BOOKED, Trigger.DAY_BEFORE, Trigger.OUT_FOR_DE
 
 
 def delivery_notify(*, delivery: Delivery, trigger: Trigger, event_key: str, now: dt.datetime | None = None,
-                    eta: dt.datetime | None = None, stops_away: int | None = None) -> list[Message]:
+                    eta: dt.datetime | None = None, stops_away: int | None = None,
+                    urgent_from: dt.datetime | None = None) -> list[Message]:
     """Queue the trigger's SMS or WhatsApp message (when the recipient has a phone) and email (when they have one).
 
     The phone gets one message per event: by WhatsApp where the merchant turned it on, else by SMS.
 
     `event_key` names the event once (e.g. `booked:<delivery>`, `rescheduled:<delivery>:<window>:<job>`):
     the same event delivered twice queues nothing the second time. `eta` and `stops_away` are the live
-    estimate the ETA warnings quote.
+    estimate the ETA warnings quote. `urgent_from` lets a message that is urgent only from then (a warning
+    about a window hours away) wait out quiet hours like any other.
     """
     now = now or clock.now()
     delivery = Delivery.objects.select_related("merchant", "window").get(pk=delivery.pk)
@@ -136,7 +141,7 @@ def delivery_notify(*, delivery: Delivery, trigger: Trigger, event_key: str, now
     if trigger in BEFORE_THE_WINDOW_ENDS and delivery.window.ends_at <= now:
         return []  # a promise about a window already over helps nobody; only its outcome is news
     rendered = message_render(delivery=delivery, trigger=trigger, eta=eta, stops_away=stops_away)
-    send_after = _send_after(merchant=delivery.merchant, trigger=trigger, now=now)
+    send_after = _send_after(merchant=delivery.merchant, trigger=trigger, now=now, urgent_from=urgent_from)
     common = {"merchant": delivery.merchant, "delivery": delivery, "trigger": trigger, "template": trigger,
               "send_after": send_after, "status_changed_at": now}
     queued = []

@@ -419,6 +419,8 @@ _THROTTLE_DEFAULTS = {
     "api_driver": "120/min",
     # A carrier's system posts the events of all its parcels.
     "api_carrier": "1200/min",
+    # A weather or traffic feed sets or moves a few zones' slowdowns a minute; each one re-plans days.
+    "api_feed": "120/min",
     # Without a key: the schema and the ping.
     "api_anonymous": "120/min",
 }

@@ -2,7 +2,7 @@
 
 The wiring names the credentials, which live in several apps: a merchant's secret key (its servers), its
 publishable key (every shopper's browser at once, and each shopper's address alone), a driver's device,
-a carrier's system, and nobody (the schema and the ping).
+a carrier's system, a disruption feed, and nobody (the schema and the ping).
 """
 
 from core.client_address import client_ip
@@ -12,6 +12,7 @@ from core.throttle import CredentialRateThrottle
 class ApiThrottle(CredentialRateThrottle):
     def budgets(self, request) -> list[tuple[str, str]]:
         # Imported here: DRF loads this class while its views module loads, before the apps' modules can be.
+        from dispatch.models import DisruptionFeed
         from merchants.models import ApiKey
         from tracking.auth import DriverDevice
         from tracking.models import Carrier
@@ -27,4 +28,6 @@ class ApiThrottle(CredentialRateThrottle):
             return [("api_driver", f"driver:{credential.driver.pk}")]
         if isinstance(credential, Carrier):
             return [("api_carrier", f"carrier:{credential.pk}")]
+        if isinstance(credential, DisruptionFeed):
+            return [("api_feed", f"feed:{credential.pk}")]
         return [("api_anonymous", f"client:{client_ip(request)}")]

@@ -30,7 +30,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from dispatch.models import Vehicle
+from dispatch.disruptions import disruption_feed_create
+from dispatch.models import Vehicle, Zone
 from merchants.models import ApiKey
 from merchants.services import api_key_create
 from portal.wsgi import application
@@ -43,6 +44,8 @@ SECRET_KEY = "sk_test_conformance_0123456789abcdef"
 PUBLISHABLE_KEY = "pk_test_conformance_0123456789abcdef"
 DEVICE_KEY = "dk_test_conformance_0123456789abcdef"
 CARRIER_CODE, CARRIER_SECRET = "swiftpost", "cs_test_conformance_0123456789abcdef"
+FEED_KEY = "fk_test_conformance_0123456789abcdef"
+ZONE_CODE = "conformance-zone"
 
 # The headers each security scheme of the schema is met with.
 CREDENTIALS = {
@@ -50,6 +53,9 @@ CREDENTIALS = {
     "publishableKey": {"X-Api-Key": PUBLISHABLE_KEY},
     "driverDeviceKey": {"Authorization": f"Bearer {DEVICE_KEY}"},
     "carrierSecret": {"X-Carrier-Secret": CARRIER_SECRET},
+    "disruptionFeedKey": {"Authorization": f"Bearer {FEED_KEY}"},
+    # A signed-in staff session: every operation that takes one also takes a key, which the runs send.
+    "cookieAuth": {},
 }
 
 # Seeded with these ids so generated requests can name them (the schema is read before any test runs).
@@ -135,6 +141,8 @@ def seeded_world(db, clock_at, in_process_requests):
     device_key_for(route.driver, DEVICE_KEY)
     Vehicle.objects.filter(pk=route.vehicle.pk).update(code=VEHICLE_CODE)
     carrier_create(code=CARRIER_CODE, name="SwiftPost", format="swiftpost", raw_secret=CARRIER_SECRET)
+    disruption_feed_create(code="conformance-feed", name="Weather", raw_key=FEED_KEY)
+    Zone.objects.filter(pk=route.zone.pk).update(code=ZONE_CODE)
 
     days = [NOW.date() + dt.timedelta(days=n) for n in (1, 2)]
     add_shifts(route.depot, days)
@@ -175,6 +183,9 @@ def authenticated(case):
     ("POST", "/api/v1/pings/", {"body": {"points": [{
         "client_id": "p-1", "vehicle": VEHICLE_CODE, **ADDRESS, "speed": 8.2, "heading": 90, "accuracy": 6,
         "recorded_at": NOW.isoformat()}]}}, 200),
+    ("POST", "/api/v1/disruptions/", {"body": {
+        "zone": ZONE_CODE, "starts_at": (NOW + dt.timedelta(hours=1)).isoformat(),
+        "ends_at": (NOW + dt.timedelta(hours=5)).isoformat(), "slowdown_percent": 30, "reason": "Snow"}}, 201),
 ])
 def test_a_success_that_needs_a_whole_valid_request_answers_what_the_schema_says(
         seeded_world, method, path, request_parts, status):

@@ -83,6 +83,12 @@ SECRET_LIST = api(fb_secret_key=200, mm_secret_key=200)
 BROWSER_API = api(fb_secret_key=200, fb_publishable_key=200, mm_secret_key=200, mm_publishable_key=200)
 
 
+def fleet_api(status: int) -> dict[str, int]:
+    """The disruptions API: a feed's key (none here: every other credential is 401), or a signed-in session that
+    may change the fleet; any other signed-in user is 403."""
+    return {**api(), **dict.fromkeys(SIGNED_IN, 403), "platform_dispatcher": status, "superuser": status}
+
+
 @dataclass(frozen=True)
 class World:
     fb: Merchant
@@ -175,6 +181,12 @@ ROUTES: dict[str, Route] = {
     "dispatch:replan": Route("POST", lambda w: "/dispatch/replan/", REPLAN,
                              lambda w: {"depot": w.depot_id, "date": w.date.isoformat()}),
     "dispatch:vehicle-lost": Route("POST", lambda w: f"/dispatch/vehicles/{w.vehicle_id}/lost/", FLEET),
+    # Slowing a zone re-plans every merchant's deliveries there: the platform's dispatchers only.
+    "dispatch:disruption-create": Route("POST", lambda w: "/dispatch/disruptions/",
+                                        {**FLEET, "platform_dispatcher": 400, "superuser": 400},
+                                        lambda w: {"depot": w.depot_id, "date": w.date.isoformat()}),
+    "dispatch:disruption-end": Route("POST", lambda w: "/dispatch/disruptions/999999/end/",
+                                     {**FLEET, "platform_dispatcher": 404, "superuser": 404}),
     "demo:webhook-inbox": Route("GET", lambda w: "/demo/webhook-inbox/", WEBHOOK_INBOX),
     # Fresh Basket's settings.
     "merchants:settings": Route("GET", lambda w: "/settings/", SETTINGS_HOME),
@@ -244,6 +256,13 @@ ROUTES: dict[str, Route] = {
                                            SECRET_FB, lambda w: {"carrier": "swiftpost"}, json=True),
     "tracking-api:carrier-events": Route("POST", lambda w: "/api/v1/carriers/swiftpost/events/",
                                          api(swiftpost=400), lambda w: {}, json=True),
+    # Weather and traffic feeds, and the platform's dispatchers.
+    "dispatch-api:disruptions": Route("POST", lambda w: "/api/v1/disruptions/", fleet_api(400), lambda w: {},
+                                      json=True),
+    "dispatch-api:disruption": Route("PATCH", lambda w: "/api/v1/disruptions/999999/", fleet_api(404), lambda w: {},
+                                     json=True),
+    "dispatch-api:disruption-end": Route("POST", lambda w: "/api/v1/disruptions/999999/end/", fleet_api(404),
+                                         lambda w: {}, json=True),
 }
 
 # Mounted from elsewhere and guarded by their own rules: the admin (Django's staff permissions).

@@ -12,7 +12,8 @@ from django.utils import translation
 
 from core import clock
 from dispatch.models import Job, Plan, Route, Stop, Vehicle
-from dispatch.travel import Point, ProviderLegTimes, leg_seconds_from_provider
+from dispatch.selectors import zone_slowdowns_load
+from dispatch.travel import NO_SLOWDOWNS, Point, ProviderLegTimes, ZoneSlowdowns, leg_seconds_from_provider
 from scheduling.models import Delivery
 from scheduling.services import delivery_running_late_set
 from tracking import eta as engine
@@ -76,12 +77,17 @@ def _driven_legs(stops: Sequence[Stop], *, depot: tuple[Point, dt.datetime | Non
     return [leg for leg in legs if leg.after.actual_arrival > leg.after.job.window_start + WINDOW_WAIT_MARGIN]
 
 
-def _completed_legs(legs: Sequence[DrivenLeg], leg_seconds) -> list[tuple[Stop, engine.CompletedLeg]]:
-    """Driven legs: observed against predicted driving time, with the stop they led to."""
+def _completed_legs(legs: Sequence[DrivenLeg], leg_seconds,
+                    slowdowns: ZoneSlowdowns = NO_SLOWDOWNS) -> list[tuple[Stop, engine.CompletedLeg]]:
+    """Driven legs: observed against predicted driving time, with the stop they led to.
+
+    The prediction slows a leg into a zone by its effective factor when the leg began (its disruptions
+    included), so a slowdown already known is not read again as traffic."""
     return [
         (leg.after, engine.CompletedLeg(
             actual_s=(leg.after.actual_arrival - leg.left_at).total_seconds(),
-            predicted_s=leg_seconds(leg.origin, _point(leg.after), leg.left_at) * leg.after.job.zone.speed_factor,
+            predicted_s=leg_seconds(leg.origin, _point(leg.after), leg.left_at)
+            * slowdowns.factor_at(leg.after.job.zone_id, leg.after.job.zone.speed_factor, leg.left_at),
         ))
         for leg in legs
     ]
@@ -132,8 +138,9 @@ def _plan_driven_legs(stops: Sequence[Stop]) -> list[DrivenLeg]:
     return legs
 
 
-def _plan_completed_legs(stops: Sequence[Stop], leg_seconds) -> list[tuple[Stop, engine.CompletedLeg]]:
-    return _completed_legs(_plan_driven_legs(stops), leg_seconds)
+def _plan_completed_legs(stops: Sequence[Stop], leg_seconds,
+                         slowdowns: ZoneSlowdowns = NO_SLOWDOWNS) -> list[tuple[Stop, engine.CompletedLeg]]:
+    return _completed_legs(_plan_driven_legs(stops), leg_seconds, slowdowns)
 
 
 def _traffic_at(legs: Sequence[tuple[Stop, engine.CompletedLeg]], *, at: dt.datetime) -> PlanTraffic:
@@ -151,14 +158,15 @@ def _traffic_at(legs: Sequence[tuple[Stop, engine.CompletedLeg]], *, at: dt.date
     return PlanTraffic(pace=pace, zones=zones)
 
 
-def plan_traffic(*, stops: Sequence[Stop], now: dt.datetime, leg_seconds) -> PlanTraffic:
+def plan_traffic(*, stops: Sequence[Stop], now: dt.datetime, leg_seconds,
+                 slowdowns: ZoneSlowdowns = NO_SLOWDOWNS) -> PlanTraffic:
     """The fleet's pace over its legs of the last `FLEET_PACE_LOOKBACK`, and each zone's over the last `ZONE_TRAFFIC_LOOKBACK`.
 
     1. The fleet's pace is every leg's observed time against the provider's, shrunk towards 1.
     2. A zone's traffic is the legs into it lately against the provider's times the fleet's pace,
        shrunk towards 1: a zone with little evidence drives at the fleet's pace.
     """
-    return _traffic_at(_plan_completed_legs(stops, leg_seconds), at=now)
+    return _traffic_at(_plan_completed_legs(stops, leg_seconds, slowdowns), at=now)
 
 
 def _traffic_then(legs: Sequence[tuple[Stop, engine.CompletedLeg]]):
@@ -175,7 +183,8 @@ def _traffic_then(legs: Sequence[tuple[Stop, engine.CompletedLeg]]):
     return at
 
 
-def plan_spread(*, stops: Sequence[Stop], now: dt.datetime, leg_seconds) -> engine.Spread:
+def plan_spread(*, stops: Sequence[Stop], now: dt.datetime, leg_seconds,
+                slowdowns: ZoneSlowdowns = NO_SLOWDOWNS) -> engine.Spread:
     """How far the plan's legs and dwells of the last `FLEET_PACE_LOOKBACK` strayed from what was expected of them.
 
     1. A leg is held against the provider's time bent by the traffic as it stood when it was driven.
@@ -183,7 +192,7 @@ def plan_spread(*, stops: Sequence[Stop], now: dt.datetime, leg_seconds) -> engi
        window opened may include waiting for the window, and is left out.
     """
     recent = now - FLEET_PACE_LOOKBACK
-    legs = _plan_completed_legs(stops, leg_seconds)
+    legs = _plan_completed_legs(stops, leg_seconds, slowdowns)
     then = _traffic_then(legs)
     travel = [leg.actual_s / (leg.predicted_s * then(after.actual_arrival).factor(after.job.zone_id))
               for after, leg in legs if after.actual_arrival >= recent and leg.predicted_s > 0]
@@ -201,18 +210,19 @@ def plan_spread(*, stops: Sequence[Stop], now: dt.datetime, leg_seconds) -> engi
 
 
 def route_delay_factor(*, stops: Sequence[Stop], leg_seconds, plan_stops: Sequence[Stop] = (),
-                       depot: tuple[Point, dt.datetime | None] | None = None) -> float:
+                       depot: tuple[Point, dt.datetime | None] | None = None,
+                       slowdowns: ZoneSlowdowns = NO_SLOWDOWNS) -> float:
     """The van's own pace on its completed legs, against the provider's times bent by the traffic of the day.
 
     Each leg is held against the traffic as it stood when the van drove it (from `plan_stops`, the plan's
     driven stops), not as it stands now: a van that drove into a zone before a jam there was not fast,
     and one that drove through the jam was not slow.
     """
-    then = _traffic_then(_plan_completed_legs(plan_stops, leg_seconds))
+    then = _traffic_then(_plan_completed_legs(plan_stops, leg_seconds, slowdowns))
     legs = [
         engine.CompletedLeg(actual_s=leg.actual_s,
                             predicted_s=leg.predicted_s * then(after.actual_arrival).factor(after.job.zone_id))
-        for after, leg in _completed_legs(_driven_legs(stops, depot=depot), leg_seconds)[-engine.DELAY_LEGS:]
+        for after, leg in _completed_legs(_driven_legs(stops, depot=depot), leg_seconds, slowdowns)[-engine.DELAY_LEGS:]
     ]
     return engine.delay_factor(legs)
 
@@ -316,16 +326,22 @@ def route_etas_compute(*, route: Route, now: dt.datetime, leg_seconds=None) -> t
         stop_legs, other_legs = _legs_to_prefetch(position=position, route_legs=_driven_legs(stops, depot=depot_left),
                                                   plan_stops=plan_stops, remaining=ahead)
         leg_seconds.prefetch(stop_legs=stop_legs, other_legs=other_legs)
-    traffic = plan_traffic(stops=plan_stops, now=now, leg_seconds=leg_seconds)
+    # The zones' disruptions, from the oldest leg traffic is read from to the end of the day ahead.
+    slowdowns = zone_slowdowns_load(depot_id=depot.pk, starts=now - FLEET_PACE_LOOKBACK - VAN_LEGS_LOOKBACK,
+                                    ends=now + dt.timedelta(days=1))
+    traffic = plan_traffic(stops=plan_stops, now=now, leg_seconds=leg_seconds, slowdowns=slowdowns)
     remaining = [
         engine.RemainingStop(
             key=s.pk, lat=s.job.lat, lng=s.job.lng, window_start=s.job.window_start,
             service_s=_service_seconds(s.job),
-            speed_factor=s.job.zone.speed_factor * traffic.factor(s.job.zone_id),
+            # The leg into a stop is driven about when the plan has the van arrive there, or from now if later.
+            speed_factor=slowdowns.factor_at(s.job.zone_id, s.job.zone.speed_factor, max(now, s.planned_arrival))
+            * traffic.factor(s.job.zone_id),
         )
         for s in ahead
     ]
-    delay = route_delay_factor(stops=stops, leg_seconds=leg_seconds, plan_stops=plan_stops, depot=depot_left)
+    delay = route_delay_factor(stops=stops, leg_seconds=leg_seconds, plan_stops=plan_stops, depot=depot_left,
+                               slowdowns=slowdowns)
     first_leg = None
     if driving and remaining:
         first = remaining[0]
@@ -334,7 +350,8 @@ def route_etas_compute(*, route: Route, now: dt.datetime, leg_seconds=None) -> t
                                      now=now)
     etas = engine.route_etas(
         now=now, position=position, remaining=remaining, leg_seconds=leg_seconds, delay=delay, free_at=free_at,
-        busy_stops=busy, first_leg_s=first_leg, spread=plan_spread(stops=plan_stops, now=now, leg_seconds=leg_seconds),
+        busy_stops=busy, first_leg_s=first_leg,
+        spread=plan_spread(stops=plan_stops, now=now, leg_seconds=leg_seconds, slowdowns=slowdowns),
     )
     return etas, by_id
 

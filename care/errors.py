@@ -9,6 +9,9 @@ class CareErrorCode(StrEnum):
     EXCEPTION_RESOLVED = "exception_resolved"
     RESOLUTION_REQUIRED = "resolution_required"
     INVALID_EXCEPTION = "invalid_exception"
+    NOTE_INVALID = "note_invalid"
+    LINK_NOT_SENT = "link_not_sent"
+    CANCEL_REASON_REQUIRED = "cancel_reason_required"
 
 
 class CareError(DomainError):

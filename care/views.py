@@ -7,6 +7,7 @@ repeats it.
 from __future__ import annotations
 
 import json
+import uuid
 
 from django.contrib import messages
 from django.http import Http404
@@ -17,8 +18,18 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from care import services
+from care.actions import LINK_WORTH_SENDING
 from care.audit import delivery_audit_trail
-from care.forms import ExceptionOpenForm, InstructionsForm, RescheduleForm, ResolveForm, SearchForm
+from care.forms import (
+    CancelForm,
+    ExceptionOpenForm,
+    InstructionsForm,
+    NoteForm,
+    RescheduleForm,
+    ResendLinkForm,
+    ResolveForm,
+    SearchForm,
+)
 from care.journey import journey_for
 from care.kpis import kpis
 from care.models import JourneyException
@@ -32,6 +43,7 @@ from scheduling.drop import Drop, drop_instruction, instructions_open
 from scheduling.errors import SchedulingErrorCode
 from scheduling.models import Delivery
 from scheduling.selectors import delivery_reschedule_offers
+from scheduling.services import delivery_status_transition_allowed
 from scheduling.windows import safe_drop_offered
 from tracking.carrier_selectors import raw_events_needing_review
 from tracking.models import ProofOfDelivery
@@ -87,9 +99,17 @@ def care_home(request):
 def care_journey(request, delivery_id):
     """One delivery's journey; its actions only for a role that may change it, its access notes only for a role
     that may read them."""
+    return journey_page(request, delivery_id)
+
+
+def journey_page(request, delivery_id, *, status: int = 200, **forms):
+    """The journey page; an action refused for bad input draws it again with `status` and the agent's `forms`
+    (their errors and what was typed) in place of empty ones."""
     now = clock.now()
     access = access_for(request)
-    journey = journey_for(delivery_id=delivery_id, now=now, merchant_ids=access.merchant_ids(Perm.CARE_VIEW))
+    # Merchant staff see the van's way rounded: the van also serves other merchants' customers.
+    journey = journey_for(delivery_id=delivery_id, now=now, merchant_ids=access.merchant_ids(Perm.CARE_VIEW),
+                          coarse_track=access.merchant_ids(Perm.CARE_VIEW) is not None)
     if journey is None:
         return render(request, "care/not_found.html", {"section": "home"}, status=404)
     delivery = journey.delivery
@@ -105,11 +125,16 @@ def care_journey(request, delivery_id):
         "safe_drop_offered": safe_drop_offered(merchant=delivery.merchant, window=delivery.window),
         "exception_form": ExceptionOpenForm(),
         "resolve_form": ResolveForm(),
+        "note_form": forms.get("note_form") or NoteForm(),
+        "resend_form": ResendLinkForm(initial={"request_key": uuid.uuid4().hex}),
+        "cancel_form": forms.get("cancel_form") or CancelForm(),
+        "cancellable": delivery_status_transition_allowed(current=delivery.status, to=Delivery.Status.CANCELLED),
+        "link_sendable": delivery.status in LINK_WORTH_SENDING,
         "next": request.get_full_path(),
         "audit_trail": delivery_audit_trail(delivery=delivery),
         # Addresses are personal data (a customer's, a carrier's): the platform's staff investigate with them.
         "audit_show_addresses": access.may(Perm.AUDIT_ADDRESSES),
-    })
+    }, status=status)
 
 
 def _delivery(request, delivery_id) -> Delivery:

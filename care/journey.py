@@ -189,7 +189,7 @@ def journey_for(*, delivery_id, now: dt.datetime, merchant_ids=None, coarse_trac
         event_rows=[EventRow(event=e, raw=_raw_payload(e.raw) if e.raw_id else None) for e in events],
         raw_set_aside=[_raw_payload(raw) for raw in set_aside],
         eta_chart=eta_chart(snapshots=_eta_history(delivery, arrived_at or came), window_start=delivery.window.starts_at,
-                            window_end=delivery.window.ends_at, actual_arrival=arrived_at or came, tz=tz),
+                            window_end=delivery.window.ends_at, actual_arrival=arrived_at or came, tz=tz, now=now),
         track=_track(delivery, active_stop, now, coarse=coarse_track),
         notes=list(Note.objects.filter(delivery=delivery).order_by("-created_at", "-id")),
     )

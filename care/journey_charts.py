@@ -21,7 +21,7 @@ CHART_W, CHART_H = 640, 260
 LEFT, RIGHT, TOP, BOTTOM = 52, 16, 14, 30
 # Pings drawn at most: enough for a smooth line, few enough for a light page.
 TRACK_MAX_POINTS = 240
-MAP_W, MAP_H, MAP_PAD = 640, 360, 22
+MAP_W, MAP_H, MAP_PAD = 640, 360, 34
 # Merchant staff see the van's way rounded to about 100 m: it passes other merchants' customers.
 COARSE_DECIMALS = 3
 
@@ -48,6 +48,7 @@ class EtaChart:
     band_points: str  # the polygon of the ETA's band around it
     dots: list[tuple[float, float]]
     actual: tuple[float, float] | None  # the arrival: x when it happened, y the time it happened
+    now_x: float | None  # where "now" stands on the time axis, while the van has not come
     x_ticks: list[Tick]
     y_ticks: list[Tick]
     summary: str  # the chart in one sentence, for screen readers and the caption
@@ -70,10 +71,11 @@ def _hour_ticks(start: float, end: float, tz: ZoneInfo) -> list[float]:
 
 
 def eta_chart(*, snapshots: list[EtaSnapshot], window_start: dt.datetime, window_end: dt.datetime,
-              actual_arrival: dt.datetime | None, tz: ZoneInfo) -> EtaChart | None:
+              actual_arrival: dt.datetime | None, tz: ZoneInfo, now: dt.datetime | None = None) -> EtaChart | None:
     """x: when each ETA was computed; y: the arrival it predicted. None without a single ETA to draw.
 
-    Later arrivals are drawn higher; a line that stays inside the window's band kept its promise.
+    Later arrivals are drawn higher; a line that stays inside the window's band kept its promise. While the
+    van has not come, `now` is marked too, so the time since the last ETA shows.
     """
     if not snapshots:
         return None
@@ -81,6 +83,9 @@ def eta_chart(*, snapshots: list[EtaSnapshot], window_start: dt.datetime, window
     x_lo, x_hi = min(ts), max(ts)
     if actual_arrival is not None:
         x_hi = max(x_hi, actual_arrival.timestamp())
+    show_now = actual_arrival is None and now is not None and x_lo < now.timestamp() <= window_end.timestamp() + 7200
+    if show_now:
+        x_hi = max(x_hi, now.timestamp())
     if x_hi - x_lo < 1800:
         x_hi = x_lo + 1800
     ys = [window_start.timestamp(), window_end.timestamp()]
@@ -120,6 +125,7 @@ def eta_chart(*, snapshots: list[EtaSnapshot], window_start: dt.datetime, window
         band_points=" ".join(f"{a},{b}" for a, b in upper + lower[::-1]),
         dots=eta,
         actual=(x(actual_arrival.timestamp()), y(actual_arrival.timestamp())) if actual_arrival else None,
+        now_x=x(now.timestamp()) if show_now else None,
         x_ticks=[Tick(x(v), label(v)) for v in _hour_ticks(x_lo, x_hi, tz)],
         y_ticks=[Tick(y(v), label(v)) for v in _hour_ticks(y_lo, y_hi, tz)],
         summary=summary,
@@ -182,8 +188,8 @@ def track_map(*, pings: list[Ping], door: tuple[float, float], depot: tuple[floa
     ky = 110.57
     xs = [c[1] * kx for c in every]
     ys = [c[0] * ky for c in every]
-    span = max(max(xs) - min(xs), (max(ys) - min(ys)) * MAP_W / MAP_H, 0.5)  # km across, at least 500 m
-    scale = (MAP_W - 2 * MAP_PAD) / span  # px per km
+    # px per km: the whole track fits inside the padding both ways (labels sit above the markers).
+    scale = min((MAP_W - 2 * MAP_PAD) / max(max(xs) - min(xs), 0.5), (MAP_H - 2 * MAP_PAD) / max(max(ys) - min(ys), 0.3))
     cx, cy = (max(xs) + min(xs)) / 2, (max(ys) + min(ys)) / 2
 
     def project(point: tuple[float, float]) -> tuple[float, float]:

@@ -119,7 +119,7 @@ def journey_page(request, delivery_id, *, status: int = 200, **forms):
         "journey": journey, "delivery": delivery, "section": "home", "may_act": may_act,
         "may_read_access_notes": access.may(Perm.ACCESS_NOTES_VIEW, delivery.merchant_id),
         "reschedule_form": RescheduleForm(offers=offers, tz=journey.tz) if offers else None,
-        "instructions_form": InstructionsForm(initial=InstructionsForm.initial_for(delivery)),
+        "instructions_form": forms.get("instructions_form") or InstructionsForm(initial=InstructionsForm.initial_for(delivery)),
         "instructions_open": instructions_open(delivery),
         "drop_instruction": drop_instruction(Drop.of(delivery)),
         "safe_drop_offered": safe_drop_offered(merchant=delivery.merchant, window=delivery.window),
@@ -159,12 +159,13 @@ def care_reschedule(request, delivery_id):
     form = RescheduleForm(request.POST, offers=offers, tz=delivery.merchant.zone_info)
     if not form.is_valid():
         messages.error(request, _("That window is no longer offered. Pick one from the list."))
-        return redirect(_journey_url(delivery.pk))
+        return journey_page(request, delivery.pk, status=400)
     window = next(o.window for o in offers if o.window.pk == form.cleaned_data["window_id"])
     try:
         scheduling_services.delivery_reschedule(delivery=delivery, window=window, now=now)
     except DomainError as exc:
         messages.error(request, _problem(exc))
+        return journey_page(request, delivery.pk, status=exc.status_code)
     else:
         tz = delivery.merchant.zone_info
         messages.success(request, _("Moved to %(day)s, %(start)s–%(end)s.") % {
@@ -182,12 +183,13 @@ def care_instructions(request, delivery_id):
     form = InstructionsForm(request.POST)
     if not form.is_valid():
         messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
-        return redirect(_journey_url(delivery.pk))
+        return journey_page(request, delivery.pk, status=400, instructions_form=form)
     notes, drop = form.instructions_for(delivery)
     try:
         scheduling_services.delivery_update_instructions(delivery=delivery, access_notes=notes.strip(), drop=drop)
     except DomainError as exc:
         messages.error(request, _problem(exc))
+        return journey_page(request, delivery.pk, status=exc.status_code, instructions_form=form)
     else:
         messages.success(request, _("Delivery instructions saved."))
     return redirect(_journey_url(delivery.pk))

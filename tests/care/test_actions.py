@@ -181,7 +181,9 @@ def test_a_cancel_without_a_reason_is_a_400_and_nothing_changes(console, deliver
 
     assert response.status_code == 400
     assert "Say why the customer wants to cancel." in response.content.decode()
-    assert Delivery.objects.get(pk=delivery.pk).status == Delivery.Status.SCHEDULED
+    unchanged = Delivery.objects.get(pk=delivery.pk)
+    assert unchanged.status == Delivery.Status.SCHEDULED and unchanged.window_id == delivery.window_id
+    assert unchanged.access_notes == ""
     assert Window.objects.get(pk=delivery.window_id).booked == 1
 
 
@@ -202,6 +204,8 @@ def test_a_delivery_out_for_delivery_cannot_be_cancelled_by_care(console, delive
     ("notes", {"text": "I was here"}),
     ("resend-link", {"request_key": "0" * 32}),
     ("cancel", {"reason": "Ordered twice"}),
+    ("reschedule", {"window_id": "1"}),
+    ("instructions", {"access_notes": "Gate code 1234", "drop_choice": "door"}),
 ])
 def test_a_viewer_sees_the_journey_but_every_action_is_forbidden(viewer, delivery, action, data):
     body = page(viewer, delivery)
@@ -211,4 +215,6 @@ def test_a_viewer_sees_the_journey_but_every_action_is_forbidden(viewer, deliver
 
     assert response.status_code == 403
     assert not Note.objects.exists() and not Message.objects.filter(trigger=Trigger.TRACKING_LINK).exists()
-    assert Delivery.objects.get(pk=delivery.pk).status == Delivery.Status.SCHEDULED
+    unchanged = Delivery.objects.get(pk=delivery.pk)
+    assert unchanged.status == Delivery.Status.SCHEDULED and unchanged.window_id == delivery.window_id
+    assert unchanged.access_notes == ""

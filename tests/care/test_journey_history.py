@@ -129,3 +129,16 @@ def test_a_single_ping_is_no_track(console, route, clock_at):
     body = body_of(console, route.deliveries[1])
 
     assert "care-track-map" not in body and "No track yet" in body
+
+
+def test_while_the_van_has_not_come_the_chart_marks_now_so_a_stale_eta_shows(console, route, clock_at):
+    clock_at(local(TODAY, 8, 50))
+    delivery, stop = route.deliveries[3], route.stops[3]
+    EtaSnapshotFactory(delivery=delivery, stop=stop, computed_at=local(TODAY, 7, 30), eta=local(TODAY, 9, 10),
+                       band_start=local(TODAY, 9, 0), band_end=local(TODAY, 9, 20))
+
+    body = body_of(console, delivery)
+
+    assert 'class="care-chart-now"' in body and "care-chart-arrival" not in body
+    ticks = re.findall(r'y="\d+(?:\.\d+)?" text-anchor="middle">(\d\d:\d\d)</text>', body)
+    assert ticks[-1] == "08:30"  # the time axis runs on to now (08:50), past the only ETA (07:30)

@@ -138,7 +138,8 @@ def _track(delivery: Delivery, active_stop: Stop | None, now: dt.datetime, *, co
     route = active_stop.route
     until = active_stop.actual_departure or active_stop.actual_arrival or min(now, route.ends_at)
     pings = list(Ping.objects.filter(vehicle_id=route.vehicle_id, recorded_at__gte=route.starts_at,
-                                     recorded_at__lte=until, flagged="").order_by("recorded_at", "id"))
+                                     recorded_at__lte=until, flagged="")
+                 .only("lat", "lng", "recorded_at").order_by("recorded_at", "id"))
     depot = route.plan.depot
     return track_map(pings=pings, door=(delivery.lat, delivery.lng), depot=(depot.lat, depot.lng),
                      tz=delivery.merchant.zone_info, coarse=coarse)

@@ -21,6 +21,7 @@ CHART_W, CHART_H = 640, 260
 LEFT, RIGHT, TOP, BOTTOM = 52, 16, 14, 30
 # Pings drawn at most: enough for a smooth line, few enough for a light page.
 TRACK_MAX_POINTS = 240
+ETA_MAX_POINTS = 120
 MAP_W, MAP_H, MAP_PAD = 640, 360, 34
 # Merchant staff see the van's way rounded to about 100 m: it passes other merchants' customers.
 COARSE_DECIMALS = 3
@@ -79,6 +80,9 @@ def eta_chart(*, snapshots: list[EtaSnapshot], window_start: dt.datetime, window
     """
     if not snapshots:
         return None
+    # The engine republishes every few minutes: a day's worth is thinned, the first and the last kept.
+    published = len(snapshots)
+    snapshots = _thin(snapshots, ETA_MAX_POINTS)
     ts = [s.computed_at.timestamp() for s in snapshots]
     x_lo, x_hi = min(ts), max(ts)
     if actual_arrival is not None:
@@ -112,7 +116,7 @@ def eta_chart(*, snapshots: list[EtaSnapshot], window_start: dt.datetime, window
 
     last = snapshots[-1]
     local = f"{window_start.astimezone(tz):%H:%M}–{window_end.astimezone(tz):%H:%M}"
-    summary = (f"Promised {local}. {len(snapshots)} ETA{'s' if len(snapshots) != 1 else ''} published, "
+    summary = (f"Promised {local}. {published} ETA{'s' if published != 1 else ''} published, "
                f"from {label(ts[0])} to {label(ts[-1])}; the last said {last.eta.astimezone(tz):%H:%M}.")
     if actual_arrival is not None:
         inside = window_start <= actual_arrival <= window_end
@@ -157,7 +161,7 @@ class TrackMap:
     summary: str
 
 
-def _thin(points: list[Ping], limit: int) -> list[Ping]:
+def _thin(points: list, limit: int) -> list:
     if len(points) <= limit:
         return points
     step = (len(points) - 1) / (limit - 1)

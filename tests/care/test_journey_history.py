@@ -142,3 +142,16 @@ def test_while_the_van_has_not_come_the_chart_marks_now_so_a_stale_eta_shows(con
     assert 'class="care-chart-now"' in body and "care-chart-arrival" not in body
     ticks = re.findall(r'y="\d+(?:\.\d+)?" text-anchor="middle">(\d\d:\d\d)</text>', body)
     assert ticks[-1] == "08:30"  # the time axis runs on to now (08:50), past the only ETA (07:30)
+
+
+def test_a_day_of_etas_every_minute_is_drawn_thinned_from_the_first_to_the_last(console, route):
+    delivery, stop = route.deliveries[3], route.stops[3]
+    for minute in range(300):
+        eta = local(TODAY, 10) + dt.timedelta(minutes=minute // 10)
+        EtaSnapshotFactory(delivery=delivery, stop=stop, computed_at=local(TODAY, 5) + dt.timedelta(minutes=minute),
+                           eta=eta, band_start=eta - dt.timedelta(minutes=5), band_end=eta + dt.timedelta(minutes=5))
+
+    body = body_of(console, delivery)
+
+    assert len(re.search(r'class="care-chart-eta" points="([^"]+)"', body)[1].split()) == 120
+    assert "300 ETAs published, from 05:00 to 09:59; the last said 10:29" in body

@@ -12,6 +12,9 @@ class CareErrorCode(StrEnum):
     ESCALATION_REASON_REQUIRED = "escalation_reason_required"
     ESCALATION_AT_TOP = "escalation_at_top"
     INVALID_PLAYBOOK_RULE = "invalid_playbook_rule"
+    NOTE_INVALID = "note_invalid"
+    LINK_NOT_SENT = "link_not_sent"
+    CANCEL_REASON_REQUIRED = "cancel_reason_required"
 
 
 class CareError(DomainError):

@@ -131,3 +131,21 @@ class PlaybookRuleForm(forms.Form):
         return {"enabled": config.enabled, "threshold_minutes": config.threshold_minutes, "team": config.team,
                 "sla_minutes": config.sla_minutes, "notify_customer": config.notify_customer,
                 "request_replan": config.request_replan}
+class NoteForm(forms.Form):
+    text = forms.CharField(label=_("Note"), max_length=2000, strip=True,
+                           widget=forms.Textarea(attrs={"rows": 3, "placeholder": _("What the customer said, what you did")}),
+                           error_messages={"required": _("Write the note before adding it.")})
+
+
+class ResendLinkForm(forms.Form):
+    """Names one request (a fresh key each time the page is drawn), so a double click sends the link once."""
+
+    request_key = forms.RegexField(regex=r"^[0-9a-f]{32}$", widget=forms.HiddenInput,
+                                   error_messages={"required": _("This form has expired: reload the page and send again."),
+                                                   "invalid": _("This form has expired: reload the page and send again.")})
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(label=_("Why the customer cancels"), max_length=200,
+                             widget=forms.TextInput(attrs={"placeholder": _("e.g. ordered twice, no longer needed")}),
+                             error_messages={"required": _("Say why the customer wants to cancel.")})

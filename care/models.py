@@ -89,3 +89,25 @@ class PlaybookRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} for {self.merchant_id}"
+
+
+class Note(models.Model):
+    """What an agent wrote down about a delivery for the next colleague who picks up the phone.
+
+    Notes are never edited or deleted from the console: they are part of the delivery's history. The author's
+    name is kept as written at the time, so a note still reads right after the account is renamed or removed.
+    """
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="care_notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="+")
+    author_label = models.CharField(max_length=150)
+    text = models.TextField(max_length=2000)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["delivery", "-created_at"], name="care_note_delivery_newest")]
+
+    def __str__(self) -> str:
+        return f"note on {self.delivery_id} by {self.author_label}"

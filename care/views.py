@@ -7,6 +7,7 @@ repeats it.
 from __future__ import annotations
 
 import json
+import uuid
 
 from django.contrib import messages
 from django.http import Http404
@@ -17,12 +18,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from care import services
+from care.actions import LINK_WORTH_SENDING
 from care.audit import delivery_audit_trail
 from care.forms import (
+    CancelForm,
     EscalateForm,
     ExceptionOpenForm,
     InstructionsForm,
+    NoteForm,
     RescheduleForm,
+    ResendLinkForm,
     ResolveForm,
     SearchForm,
 )
@@ -40,6 +45,7 @@ from scheduling.drop import Drop, drop_instruction, instructions_open
 from scheduling.errors import SchedulingErrorCode
 from scheduling.models import Delivery
 from scheduling.selectors import delivery_reschedule_offers
+from scheduling.services import delivery_status_transition_allowed
 from scheduling.windows import safe_drop_offered
 from tracking.carrier_selectors import raw_events_needing_review
 from tracking.models import ProofOfDelivery
@@ -95,9 +101,17 @@ def care_home(request):
 def care_journey(request, delivery_id):
     """One delivery's journey; its actions only for a role that may change it, its access notes only for a role
     that may read them."""
+    return journey_page(request, delivery_id)
+
+
+def journey_page(request, delivery_id, *, status: int = 200, **forms):
+    """The journey page; an action refused for bad input draws it again with `status` and the agent's `forms`
+    (their errors and what was typed) in place of empty ones."""
     now = clock.now()
     access = access_for(request)
-    journey = journey_for(delivery_id=delivery_id, now=now, merchant_ids=access.merchant_ids(Perm.CARE_VIEW))
+    # Merchant staff see the van's way rounded: the van also serves other merchants' customers.
+    journey = journey_for(delivery_id=delivery_id, now=now, merchant_ids=access.merchant_ids(Perm.CARE_VIEW),
+                          coarse_track=access.merchant_ids(Perm.CARE_VIEW) is not None)
     if journey is None:
         return render(request, "care/not_found.html", {"section": "home"}, status=404)
     delivery = journey.delivery
@@ -107,17 +121,22 @@ def care_journey(request, delivery_id):
         "journey": journey, "delivery": delivery, "section": "home", "may_act": may_act,
         "may_read_access_notes": access.may(Perm.ACCESS_NOTES_VIEW, delivery.merchant_id),
         "reschedule_form": RescheduleForm(offers=offers, tz=journey.tz) if offers else None,
-        "instructions_form": InstructionsForm(initial=InstructionsForm.initial_for(delivery)),
+        "instructions_form": forms.get("instructions_form") or InstructionsForm(initial=InstructionsForm.initial_for(delivery)),
         "instructions_open": instructions_open(delivery),
         "drop_instruction": drop_instruction(Drop.of(delivery)),
         "safe_drop_offered": safe_drop_offered(merchant=delivery.merchant, window=delivery.window),
         "exception_form": ExceptionOpenForm(),
         "resolve_form": ResolveForm(),
+        "note_form": forms.get("note_form") or NoteForm(),
+        "resend_form": ResendLinkForm(initial={"request_key": uuid.uuid4().hex}),
+        "cancel_form": forms.get("cancel_form") or CancelForm(),
+        "cancellable": delivery_status_transition_allowed(current=delivery.status, to=Delivery.Status.CANCELLED),
+        "link_sendable": delivery.status in LINK_WORTH_SENDING,
         "next": request.get_full_path(),
         "audit_trail": delivery_audit_trail(delivery=delivery),
         # Addresses are personal data (a customer's, a carrier's): the platform's staff investigate with them.
         "audit_show_addresses": access.may(Perm.AUDIT_ADDRESSES),
-    })
+    }, status=status)
 
 
 def _delivery(request, delivery_id) -> Delivery:
@@ -142,12 +161,13 @@ def care_reschedule(request, delivery_id):
     form = RescheduleForm(request.POST, offers=offers, tz=delivery.merchant.zone_info)
     if not form.is_valid():
         messages.error(request, _("That window is no longer offered. Pick one from the list."))
-        return redirect(_journey_url(delivery.pk))
+        return journey_page(request, delivery.pk, status=400)
     window = next(o.window for o in offers if o.window.pk == form.cleaned_data["window_id"])
     try:
         scheduling_services.delivery_reschedule(delivery=delivery, window=window, now=now)
     except DomainError as exc:
         messages.error(request, _problem(exc))
+        return journey_page(request, delivery.pk, status=exc.status_code)
     else:
         tz = delivery.merchant.zone_info
         messages.success(request, _("Moved to %(day)s, %(start)s–%(end)s.") % {
@@ -165,12 +185,13 @@ def care_instructions(request, delivery_id):
     form = InstructionsForm(request.POST)
     if not form.is_valid():
         messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
-        return redirect(_journey_url(delivery.pk))
+        return journey_page(request, delivery.pk, status=400, instructions_form=form)
     notes, drop = form.instructions_for(delivery)
     try:
         scheduling_services.delivery_update_instructions(delivery=delivery, access_notes=notes.strip(), drop=drop)
     except DomainError as exc:
         messages.error(request, _problem(exc))
+        return journey_page(request, delivery.pk, status=exc.status_code, instructions_form=form)
     else:
         messages.success(request, _("Delivery instructions saved."))
     return redirect(_journey_url(delivery.pk))

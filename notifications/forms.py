@@ -37,7 +37,7 @@ class MerchantMessagingForm(forms.ModelForm):
     class Meta:
         model = MerchantMessaging
         fields = ["on_booked", "on_rescheduled", "on_cancelled", "on_out_for_delivery", "on_delivered",
-                  "on_attempted", "on_running_late", "on_arriving_soon", "on_day_before", "running_late_minutes",
+                  "on_attempted", "on_running_late", "on_arriving_soon", "on_day_before", "on_tracking_link", "running_late_minutes",
                   "quiet_hours_start", "quiet_hours_end", "whatsapp"]
         widgets = {"quiet_hours_start": TimeInput(format="%H:%M"), "quiet_hours_end": TimeInput(format="%H:%M")}
         labels = {"quiet_hours_start": "Quiet from", "quiet_hours_end": "Quiet until",

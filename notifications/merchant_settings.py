@@ -9,7 +9,7 @@ from merchants.models import Merchant
 from notifications.models import Channel, MerchantMessaging, MessageTemplate, Trigger
 
 MESSAGING_FIELDS = ("on_booked", "on_rescheduled", "on_cancelled", "on_out_for_delivery", "on_delivered",
-                    "on_attempted", "on_running_late", "on_arriving_soon", "on_day_before", "running_late_minutes",
+                    "on_attempted", "on_running_late", "on_arriving_soon", "on_day_before", "on_tracking_link", "running_late_minutes",
                     "quiet_hours_start", "quiet_hours_end", "whatsapp")
 
 

@@ -39,6 +39,8 @@ class Trigger(models.TextChoices):
     RUNNING_LATE = "running_late", "Running late"
     ARRIVING_SOON = "arriving_soon", "Arriving soon"
     DAY_BEFORE = "day_before", "Day-before reminder"
+    # Sent when the customer asks care for the link again (a lost SMS, a new phone).
+    TRACKING_LINK = "tracking_link", "Tracking link (sent again by care)"
 
 
 class Message(models.Model):
@@ -199,6 +201,7 @@ class MerchantMessaging(models.Model):
     on_running_late = models.BooleanField(default=True)
     on_arriving_soon = models.BooleanField(default=True)
     on_day_before = models.BooleanField(default=True)
+    on_tracking_link = models.BooleanField(default=True)
     running_late_minutes = models.PositiveSmallIntegerField(
         null=True, blank=True,
         help_text="Warn when the ETA passes the window's end by more than this; empty means the portal's setting.")

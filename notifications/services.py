@@ -157,13 +157,30 @@ def delivery_notify(*, delivery: Delivery, trigger: Trigger, event_key: str, now
     return [message for message in queued if message is not None]
 
 
-def _opted_out(message: Message) -> bool:
-    if message.channel == Channel.EMAIL:
-        address, opted_channels = Q(address__iexact=message.to), [Channel.EMAIL]
+def address_opted_out(*, merchant_id, channel: str, to: str) -> bool:
+    """Whether the recipient asked this merchant not to be contacted at `to` on `channel`."""
+    if channel == Channel.EMAIL:
+        address, opted_channels = Q(address__iexact=to), [Channel.EMAIL]
     else:
         # A STOP is about the number: an SMS opt-out stops WhatsApp to it too, and the other way round.
-        address, opted_channels = Q(address=message.to), PHONE_CHANNELS
-    return OptOut.objects.filter(address, merchant_id=message.merchant_id, channel__in=opted_channels).exists()
+        address, opted_channels = Q(address=to), PHONE_CHANNELS
+    return OptOut.objects.filter(address, merchant_id=merchant_id, channel__in=opted_channels).exists()
+
+
+def _opted_out(message: Message) -> bool:
+    return address_opted_out(merchant_id=message.merchant_id, channel=message.channel, to=message.to)
+
+
+def tracking_link_send(*, delivery: Delivery, request_key: str, now: dt.datetime | None = None) -> list[Message]:
+    """Send the customer their tracking link again (a care agent asked for it), like every other message: to the
+    phone and the email the delivery has, held through quiet hours, suppressed at send time for an opt-out, and
+    not at all when the merchant switched the message off.
+
+    `request_key` names one request: the same request posted twice (a double click) queues nothing the second
+    time, while a later request sends the link again.
+    """
+    return delivery_notify(delivery=delivery, trigger=Trigger.TRACKING_LINK,
+                           event_key=f"tracking_link:{delivery.pk.hex}:{request_key}", now=now)
 
 
 def status_callback_url() -> str:

@@ -77,7 +77,9 @@ def test_an_agent_who_forgets_the_neighbours_name_is_told_so(console, delivery):
 
     response = console.post(f"/care/deliveries/{delivery.pk}/instructions/", form, follow=True)
 
+    assert response.status_code == 400
     assert "give the neighbour&#x27;s name and house number or flat" in response.content.decode()
+    assert 'value="12"' in response.content.decode()  # what the agent typed is still there to complete
     delivery.refresh_from_db()
     assert delivery.drop_choice == "door"
 

@@ -50,8 +50,9 @@ def test_the_journey_shows_the_window_eta_stop_and_proof_in_the_merchants_time_z
     body = console.get(f"/care/deliveries/{delivery.pk}/").content.decode()
 
     assert "08:00–12:00" in body  # the promised window, Paris time
-    assert "08:20" in body and "08:10–08:35" in body  # the latest snapshot, not the older one
-    assert "08:50" not in body
+    summary = body[body.index('class="card care-summary"'):body.index('id="care-stop-title"')]
+    assert "08:20" in summary and "08:10–08:35" in summary  # the latest snapshot, not the older one
+    assert "08:50" not in summary  # (the ETA chart below draws both)
     assert route.vehicle.name in body and "Amélie" in body and "Bernardini" not in body
     assert "1 of 4" in body and "08:15" in body  # sequence and planned arrival
     assert "Received by Gardienne" in body

@@ -46,7 +46,7 @@ def test_a_full_window_is_refused_nicely_and_nothing_moves(console, windows, del
 
     response = console.post(f"/care/deliveries/{delivery.pk}/reschedule/", {"window_id": evening.pk}, follow=True)
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "no longer offered" in response.content.decode()
     assert Delivery.objects.get(pk=delivery.pk).window_id == delivery.window_id
     assert Window.objects.get(pk=delivery.window_id).booked == 1

@@ -67,6 +67,8 @@ CARE_PAGE = staff(fb_owner=200, fb_care=200, fb_viewer=200, mm_owner=200, mm_dis
 CARE_FB_VIEW = staff(fb_owner=200, fb_care=200, fb_viewer=200, mm_owner=404, mm_dispatcher=404, platform_care=200,
                      platform_dispatcher=200, superuser=200)
 CARE_FB_ACT = staff(fb_owner=302, fb_care=302, mm_owner=404, platform_care=302, superuser=302)
+# The same actors, posting what the action refuses: those who may act are told what to fix (400).
+CARE_FB_ACT_REFUSED = staff(fb_owner=400, fb_care=400, mm_owner=404, platform_care=400, superuser=400)
 DISPATCH_PAGE = staff(fb_owner=200, fb_viewer=200, mm_owner=200, mm_dispatcher=200, platform_dispatcher=200,
                       superuser=200)
 REPLAN = staff(fb_owner=302, mm_owner=302, mm_dispatcher=302, platform_dispatcher=302, superuser=302)
@@ -165,8 +167,15 @@ ROUTES: dict[str, Route] = {
     "care:exceptions": Route("GET", lambda w: "/care/exceptions/", CARE_PAGE),
     "care:journey": Route("GET", lambda w: f"/care/deliveries/{w.delivery.pk}/", CARE_FB_VIEW),
     "care:proof-image": Route("GET", lambda w: f"/care/deliveries/{w.delivery.pk}/proof/photo/", CARE_FB_VIEW),
-    "care:reschedule": Route("POST", lambda w: f"/care/deliveries/{w.delivery.pk}/reschedule/", CARE_FB_ACT,
+    "care:reschedule": Route("POST", lambda w: f"/care/deliveries/{w.delivery.pk}/reschedule/", CARE_FB_ACT_REFUSED,
                              lambda w: {"window_id": "0"}),
+    "care:note-add": Route("POST", lambda w: f"/care/deliveries/{w.delivery.pk}/notes/", CARE_FB_ACT,
+                           lambda w: {"text": "Customer called"}),
+    "care:resend-link": Route("POST", lambda w: f"/care/deliveries/{w.delivery.pk}/resend-link/", CARE_FB_ACT,
+                              lambda w: {"request_key": "0" * 32}),
+    # Without a reason, so every actor meets the same delivery (a cancellation would change it for the next).
+    "care:cancel": Route("POST", lambda w: f"/care/deliveries/{w.delivery.pk}/cancel/", CARE_FB_ACT_REFUSED,
+                         lambda w: {"reason": ""}),
     "care:instructions": Route("POST", lambda w: f"/care/deliveries/{w.delivery.pk}/instructions/", CARE_FB_ACT,
                                lambda w: {"access_notes": "Code 1234"}),
     "care:exception-open": Route("POST", lambda w: f"/care/deliveries/{w.delivery.pk}/exceptions/", CARE_FB_ACT,

@@ -268,7 +268,7 @@ def costs_by_day(scope: KpiScope) -> list[CostDay]:
     rows = (
         Route.objects.filter(plan__status=Plan.Status.ACTIVE, plan__date__range=(scope.first, scope.last))
         .annotate(all_stops=counted(Q()), in_scope=Coalesce(counted(scope.stops()), 0))
-        .filter(all_stops__gt=0)
+        .filter(in_scope__gt=0)
         .values(day=F("plan__date"))
         .annotate(stops=Sum("in_scope"), metres=Sum(F("distance_m") * share), cost=Sum(cost * share),
                   measured=Sum(F("distance_m") + F("duration_s")))

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from care import views
+from care import kpi_views, views
 
 urlpatterns: list = [
     path("care/", views.care_home, name="home"),
@@ -10,6 +10,8 @@ urlpatterns: list = [
     path("care/deliveries/<uuid:delivery_id>/reschedule/", views.care_reschedule, name="reschedule"),
     path("care/deliveries/<uuid:delivery_id>/instructions/", views.care_instructions, name="instructions"),
     path("care/deliveries/<uuid:delivery_id>/exceptions/", views.care_exception_open, name="exception-open"),
+    path("care/kpis/", kpi_views.care_kpis, name="kpis"),
+    path("care/kpis.csv", kpi_views.care_kpis_csv, name="kpis-csv"),
     path("care/exceptions/", views.care_exceptions, name="exceptions"),
     path("care/exceptions/<int:exception_id>/<slug:action>/", views.care_exception_action,
          name="exception-action"),

@@ -246,6 +246,11 @@ def _exceptions(scope: kpis.KpiScope) -> Section:
 
 def kpi_section(*, key: str, scope: kpis.KpiScope, fleet_figures: bool) -> Section:
     """One KPI's section; `key` is one of KPI_KEYS."""
+    with kpis.analytics_queries():
+        return _section(key, scope, fleet_figures)
+
+
+def _section(key: str, scope: kpis.KpiScope, fleet_figures: bool) -> Section:
     if key in ("first-attempt", "otif", "reattempts"):
         return _closing_section(scope, kpis.closing_by_day(scope), key=key)
     builders = {"eta": _eta, "dwell": _dwell, "wismo": _wismo, "exceptions": _exceptions}
@@ -256,6 +261,11 @@ def kpi_section(*, key: str, scope: kpis.KpiScope, fleet_figures: bool) -> Secti
 
 def kpi_report(*, scope: kpis.KpiScope, fleet_figures: bool) -> list[Section]:
     """Every KPI's section, in the page's order."""
+    with kpis.analytics_queries():
+        return _sections(scope, fleet_figures)
+
+
+def _sections(scope: kpis.KpiScope, fleet_figures: bool) -> list[Section]:
     closing = kpis.closing_by_day(scope)
     return [
         _eta(scope),

@@ -9,16 +9,16 @@ days) and the KPI page with its charts and CSV files read the same functions.
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db import connection, transaction
 from django.db.models import (
     Avg,
-    Case,
     Count,
-    DateTimeField,
     Exists,
     ExpressionWrapper,
     F,
@@ -29,18 +29,16 @@ from django.db.models import (
     Q,
     Subquery,
     Sum,
-    Value,
-    When,
 )
-from django.db.models.functions import Abs, Coalesce, TruncDate
+from django.db.models.functions import Coalesce, TruncDate
 
 from care.contacts import wismo_sms_q
 from care.models import CareSearch, JourneyException
-from dispatch.models import Depot, Plan, Route, Stop
+from dispatch.models import Depot, Job, Plan, Route, Stop
 from merchants.access import merchant_q
 from notifications.models import InboundSms
-from scheduling.models import Delivery
-from tracking.models import EtaSnapshot, Event, Milestone
+from scheduling.models import Delivery, Window
+from tracking.models import EtaSnapshot, Event, Milestone, ProofOfDelivery
 
 # The ETA judged against the arrival is the last one published at least this long before it.
 ETA_HORIZON = dt.timedelta(minutes=30)
@@ -60,6 +58,21 @@ class EpochSeconds(Func):
     def as_sqlite(self, compiler, connection, **extra):
         # julianday() keeps milliseconds; rounding to them drops the float noise of the day fraction.
         return super().as_sql(compiler, connection, template="ROUND((julianday(%(expressions)s) - 2440587.5) * 86400.0, 3)", **extra)
+
+
+@contextmanager
+def analytics_queries():
+    """Run the KPI queries with PostgreSQL's JIT compiler off.
+
+    Their correlated subqueries make the planner's cost estimate cross `jit_above_cost` on a large table,
+    and compiling them then takes seconds while running them takes a few hundred milliseconds. `SET LOCAL`
+    holds for this transaction only; other databases have nothing to turn off.
+    """
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL jit = off")
+        yield
 
 
 def _seconds_between(start, end):
@@ -126,32 +139,70 @@ class EtaDay:
         return self.inside / self.samples if self.samples else None
 
 
+def _epoch_sql(column: str) -> str:
+    """The SQL that EpochSeconds writes, for the hand-written queries below."""
+    if connection.vendor == "postgresql":
+        return f"EXTRACT(EPOCH FROM {column})::double precision"
+    return f"ROUND((julianday({column}) - 2440587.5) * 86400.0, 3)"
+
+
+def _scope_sql(scope: KpiScope, *, job: str = "", delivery: str = "", window: str = "") -> tuple[str, list]:
+    """`AND …` conditions (and their parameters) for the scope, on a job alias or a delivery and window alias."""
+    sql, params = [], []
+    if scope.merchant_ids is not None:
+        ids = sorted(scope.merchant_ids) or [-1]
+        sql.append(f"{job or delivery}.merchant_id IN ({', '.join(['%s'] * len(ids))})")
+        params += ids
+    if scope.zone_id is not None:
+        sql.append(f"{job}.zone_id = %s" if job else f"{window}.zone_id = %s")
+        params.append(scope.zone_id)
+    return "".join(f" AND {condition}" for condition in sql), params
+
+
+def _rows(sql: str, params: list) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
 def eta_accuracy_by_day(scope: KpiScope) -> list[EtaDay]:
     """Per plan day: arrivals judged, mean absolute error (minutes) and how many fell inside the band, for the
-    last ETA published at least 30 min before each arrival recorded on an active plan."""
-    latest = (
-        EtaSnapshot.objects.filter(delivery__job_id=OuterRef("job_id"), computed_at__lte=OuterRef("cutoff"))
-        .order_by("-computed_at", "-id")
-    )
-    error = latest.annotate(
-        error=Abs(EpochSeconds(F("eta")) - EpochSeconds(OuterRef("actual_arrival")))).values("error")[:1]
-    inside = latest.annotate(inside=Case(
-        When(band_start__lte=OuterRef("actual_arrival"), band_end__gte=OuterRef("actual_arrival"), then=Value(1)),
-        default=Value(0), output_field=IntegerField(),
-    )).values("inside")[:1]
-    rows = (
-        Stop.objects.filter(scope.stops(), route__plan__status=Plan.Status.ACTIVE,
-                            route__plan__date__range=(scope.first, scope.last), actual_arrival__isnull=False)
-        .annotate(cutoff=ExpressionWrapper(F("actual_arrival") - Value(ETA_HORIZON), output_field=DateTimeField()))
-        .annotate(error=Subquery(error, output_field=FloatField()),
-                  inside=Subquery(inside, output_field=IntegerField()))
-        .filter(error__isnull=False)
-        .values(day=F("route__plan__date"))
-        .annotate(samples=Count("id"), mae=Avg("error"), inside_count=Sum("inside"))
-        .order_by("day")
-    )
-    return [EtaDay(r["day"], r["samples"], r["mae"] / 60 if r["mae"] is not None else None, r["inside_count"] or 0)
-            for r in rows]
+    last ETA published at least 30 min before each arrival recorded on an active plan.
+
+    Written as SQL: the latest snapshot per stop is a window function over one hash join of stops and
+    snapshots, which the ORM cannot then group by day; a correlated subquery per stop took seconds on
+    100,000 deliveries.
+    """
+    where, params = _scope_sql(scope, job="j")
+    sql = f"""
+        WITH judged AS (
+            SELECT p.date AS day, s.actual_arrival AS arrival, e.eta AS eta, e.band_start AS band_start,
+                   e.band_end AS band_end,
+                   ROW_NUMBER() OVER (PARTITION BY s.id ORDER BY e.computed_at DESC, e.id DESC) AS n
+            FROM {_table(Stop)} s
+            JOIN {_table(Route)} r ON r.id = s.route_id
+            JOIN {_table(Plan)} p ON p.id = r.plan_id
+            JOIN {_table(Job)} j ON j.id = s.job_id
+            JOIN {_table(Delivery)} d ON d.job_id = s.job_id
+            JOIN {_table(EtaSnapshot)} e ON e.delivery_id = d.id
+            WHERE p.status = %s AND p.date BETWEEN %s AND %s AND s.actual_arrival IS NOT NULL
+              AND {_epoch_sql("e.computed_at")} <= {_epoch_sql("s.actual_arrival")} - %s {where}
+        )
+        SELECT day, COUNT(*), AVG(ABS({_epoch_sql("eta")} - {_epoch_sql("arrival")})),
+               SUM(CASE WHEN band_start <= arrival AND arrival <= band_end THEN 1 ELSE 0 END)
+        FROM judged WHERE n = 1 GROUP BY day ORDER BY day
+    """
+    rows = _rows(sql, [Plan.Status.ACTIVE, scope.first, scope.last, ETA_HORIZON.total_seconds(), *params])
+    return [EtaDay(_date(day), samples, mae / 60, int(inside or 0)) for day, samples, mae, inside in rows]
+
+
+def _date(value) -> dt.date:
+    # SQLite hands back a date column of a raw query as text.
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
 
 
 # --- Closing: first attempt, on time, reattempts -------------------------------------------------------
@@ -172,34 +223,45 @@ def closing_by_day(scope: KpiScope) -> list[ClosingDay]:
     - first attempt: delivered with no `attempted` milestone recorded before its first `delivered` one;
     - on time: delivered (the milestone, else the proof) inside the promised window;
     - reattempts: trips beyond the first (every failed attempt, less one when it was never delivered).
+
+    Written as SQL: each delivery's first delivery, first attempt and count of attempts come from one
+    grouped pass over the events, joined back, where the ORM would run a subquery per delivery and figure.
     """
-    first_of = lambda milestone: Subquery(  # noqa: E731 - two uses, one shape
-        Event.objects.filter(delivery=OuterRef("pk"), milestone=milestone).order_by("recorded_at")
-        .values("recorded_at")[:1], output_field=DateTimeField())
-    failed = Subquery(
-        Event.objects.filter(delivery=OuterRef("pk"), milestone=Milestone.ATTEMPTED).order_by()
-        .values("delivery").annotate(n=Count("id")).values("n"), output_field=IntegerField())
-    delivered = Q(status=Delivery.Status.DELIVERED)
-    rows = (
-        Delivery.objects.filter(scope.deliveries(), window__date__range=(scope.first, scope.last), status__in=CLOSED)
-        .annotate(delivered_at=first_of(Milestone.DELIVERED), attempted_at=first_of(Milestone.ATTEMPTED),
-                  failed=Coalesce(failed, 0))
-        .annotate(done_at=Coalesce("delivered_at", "proof__captured_at"))
-        .values(day=F("window__date"))
-        .annotate(
-            closed=Count("pk"),
-            first_attempt=Sum(Case(
-                When(delivered & (Q(attempted_at__isnull=True)
-                                  | Q(delivered_at__isnull=False, attempted_at__gte=F("delivered_at"))), then=1),
-                default=0, output_field=IntegerField())),
-            on_time=Sum(Case(When(delivered & Q(done_at__gte=F("window__starts_at"), done_at__lte=F("window__ends_at")),
-                                  then=1), default=0, output_field=IntegerField())),
-            reattempts=Sum(Case(When(delivered, then=F("failed")), When(failed__gte=1, then=F("failed") - 1),
-                                default=0, output_field=IntegerField())),
+    where, params = _scope_sql(scope, delivery="d", window="w")
+    closed = ", ".join(["%s"] * len(CLOSED))
+    scope_params = [scope.first, scope.last, *CLOSED, *params]
+    sql = f"""
+        WITH ev AS (
+            SELECT e.delivery_id AS delivery_id,
+                   MIN(CASE WHEN e.milestone = %s THEN e.recorded_at END) AS delivered_at,
+                   MIN(CASE WHEN e.milestone = %s THEN e.recorded_at END) AS attempted_at,
+                   SUM(CASE WHEN e.milestone = %s THEN 1 ELSE 0 END) AS failed
+            FROM {_table(Event)} e
+            JOIN {_table(Delivery)} d ON d.id = e.delivery_id
+            JOIN {_table(Window)} w ON w.id = d.window_id
+            WHERE w.date BETWEEN %s AND %s AND d.status IN ({closed}) {where} AND e.milestone IN (%s, %s)
+            GROUP BY e.delivery_id
         )
-        .order_by("day")
-    )
-    return [ClosingDay(r["day"], r["closed"], r["first_attempt"], r["on_time"], r["reattempts"]) for r in rows]
+        SELECT w.date, COUNT(*),
+               SUM(CASE WHEN d.status = %s AND (ev.attempted_at IS NULL
+                        OR (ev.delivered_at IS NOT NULL AND ev.attempted_at >= ev.delivered_at)) THEN 1 ELSE 0 END),
+               SUM(CASE WHEN d.status = %s AND COALESCE(ev.delivered_at, pod.captured_at) >= w.starts_at
+                        AND COALESCE(ev.delivered_at, pod.captured_at) <= w.ends_at THEN 1 ELSE 0 END),
+               SUM(CASE WHEN d.status = %s THEN COALESCE(ev.failed, 0)
+                        WHEN COALESCE(ev.failed, 0) >= 1 THEN ev.failed - 1 ELSE 0 END)
+        FROM {_table(Delivery)} d
+        JOIN {_table(Window)} w ON w.id = d.window_id
+        LEFT JOIN ev ON ev.delivery_id = d.id
+        LEFT JOIN {_table(ProofOfDelivery)} pod ON pod.delivery_id = d.id
+        WHERE w.date BETWEEN %s AND %s AND d.status IN ({closed}) {where}
+        GROUP BY w.date ORDER BY w.date
+    """
+    delivered, attempted = Milestone.DELIVERED, Milestone.ATTEMPTED
+    status = Delivery.Status.DELIVERED
+    rows = _rows(sql, [delivered, attempted, attempted, *scope_params, delivered, attempted,
+                       status, status, status, *scope_params])
+    return [ClosingDay(_date(day), closed_, int(first or 0), int(on_time or 0), int(again or 0))
+            for day, closed_, first, on_time, again in rows]
 
 
 # --- Dwell ----------------------------------------------------------------------------------------
@@ -417,7 +479,8 @@ def kpis(*, now: dt.datetime, tz: ZoneInfo | None = None, merchant_ids=None) -> 
     tz = tz or fleet_time_zone()
     today = now.astimezone(tz).date()
     ids = frozenset(merchant_ids) if merchant_ids is not None else None
-    return [
-        _period("Today", KpiScope(today, today, ids, tz=tz), ids is None),
-        _period("Last 7 days", KpiScope(today - dt.timedelta(days=6), today, ids, tz=tz), ids is None),
-    ]
+    with analytics_queries():
+        return [
+            _period("Today", KpiScope(today, today, ids, tz=tz), ids is None),
+            _period("Last 7 days", KpiScope(today - dt.timedelta(days=6), today, ids, tz=tz), ids is None),
+        ]

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-WIDTH = 400
-FONT = 13
+# Narrow enough that a phone draws it near 1:1, so its 12.5-unit text reads as 12.5 px there.
+WIDTH = 320
+FONT = 12.5
 # Colour-blind-safe (Okabe–Ito), dark enough on white for lines and bars.
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7")
 
@@ -47,7 +48,7 @@ def _ids(chart_id: str) -> tuple[str, str]:
 def line_chart(*, chart_id: str, title: str, desc: str, x_labels: list[str], series: list[Series], y_label: str,
                y_max: float | None = None) -> SafeString:
     """Values per day as lines with dots; a missing value (None) breaks its line."""
-    height, left, right, top, bottom = 230, 46, 12, 14, 52
+    height, left, right, top, bottom = 200, 42, 14, 12, 48
     plot_w, plot_h = WIDTH - left - right, height - top - bottom
     found = [v for s in series for v in s.values if v is not None]
     ticks = nice_ticks(y_max if y_max is not None else max(found, default=0))
@@ -72,7 +73,10 @@ def line_chart(*, chart_id: str, title: str, desc: str, x_labels: list[str], ser
     step = max(1, math.ceil(n / 7))
     for i, label in enumerate(x_labels):
         if i % step == 0 or (i == n - 1 and i % step >= step / 2):
-            parts.append(f'<text x="{x(i):.1f}" y="{top + plot_h + 18}" text-anchor="middle">{escape(label)}</text>')
+            # The last label ends at its point, so it never runs off the right edge.
+            anchor = "end" if i == n - 1 and n > 1 else "middle"
+            parts.append(f'<text x="{x(i) + (4 if anchor == "end" else 0):.1f}" y="{top + plot_h + 18}" '
+                         f'text-anchor="{anchor}">{escape(label)}</text>')
     parts.append(f'<line class="chart-axis" x1="{left}" x2="{WIDTH - right}" y1="{top + plot_h}" y2="{top + plot_h}"/>')
     parts.append(f'<text class="chart-axis-label" x="{left + plot_w / 2:.1f}" y="{height - 6}" text-anchor="middle">'
                  f'{escape("Day")}</text>')
@@ -109,7 +113,7 @@ def line_chart(*, chart_id: str, title: str, desc: str, x_labels: list[str], ser
 def bar_chart(*, chart_id: str, title: str, desc: str, labels: list[str], values: list[float], value_labels: list[str],
               x_label: str) -> SafeString:
     """One horizontal bar per label, its name above it and its figure at its end: long names fit a phone."""
-    row, left, right, top = 40, 8, 70, 8
+    row, left, right, top = 38, 4, 62, 6
     height = top + max(len(labels), 1) * row + 34
     plot_w = WIDTH - left - right
     peak = max(values, default=0) or 1

@@ -44,6 +44,10 @@ KPI_KEYS = ("eta", "first-attempt", "otif", "reattempts", "dwell", "cost", "wism
 TOTAL = "All days"
 
 
+def _n(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
 def _pct(part: int, whole: int) -> str:
     return f"{part * 100 / whole:.1f}" if whole else ""
 
@@ -77,7 +81,7 @@ def _eta(scope: kpis.KpiScope) -> Section:
         about="The last ETA published at least 30 minutes before each arrival, against the arrival.",
         headline=Headline(_one(total.mae_minutes), "min",
                           f"mean absolute error · {_pct(total.inside, total.samples)} % inside the band "
-                          f"· {total.samples} arrivals") if total else None,
+                          f"· {_n(total.samples, 'arrival', 'arrivals')}") if total else None,
         empty="No arrival with an ETA published 30 min before in this period.",
         charts=[
             line_chart(chart_id="chart-eta-error", title="ETA error per day",
@@ -105,7 +109,7 @@ def _closing_section(scope: kpis.KpiScope, days: list[kpis.ClosingDay], *, key: 
             key=key, title="First-attempt delivery",
             about="Closed deliveries delivered with no failed attempt before, by promised day.",
             headline=Headline(_pct(total.first_attempt, total.closed), "%",
-                              f"of {total.closed} closed deliveries") if total else None,
+                              f"of {_n(total.closed, 'closed delivery', 'closed deliveries')}") if total else None,
             empty=empty, headers=["day", "closed", "first_attempt", "first_attempt_pct"], rows=rows,
             charts=[line_chart(chart_id="chart-first-attempt", title="First-attempt delivery per day",
                                desc="Share of closed deliveries delivered at the first attempt, per promised day.",
@@ -121,7 +125,7 @@ def _closing_section(scope: kpis.KpiScope, days: list[kpis.ClosingDay], *, key: 
             key=key, title="On time in full",
             about="Closed deliveries delivered inside the promised window, by promised day.",
             headline=Headline(_pct(total.on_time, total.closed), "%",
-                              f"of {total.closed} closed deliveries") if total else None,
+                              f"of {_n(total.closed, 'closed delivery', 'closed deliveries')}") if total else None,
             empty=empty, headers=["day", "closed", "on_time", "otif_pct"], rows=rows,
             charts=[line_chart(chart_id="chart-otif", title="On time in full per day",
                                desc="Share of closed deliveries delivered inside the promised window, per day.",
@@ -151,7 +155,7 @@ def _dwell(scope: kpis.KpiScope) -> Section:
     return Section(
         key="dwell", title="Dwell by zone",
         about="Mean time at the door, from arrival to departure, on the period's active plans.",
-        headline=Headline(_one(mean / 60), "min", f"mean over {stops} stops in {len(zones)} zones") if mean else None,
+        headline=Headline(_one(mean / 60), "min", f"mean over {_n(stops, 'stop', 'stops')} in {_n(len(zones), 'zone', 'zones')}") if mean else None,
         empty="No stop with an arrival and a departure recorded in this period.",
         headers=["zone", "stops", "mean_dwell_min"],
         rows=[[z.zone, str(z.stops), _one(z.mean_seconds / 60)] for z in zones],
@@ -177,7 +181,7 @@ def _cost(scope: kpis.KpiScope, fleet_figures: bool) -> Section:
         key="cost", title="Distance and cost per stop",
         about="Each route's kilometres and cost (its van's cost per km and per hour) shared among its stops.",
         headline=Headline(str(total.cost_per_stop), currency,
-                          f"{_one(total.km_per_stop)} km per stop · {total.stops} stops")
+                          f"{_one(total.km_per_stop)} km per stop · {_n(total.stops, 'stop', 'stops')}")
         if total.cost_per_stop is not None else None,
         empty="No active plan with distances in this period.",
         headers=["day", "stops", "km_per_stop", f"cost_per_stop_{currency.lower()}"], rows=rows,
@@ -204,8 +208,8 @@ def _wismo(scope: kpis.KpiScope) -> Section:
     return Section(
         key="wismo", title="“Where is my order?” contacts",
         about="Care searches and customers' texts asking where their order is, per 100 deliveries promised.",
-        headline=Headline(_one(total.per_100), "per 100", f"{searches} care searches · {texts} texts · "
-                          f"{deliveries} deliveries") if total.per_100 is not None else None,
+        headline=Headline(_one(total.per_100), "per 100", f"{_n(searches, 'care search', 'care searches')} · {_n(texts, 'text', 'texts')} · "
+                          f"{_n(deliveries, 'delivery', 'deliveries')}") if total.per_100 is not None else None,
         empty="No delivery promised in this period.",
         headers=["day", "care_searches", "where_is_texts", "deliveries", "contacts_per_100"], rows=rows,
         charts=[line_chart(chart_id="chart-wismo", title="Contacts per 100 deliveries per day",

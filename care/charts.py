@@ -41,6 +41,20 @@ def _number(value: float) -> str:
     return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
 
 
+def _label_indices(n: int, most: int = 4) -> list[int]:
+    """Which days get a label: at most `most`, evenly spaced, the last day always, none crowding it."""
+    if n == 0:
+        return []
+    step = max(1, math.ceil(n / most))
+    shown = list(range(0, n, step))
+    if shown[-1] != n - 1:
+        if n - 1 - shown[-1] < step * 0.6 and len(shown) > 1:
+            shown[-1] = n - 1
+        else:
+            shown.append(n - 1)
+    return shown
+
+
 def _ids(chart_id: str) -> tuple[str, str]:
     return f"{chart_id}-title", f"{chart_id}-desc"
 
@@ -70,13 +84,11 @@ def line_chart(*, chart_id: str, title: str, desc: str, x_labels: list[str], ser
     for tick in ticks:
         parts.append(f'<line class="chart-grid" x1="{left}" x2="{WIDTH - right}" y1="{y(tick):.1f}" y2="{y(tick):.1f}"/>'
                      f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end">{_number(tick)}</text>')
-    step = max(1, math.ceil(n / 7))
-    for i, label in enumerate(x_labels):
-        if i % step == 0 or (i == n - 1 and i % step >= step / 2):
-            # The last label ends at its point, so it never runs off the right edge.
-            anchor = "end" if i == n - 1 and n > 1 else "middle"
-            parts.append(f'<text x="{x(i) + (4 if anchor == "end" else 0):.1f}" y="{top + plot_h + 18}" '
-                         f'text-anchor="{anchor}">{escape(label)}</text>')
+    for i in _label_indices(n):
+        # The last label ends at its point, so it never runs off the right edge.
+        anchor = "end" if i == n - 1 and n > 1 else "middle"
+        parts.append(f'<text x="{x(i) + (4 if anchor == "end" else 0):.1f}" y="{top + plot_h + 18}" '
+                     f'text-anchor="{anchor}">{escape(x_labels[i])}</text>')
     parts.append(f'<line class="chart-axis" x1="{left}" x2="{WIDTH - right}" y1="{top + plot_h}" y2="{top + plot_h}"/>')
     parts.append(f'<text class="chart-axis-label" x="{left + plot_w / 2:.1f}" y="{height - 6}" text-anchor="middle">'
                  f'{escape("Day")}</text>')

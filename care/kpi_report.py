@@ -141,10 +141,10 @@ def _closing_section(scope: kpis.KpiScope, days: list[kpis.ClosingDay], *, key: 
         headline=Headline(str(total.reattempts), "",
                           f"{_pct(total.reattempts, total.closed)} per 100 closed deliveries") if total else None,
         empty=empty, headers=["day", "closed", "reattempts", "reattempts_per_100"], rows=rows,
-        charts=[bar_chart(chart_id="chart-reattempts", title="Reattempts per day",
-                          desc="Trips beyond the first to the deliveries closed each day.",
-                          labels=[_short(d.day) for d in days], values=[d.reattempts for d in days],
-                          value_labels=[str(d.reattempts) for d in days], x_label="Reattempts")],
+        charts=[line_chart(chart_id="chart-reattempts", title="Reattempts per day",
+                           desc="Trips beyond the first to the deliveries closed each day.",
+                           x_labels=labels, y_label="Reattempts",
+                           series=[Series("Reattempts", _per_day(scope, days, lambda d: d.reattempts))])],
     )
 
 

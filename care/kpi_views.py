@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from urllib.parse import urlencode
 
 from django.http import HttpResponse
@@ -25,8 +26,12 @@ def _filters(request):
     if reachable is not None:
         merchants = merchants.filter(pk__in=reachable)
     tz = fleet_time_zone()
-    form = KpiFilterForm(request.GET, merchants=list(merchants), zones=list(Zone.objects.order_by("name")),
-                         today=clock.now().astimezone(tz).date())
+    today = clock.now().astimezone(tz).date()
+    data = request.GET.copy()
+    if not data.get("start") and not data.get("end"):
+        # The last fortnight, written into the date boxes so the manager sees the range being shown.
+        data["start"], data["end"] = (today - dt.timedelta(days=13)).isoformat(), today.isoformat()
+    form = KpiFilterForm(data, merchants=list(merchants), zones=list(Zone.objects.order_by("name")), today=today)
     if not form.is_valid():
         return form, None, False
     data = form.cleaned_data

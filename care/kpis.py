@@ -146,6 +146,14 @@ def _epoch_sql(column: str) -> str:
     return f"ROUND((julianday({column}) - 2440587.5) * 86400.0, 3)"
 
 
+def _minus_seconds(column: str) -> str:
+    """`column` less a parameter's seconds, as a timestamp the column's own values compare with."""
+    if connection.vendor == "postgresql":
+        return f"({column} - make_interval(secs => %s))"
+    # SQLite keeps timestamps as ISO text; strftime gives the same shape back, microseconds included.
+    return f"strftime('%%Y-%%m-%%d %%H:%%M:%%f', {column}, '-' || %s || ' seconds')"
+
+
 def _scope_sql(scope: KpiScope, *, job: str = "", delivery: str = "", window: str = "") -> tuple[str, list]:
     """`AND …` conditions (and their parameters) for the scope, on a job alias or a delivery and window alias."""
     sql, params = [], []
@@ -186,17 +194,17 @@ def eta_accuracy_by_day(scope: KpiScope) -> list[EtaDay]:
             FROM {_table(Stop)} s
             JOIN {_table(Route)} r ON r.id = s.route_id
             JOIN {_table(Plan)} p ON p.id = r.plan_id
-            JOIN {_table(Job)} j ON j.id = s.job_id
+            {f"JOIN {_table(Job)} j ON j.id = s.job_id" if where else ""}
             JOIN {_table(Delivery)} d ON d.job_id = s.job_id
             JOIN {_table(EtaSnapshot)} e ON e.delivery_id = d.id
             WHERE p.status = %s AND p.date BETWEEN %s AND %s AND s.actual_arrival IS NOT NULL
-              AND {_epoch_sql("e.computed_at")} <= {_epoch_sql("s.actual_arrival")} - %s {where}
+              AND e.computed_at <= {_minus_seconds("s.actual_arrival")} {where}
         )
         SELECT day, COUNT(*), AVG(ABS({_epoch_sql("eta")} - {_epoch_sql("arrival")})),
                SUM(CASE WHEN band_start <= arrival AND arrival <= band_end THEN 1 ELSE 0 END)
         FROM judged WHERE n = 1 GROUP BY day ORDER BY day
     """
-    rows = _rows(sql, [Plan.Status.ACTIVE, scope.first, scope.last, ETA_HORIZON.total_seconds(), *params])
+    rows = _rows(sql, [Plan.Status.ACTIVE, scope.first, scope.last, int(ETA_HORIZON.total_seconds()), *params])
     return [EtaDay(_date(day), samples, mae / 60, int(inside or 0)) for day, samples, mae, inside in rows]
 
 

@@ -30,6 +30,10 @@ HISTORY_DAYS = 14
 # Deliveries per merchant and past day, at scale 1: enough for every chart, small enough to seed in seconds.
 PER_DAY = {"fresh-basket": 36, "maison-meuble": 14}
 ROAD_FACTOR = 1.35
+STOPS_PER_VAN = 25
+# Driving at a city van's average speed, plus the time at each door: what a plan's route duration holds.
+CITY_SPEED_MPS = 6.5
+SERVICE_SECONDS = 240
 FAILED_SHARE, RETRIED_SHARE, SEARCH_SHARE, TEXT_SHARE = 0.07, 0.5, 0.05, 0.02
 # Exceptions the rules open, by their code, besides late ETAs and failed attempts: (code, share of stops,
 # message, minutes to resolve at most).
@@ -116,7 +120,9 @@ def _seed_day(day: dt.date, merchants: dict[str, Merchant], scale: float) -> int
     events, snapshots, exceptions, searches, texts, stops = [], [], [], [], [], []
     failed_for_good: list[int] = []
     for depot in Depot.objects.filter(pk__in={job.depot_id for job in jobs}):
+        # As many vans as the day needs, as a planner would send: a full round each, not a few stops per van.
         vans = list(Vehicle.objects.filter(depot=depot).order_by("code"))
+        vans = vans[:max(1, min(len(vans), -(-len([j for j in jobs if j.depot_id == depot.pk]) // STOPS_PER_VAN)))]
         mine = [(job, d) for job, d in zip(jobs, deliveries, strict=True) if job.depot_id == depot.pk]
         mine.sort(key=lambda pair: (pair[0].window_start, pair[0].lng))
         plan = Plan.objects.create(depot=depot, date=day, version=(Plan.objects.filter(depot=depot, date=day).count()
@@ -138,7 +144,7 @@ def _seed_day(day: dt.date, merchants: dict[str, Merchant], scale: float) -> int
                 point = (job.lat, job.lng)
             metres += haversine_m(point, (depot.lat, depot.lng)) * ROAD_FACTOR
             route = Route.objects.create(plan=plan, vehicle=van, starts_at=starts, ends_at=ends, distance_m=round(metres),
-                                         duration_s=round((ends - starts).total_seconds()))
+                                         duration_s=round(metres / CITY_SPEED_MPS + SERVICE_SECONDS * len(planned)))
             plan_metres += route.distance_m
             plan_seconds += route.duration_s
             for sequence, (at, job, delivery) in enumerate(planned, start=1):

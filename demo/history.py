@@ -119,6 +119,9 @@ def _seed_day(day: dt.date, merchants: dict[str, Merchant], scale: float) -> int
 
     events, snapshots, exceptions, searches, texts, stops = [], [], [], [], [], []
     failed_for_good: list[int] = []
+    # The rarer rules open at least once every three days, whatever the dice say, so each has its row.
+    due = {code for i, (code, share, *_rest) in enumerate(OTHER_EXCEPTIONS)
+           if share and (day.toordinal() + i) % 3 == 0}
     for depot in Depot.objects.filter(pk__in={job.depot_id for job in jobs}):
         # As many vans as the day needs, as a planner would send: a full round each, not a few stops per van.
         vans = list(Vehicle.objects.filter(depot=depot).order_by("code"))
@@ -184,7 +187,9 @@ def _seed_day(day: dt.date, merchants: dict[str, Merchant], scale: float) -> int
                         state=JourneyException.State.RESOLVED, opened_at=opened, due_at=opened + dt.timedelta(hours=1),
                         resolved_at=arrival, resolution="Delivered."))
                 for code, share, message, most in OTHER_EXCEPTIONS:
-                    if (code == "dwell_spike" and dwell.total_seconds() > DWELL_SPIKE_SECONDS) or rng.random() < share:
+                    if (code == "dwell_spike" and dwell.total_seconds() > DWELL_SPIKE_SECONDS) or code in due \
+                            or rng.random() < share:
+                        due.discard(code)
                         opened = arrival - dt.timedelta(minutes=rng.uniform(0, 30))
                         exceptions.append(JourneyException(
                             delivery=delivery, code=code, message=message, state=JourneyException.State.RESOLVED,

@@ -1,5 +1,7 @@
 """Forms of the care console: they parse what the agent typed; the rules live in the services."""
 
+import datetime as dt
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -131,6 +133,8 @@ class PlaybookRuleForm(forms.Form):
         return {"enabled": config.enabled, "threshold_minutes": config.threshold_minutes, "team": config.team,
                 "sla_minutes": config.sla_minutes, "notify_customer": config.notify_customer,
                 "request_replan": config.request_replan}
+
+
 class NoteForm(forms.Form):
     text = forms.CharField(label=_("Note"), max_length=2000, strip=True,
                            widget=forms.Textarea(attrs={"rows": 3, "placeholder": _("What the customer said, what you did")}),
@@ -149,3 +153,42 @@ class CancelForm(forms.Form):
     reason = forms.CharField(label=_("Why the customer cancels"), max_length=200,
                              widget=forms.TextInput(attrs={"placeholder": _("e.g. ordered twice, no longer needed")}),
                              error_messages={"required": _("Say why the customer wants to cancel.")})
+
+
+class KpiFilterForm(forms.Form):
+    """The KPI page's filters: a date range (local days), a merchant among those the user may see, a zone."""
+
+    MAX_DAYS = 92
+
+    start = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    merchant = forms.ChoiceField(label="Merchant", required=False)
+    zone = forms.ChoiceField(label="Zone", required=False)
+
+    def __init__(self, *args, merchants, zones, today, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today
+        self.merchants = {m.slug: m for m in merchants}
+        self.zones = {z.code: z for z in zones}
+        self.fields["merchant"].choices = [("", "All merchants"), *((m.slug, m.name) for m in merchants)]
+        self.fields["zone"].choices = [("", "All zones"), *((z.code, z.name) for z in zones)]
+        self.fields["start"].widget.attrs["max"] = self.fields["end"].widget.attrs["max"] = today.isoformat()
+
+    def clean(self):
+        data = super().clean()
+        end = data.get("end") or self.today
+        start = data.get("start") or end - dt.timedelta(days=13)
+        if "start" in self.errors or "end" in self.errors:
+            return data
+        if start > end:
+            raise forms.ValidationError("The first day comes after the last one: swap the dates.")
+        if (end - start).days + 1 > self.MAX_DAYS:
+            raise forms.ValidationError(f"Pick at most {self.MAX_DAYS} days; this range has {(end - start).days + 1}.")
+        data["start"], data["end"] = start, end
+        data["merchant_obj"] = self.merchants.get(data.get("merchant") or "")
+        data["zone_obj"] = self.zones.get(data.get("zone") or "")
+        return data
+
+    def problems(self) -> str:
+        return " ".join(f"{self.fields[name].label if name in self.fields else ''}: {m}".lstrip(": ")
+                        for name, messages_ in self.errors.items() for m in messages_)

@@ -111,3 +111,24 @@ class Note(models.Model):
 
     def __str__(self) -> str:
         return f"note on {self.delivery_id} by {self.author_label}"
+
+
+class CareSearch(models.Model):
+    """One search an agent ran in the care console: a "where is my order?" contact, counted by the KPIs.
+
+    The words typed are not kept (they are a customer's phone, email or name); what the search was (its
+    kind), how many deliveries it found, and the delivery when it found exactly one are enough to count it
+    per merchant and zone.
+    """
+
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    searched_at = models.DateTimeField()
+    kind = models.CharField(max_length=20, help_text="phone, email, link, reference…")
+    hits = models.PositiveIntegerField(default=0)
+    delivery = models.ForeignKey(Delivery, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        indexes = [models.Index(fields=["searched_at"], name="care_search_time")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} search at {self.searched_at:%Y-%m-%d %H:%M}"

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from care import action_views, settings_views, views
+from care import action_views, kpi_views, settings_views, views
 
 urlpatterns: list = [
     path("care/", views.care_home, name="home"),
@@ -13,6 +13,8 @@ urlpatterns: list = [
     path("care/deliveries/<uuid:delivery_id>/notes/", action_views.care_note_add, name="note-add"),
     path("care/deliveries/<uuid:delivery_id>/resend-link/", action_views.care_resend_link, name="resend-link"),
     path("care/deliveries/<uuid:delivery_id>/cancel/", action_views.care_cancel, name="cancel"),
+    path("care/kpis/", kpi_views.care_kpis, name="kpis"),
+    path("care/kpis.csv", kpi_views.care_kpis_csv, name="kpis-csv"),
     path("care/exceptions/", views.care_exceptions, name="exceptions"),
     path("care/exceptions/<int:exception_id>/<slug:action>/", views.care_exception_action,
          name="exception-action"),

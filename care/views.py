@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from care import services
 from care.actions import LINK_WORTH_SENDING
 from care.audit import delivery_audit_trail
+from care.contacts import care_search_record
 from care.forms import (
     CancelForm,
     EscalateForm,
@@ -88,6 +89,8 @@ def care_home(request):
     result = None
     if form.is_bound and form.is_valid():
         result = delivery_search(query=form.cleaned_data["q"], merchant_ids=merchant_ids)
+        care_search_record(kind=result.kind, delivery_ids=[h.delivery_id for h in result.hits], agent=request.user,
+                           now=clock.now())
     elif form.is_bound:
         result = SearchResult(query=request.GET.get("q", "")[:200], kind="invalid")
     now = clock.now()

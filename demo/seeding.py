@@ -12,6 +12,7 @@ from django.db import transaction
 
 from core import clock
 from demo import city
+from demo.history import HISTORY_DAYS, seed_history
 from demo.keys import demo_key
 from dispatch.models import Depot, Driver, Plan, Shift, Vehicle, Zone
 from dispatch.services import plan_day
@@ -351,7 +352,7 @@ def seed_deliveries(merchants: list[tuple[Merchant, city.MerchantSpec]], today: 
 
 
 def demo_seed(*, today: dt.date, days: int = 7, scale: float = 1.0, plan: bool = True, plan_seconds: float = 2.0,
-              log=print) -> SeedReport:
+              history_days: int = HISTORY_DAYS, log=print) -> SeedReport:
     """Seed the demo city for `days` days from `today`; returns the keys and links a newcomer needs."""
     merchants = seed_static(today, days)
     log(f"Merchants, fleet and templates ready ({Vehicle.objects.count()} vehicles, {Zone.objects.count()} zones).")
@@ -369,6 +370,10 @@ def demo_seed(*, today: dt.date, days: int = 7, scale: float = 1.0, plan: bool =
             for depot, day in plans_missing(today, days):
                 result = plan_day(depot=depot, date=day, trigger="seed", time_limit_s=plan_seconds)
                 log(f"  planned {depot.code} {day}: {result.routes.count()} routes, {len(result.unassigned)} unassigned")
+    if history_days:
+        # The past fortnight, closed, so the KPI charts and the exception rules have days to show.
+        written = seed_history(today=today, days=history_days, scale=scale)
+        log(f"{written} past deliveries written for the last {history_days} days.")
     handed = seed_carrier_parcels(merchants, today)
     log(f"{handed} of today's deliveries handed to the demo carriers ({CarrierAssignment.objects.count()} in all).")
     return report_for(merchants, today)

@@ -16,11 +16,15 @@ class Command(BaseCommand):
         parser.add_argument("--days", type=int, default=7, help="Days of windows, shifts and deliveries from today (default 7).")
         parser.add_argument("--scale", type=float, default=1.0, help="Multiply the deliveries per day (default 1.0 ≈ 160 a day).")
         parser.add_argument("--no-plan", action="store_true", help="Do not plan the routes of the seeded days.")
+        parser.add_argument("--history-days", type=int, default=14,
+                            help="Past days of closed deliveries for the KPIs and exceptions (default 14; 0 for none).")
         parser.add_argument("--plan-seconds", type=float, default=2.0, help="Planner time limit per depot and day (default 2 s).")
 
     def handle(self, *args, **options):
         if options["days"] < 1 or options["days"] > 31:
             raise CommandError("--days must be between 1 and 31")
+        if not 0 <= options["history_days"] <= 60:
+            raise CommandError("--history-days must be between 0 and 60")
         if options["scale"] <= 0:
             raise CommandError("--scale must be positive")
         started = time.monotonic()
@@ -28,7 +32,7 @@ class Command(BaseCommand):
         today = timezone.localdate(timezone=seeding.city.PARIS)
         result = seeding.demo_seed(
             today=today, days=options["days"], scale=options["scale"], plan=not options["no_plan"],
-            plan_seconds=options["plan_seconds"], log=log,
+            plan_seconds=options["plan_seconds"], history_days=options["history_days"], log=log,
         )
         base = settings.PUBLIC_BASE_URL
         payload = {

@@ -6,7 +6,9 @@ class CareConfig(AppConfig):
     verbose_name = "Care"
 
     def ready(self) -> None:
-        from care import receivers
+        from django.db.backends.signals import connection_created
+
+        from care import receivers, search_key
         from care.models import JourneyException
         from core.audit import audit_register
         from tracking.signals import problem_found
@@ -14,3 +16,5 @@ class CareConfig(AppConfig):
         audit_register(JourneyException)  # the audit log (core.audit): who opened, took, resolved it
 
         problem_found.connect(receivers.on_problem_found, dispatch_uid="care.problem_found")
+        # Search by name folds accents in SQL; PostgreSQL has the function from a migration, SQLite gets it here.
+        connection_created.connect(search_key.register_on_sqlite, dispatch_uid="care.search_key")

@@ -188,7 +188,7 @@ def test_a_postcode_finds_the_deliveries_there_and_the_results_show_it(console, 
     response = console.get("/care/", {"q": "75011"})
     body = response.content.decode()
     assert _refs(console, "75011") == {"FB-1001", "FB-1003"}
-    assert "<th>Postcode</th>" in body and "<td>75011</td>" in body
+    assert "<th>Postcode</th>" in body and '<td data-label="Postcode">75011</td>' in body
 
 
 def test_a_british_postcode_is_found_with_or_without_its_space(console, people):

@@ -23,6 +23,9 @@ TOKEN_IN_LINK = re.compile(r"/t/([A-Za-z0-9_-]{16,64})")
 BARE_TOKEN = re.compile(r"^[A-Za-z0-9_-]{40,64}$")
 PHONE_LIKE = re.compile(r"^\+?[\d\s().-]{6,24}$")
 EMAIL_LIKE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# What a line of the results shows: reading the whole delivery, fifty times, was a third of a search's time.
+HIT_FIELDS = ("order_ref", "recipient_name", "address_postcode", "status", "merchant", "merchant__name",
+              "merchant__time_zone", "window", "window__starts_at", "window__ends_at")
 
 
 @dataclass(frozen=True)
@@ -103,12 +106,14 @@ def delivery_search(*, query: str, merchant_ids=None, limit: int = SEARCH_LIMIT)
     else:
         kind = "reference"
         found = deliveries.filter(Q(order_ref__iexact=text) | Q(tracking_token=text))
-        if BARE_TOKEN.match(text) and found.filter(tracking_token=text).exists():
-            kind = "link"
+        if BARE_TOKEN.match(text):
+            # 40+ letters and digits without a space: a token (maybe another merchant's) or a long reference, not a name.
+            if found.filter(tracking_token=text).exists():
+                kind = "link"
         elif not found.exists():
             kind = "partial"
             found = deliveries.alias(search_key=SearchKey()).filter(_partial_reference_or_name_q(text))
-    rows = list(found.order_by("-window__starts_at", "order_ref")[:limit + 1])
+    rows = list(found.order_by("-window__starts_at", "order_ref").only(*HIT_FIELDS)[:limit + 1])
     if kind == "partial":
         kind = _partial_kind(text, rows)
     hits = [
@@ -132,7 +137,8 @@ def _partial_reference_or_name_q(text: str) -> Q:
     """
     words = search_words(text)
     by_name = Q(*(Q(search_key__contains=word) for word in words)) if words else Q(pk__in=[])
-    by_reference = Q(order_ref__icontains=text) if len(text) >= 3 else Q(pk__in=[])
+    # References hold no spaces: "jade moreau" need not be looked for among them.
+    by_reference = Q(order_ref__icontains=text) if len(text) >= 3 and not any(c.isspace() for c in text) else Q(pk__in=[])
     return by_reference | by_name
 
 

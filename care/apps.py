@@ -6,7 +6,9 @@ class CareConfig(AppConfig):
     verbose_name = "Care"
 
     def ready(self) -> None:
-        from care import receivers
+        from django.db.backends.signals import connection_created
+
+        from care import receivers, search_key
         from care.models import JourneyException, PlaybookRule
         from core.audit import audit_register
         from tracking.signals import etas_updated, milestone_recorded, problem_found
@@ -17,3 +19,5 @@ class CareConfig(AppConfig):
         problem_found.connect(receivers.on_problem_found, dispatch_uid="care.problem_found")
         milestone_recorded.connect(receivers.on_milestone_recorded, dispatch_uid="care.milestone_recorded")
         etas_updated.connect(receivers.on_etas_updated, dispatch_uid="care.etas_updated")
+        # Search by name folds accents in SQL; PostgreSQL has the function from a migration, SQLite gets it here.
+        connection_created.connect(search_key.register_on_sqlite, dispatch_uid="care.search_key")

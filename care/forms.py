@@ -24,7 +24,7 @@ class SearchForm(forms.Form):
     q = forms.CharField(
         label=_("Find an order"), required=False, max_length=200,
         widget=forms.TextInput(attrs={
-            "placeholder": _("Order reference, phone, email or tracking link"), "autocomplete": "off",
+            "placeholder": _("Name, order reference, phone, email, postcode or tracking link"), "autocomplete": "off",
             "autofocus": True, "type": "search",
         }),
     )

@@ -1,7 +1,15 @@
-"""Finding an order from whatever the caller has: a reference, a phone number, an email, a tracking link."""
+"""Finding an order from whatever the caller has: a reference, a phone number, an email, a tracking link, a name
+(any part, any case, with or without accents) or a postcode."""
 
 import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
+from care.search import delivery_search
+from care.search_key import search_key
+from merchants.models import StaffMembership
+from tests.care.conftest import make_agent
 from tests.factories import DeliveryFactory, MerchantFactory
 
 pytestmark = pytest.mark.django_db
@@ -91,7 +99,7 @@ def test_an_unknown_search_says_nothing_matches(console, camille):
 def test_an_empty_search_asks_for_something_to_look_for(console, camille):
     response = console.get("/care/", {"q": "   "})
     assert response.status_code == 200
-    assert "Type an order reference" in response.content.decode()
+    assert "Type a name, an order reference" in response.content.decode()
 
 
 def test_a_huge_or_odd_search_is_answered_not_a_500(console, camille):
@@ -112,3 +120,168 @@ def test_a_signed_in_user_without_a_care_role_is_refused_with_the_reason(client,
 def test_an_anonymous_visitor_is_sent_to_the_login_page(client, camille):
     response = client.get("/care/", {"q": "FB-20931"})
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+# --- By name and postcode ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def people():
+    """Three customers of Fresh Basket and one of another shop, with the names callers misspell."""
+    merchant = MerchantFactory(slug="fresh-basket", name="Fresh Basket")
+    other = MerchantFactory(slug="corner-shop", name="Corner Shop")
+
+    def delivery(ref, name, postcode="75011", shop=merchant):
+        return DeliveryFactory(window__template__merchant=shop, order_ref=ref, recipient_name=name,
+                               address_postcode=postcode)
+
+    return {
+        "jade": delivery("FB-1001", "Jade Moreau"),
+        "louis": delivery("FB-1002", "Louis Moreau", postcode="75020"),
+        "heloise": delivery("FB-1003", "Héloïse Lefèvre"),
+        "oliver": delivery("FB-1004", "Oliver Twist", postcode="SW1A 1AA"),
+        "other_jade": delivery("CS-2001", "Jade Moreau", postcode="69001", shop=other),
+    }
+
+
+def _refs(client, query) -> set[str]:
+    body = client.get("/care/", {"q": query}).content.decode()
+    return {ref for ref in ("FB-1001", "FB-1002", "FB-1003", "FB-1004", "CS-2001") if ref in body}
+
+
+def test_a_full_name_finds_that_customer_whatever_the_case_and_order(console, people):
+    assert _refs(console, "jade moreau") == {"FB-1001", "CS-2001"}
+    assert _refs(console, "MOREAU Jade") == {"FB-1001", "CS-2001"}
+    assert _refs(console, "Moreau, Jade") == {"FB-1001", "CS-2001"}
+
+
+def test_a_surname_alone_finds_everyone_of_that_name(console, people):
+    assert _refs(console, "moreau") == {"FB-1001", "FB-1002", "CS-2001"}
+
+
+def test_a_first_name_alone_finds_the_customer(console, people):
+    assert _refs(console, "Jade") == {"FB-1001", "CS-2001"}
+
+
+def test_a_name_typed_without_its_accents_finds_it(console, people):
+    assert _refs(console, "heloise") == {"FB-1003"}
+    assert _refs(console, "heloise lefevre") == {"FB-1003"}
+
+
+def test_a_name_typed_with_accents_it_does_not_have_or_in_capitals_finds_it_too(console, people):
+    assert _refs(console, "HÉLOÏSE") == {"FB-1003"}
+    assert _refs(console, "Jadé Moréau") == {"FB-1001", "CS-2001"}
+
+
+def test_part_of_a_name_finds_it(console, people):
+    assert _refs(console, "helo") == {"FB-1003"}
+    assert _refs(console, "lefev") == {"FB-1003"}
+    assert _refs(console, "mor") == {"FB-1001", "FB-1002", "CS-2001"}
+
+
+def test_a_name_and_a_postcode_together_narrow_it_down(console, people):
+    assert _refs(console, "moreau 75020") == {"FB-1002"}
+    assert _refs(console, "75011 jade") == {"FB-1001"}
+
+
+def test_a_postcode_finds_the_deliveries_there_and_the_results_show_it(console, people):
+    response = console.get("/care/", {"q": "75011"})
+    body = response.content.decode()
+    assert _refs(console, "75011") == {"FB-1001", "FB-1003"}
+    assert "<th>Postcode</th>" in body and '<td data-label="Postcode">75011</td>' in body
+
+
+def test_a_british_postcode_is_found_with_or_without_its_space(console, people):
+    assert _refs(console, "SW1A 1AA") == {"FB-1004"}
+    assert _refs(console, "sw1a1aa") == {"FB-1004"}
+
+
+def test_the_results_show_a_first_name_and_an_initial_only(console, people):
+    body = console.get("/care/", {"q": "heloise lefevre"}).content.decode()
+    assert "Héloïse L." in body
+    assert "Lefèvre" not in body
+
+
+def test_every_word_must_match_so_a_wrong_surname_finds_nobody(console, people):
+    response = console.get("/care/", {"q": "jade lefevre"})
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "No order matches" in body
+    assert "names containing every word you typed" in body
+
+
+def test_a_partial_reference_is_still_looked_for_before_names(console, people):
+    assert _refs(console, "1003") == {"FB-1003"}
+
+
+def test_a_merchants_staff_find_only_their_own_customers_by_name(people):
+    user = make_agent("fiona")
+    user.platform_role.delete()
+    StaffMembership.objects.create(user=user, merchant=people["jade"].merchant, role=StaffMembership.Role.CARE)
+    client = Client()
+    client.force_login(user)
+
+    assert _refs(client, "jade moreau") == {"FB-1001"}
+    assert _refs(client, "69001") == set()
+
+
+def test_when_more_match_than_fit_the_most_recent_windows_come_first_and_it_says_so(people):
+    moreaus = sorted((people[key] for key in ("jade", "louis", "other_jade")),
+                     key=lambda d: (-d.window.starts_at.timestamp(), d.order_ref))
+
+    result = delivery_search(query="moreau", limit=2)
+
+    assert result.kind == "name"
+    assert [hit.order_ref for hit in result.hits] == [d.order_ref for d in moreaus[:2]]
+    assert result.more
+    assert not delivery_search(query="moreau", limit=3).more
+
+
+def test_the_page_says_when_more_match_than_it_shows(console, people):
+    window = people["jade"].window
+    DeliveryFactory.create_batch(51, window=window, recipient_name="Louise Moreau")
+
+    body = console.get("/care/", {"q": "louise moreau"}).content.decode()
+
+    assert body.count('href="/care/deliveries/') == 50
+    assert "50 deliveries" in body and "more match: add a first name or the postcode" in body
+
+
+def test_wildcards_typed_in_a_name_are_plain_characters(console, people):
+    assert _refs(console, "%") == set()
+    assert _refs(console, "ja_e") == set()
+
+
+@pytest.mark.parametrize("name, postcode", [
+    ("Héloïse Lefèvre", "75011"), ("Zoë Cœur", "75020"), ("Jürgen Weiß", "10115"), ("Søren Łukasz", "SW1A 1AA"),
+    ("ÆTHEL ÉPÉE", "69001"), ("Ana-María Núñez", ""),
+])
+def test_postgresql_and_python_fold_a_name_the_same_way(name, postcode):
+    """SQLite runs the Python fold and PostgreSQL its own function: a query folded in Python must meet both."""
+    if connection.vendor != "postgresql":
+        pytest.skip("on SQLite the SQL function is the Python fold itself")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT care_search_key(%s, %s)", [name, postcode])
+        assert cursor.fetchone()[0] == search_key(name, postcode)
+
+
+@pytest.mark.parametrize("query, index", [
+    ("heloise moreau", "care_delivery_search_key_trgm"),
+    ("75011", "care_delivery_search_key_trgm"),
+    ("FB-10", "care_delivery_order_ref_trgm"),
+    ("fb-1001", "care_delivery_order_ref_upper"),
+])
+def test_on_postgresql_a_name_postcode_or_reference_search_reads_its_trigram_index(people, query, index):
+    if connection.vendor != "postgresql":
+        pytest.skip("the trigram indexes exist on PostgreSQL only")
+    with CaptureQueriesContext(connection) as captured:
+        delivery_search(query=query)
+    [rows_query] = [q["sql"] for q in captured.captured_queries if "ORDER BY" in q["sql"]]
+    with connection.cursor() as cursor:
+        # A handful of rows is cheaper to read whole, or through any index, than through the search's index: ask
+        # whether the planner can use it at all, which it cannot when the query's expression differs from the index's.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_indexscan = off")
+        cursor.execute(f"EXPLAIN {rows_query}")
+        plan = " ".join(row[0] for row in cursor.fetchall())
+    assert index in plan

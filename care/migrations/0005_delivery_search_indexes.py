@@ -77,7 +77,7 @@ def drop(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("care", "0001_journey_exceptions_from_tracking"),
+        ("care", "0004_care_searches"),
         ("scheduling", "0006_delivery_drop_choice"),
     ]
 

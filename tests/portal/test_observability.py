@@ -75,8 +75,10 @@ def test_an_id_that_does_not_read_as_one_is_replaced_not_echoed(client, db, sent
 
 
 def test_a_booking_s_lines_and_the_tasks_it_runs_carry_its_request_id_merchant_and_delivery(
-        transactional_db, api, tomorrow_window, merchant, log_lines):
-    # Committed for real, so the work after commit (the confirmation SMS's task) runs inside the request.
+        transactional_db, api, tomorrow_window, merchant, log_lines, settings):
+    # Committed for real and run in-process (as on the embedded defaults, with Redis too), so the work after
+    # commit (the confirmation SMS's task) runs inside the request; tests/e2e follows it into a worker.
+    settings.CELERY_TASK_ALWAYS_EAGER = True
     response = api.post("/api/v1/deliveries/", booking_body(tomorrow_window.pk), format="json",
                         HTTP_IDEMPOTENCY_KEY="order-1", HTTP_X_REQUEST_ID="shop-req-0001")
 

@@ -67,6 +67,7 @@ def test_a_timer_of_zero_minutes_is_refused_with_what_to_fix_and_nothing_is_save
 
     assert response.status_code == 400
     assert "Ensure this value is greater than or equal to 1." in response.content.decode()
+    assert "Nothing was saved: fix the values marked below." in response.content.decode()
     assert not PlaybookRule.objects.exists()
 
 

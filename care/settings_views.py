@@ -51,4 +51,5 @@ def playbooks(request, merchant: Merchant):
             messages.success(request, "Playbook rules saved.")
             return redirect("care:settings-playbooks", merchant.slug)
     status = 400 if data is not None else 200
-    return settings_render(request, "care/settings/playbooks.html", {"forms": forms}, tab="playbooks", status=status)
+    return settings_render(request, "care/settings/playbooks.html", {"forms": forms, "invalid": status == 400},
+                           tab="playbooks", status=status)

@@ -33,7 +33,9 @@ class RuleSpec:
     sla_minutes: int
     # Which automatic actions make sense for the rule (a "running late" message after a failed attempt does not).
     # Predicted late warns nobody by default: notifications already sends its own running-late warning, with the
-    # merchant's slack and look-ahead; a merchant may still have the rule warn at once.
+    # merchant's slack and look-ahead; a merchant may still have the rule warn at once. A missed scan-out neither
+    # warns nor re-plans by default: a parcel booked after its van left is one too, and at 08:30 an evening
+    # window is not late (the demo's same-day bookings warned customers and re-planned a depot every minute).
     may_notify: bool = False
     may_replan: bool = False
     notify_customer: bool = False
@@ -45,8 +47,7 @@ SPECS: dict[Rule, RuleSpec] = {spec.rule: spec for spec in (
     RuleSpec(Rule.PREDICTED_LATE, "Predicted late", "The live ETA leaves the delivery window.",
              "Minutes past the window's end", 10, Team.CARE, 30, may_notify=True, may_replan=True),
     RuleSpec(Rule.NO_SCAN_OUT, "No scan-out by the cut-off", "The parcel has not left the depot by the cut-off.",
-             "Minutes after the van's planned departure", 30, Team.DISPATCH, 30, may_notify=True, may_replan=True,
-             notify_customer=True, request_replan=True),
+             "Minutes after the van's planned departure", 30, Team.DISPATCH, 30, may_notify=True, may_replan=True),
     RuleSpec(Rule.DWELL_SPIKE, "Dwell spike", "The van has stood at a stop far longer than a delivery takes.",
              "Minutes at the stop", 15, Team.DISPATCH, 20, may_notify=True, may_replan=True, request_replan=True),
     RuleSpec(Rule.FAILED_ATTEMPT, "Failed attempt", "The driver could not deliver.",

@@ -58,7 +58,7 @@ def test_the_owner_changes_a_rule_and_the_playbooks_follow(as_owner, merchant):
     late = rule_config(merchant_id=merchant.pk, rule=Rule.PREDICTED_LATE)
     assert (late.threshold_minutes, late.team, late.sla_minutes, late.notify_customer) == (25, "dispatch", 45, True)
     assert rule_config(merchant_id=merchant.pk, rule=Rule.GPS_SILENT).enabled is False
-    assert rule_config(merchant_id=merchant.pk, rule=Rule.NO_SCAN_OUT).request_replan is True
+    assert rule_config(merchant_id=merchant.pk, rule=Rule.DWELL_SPIKE).request_replan is True  # left as it was
 
 
 def test_a_timer_of_zero_minutes_is_refused_with_what_to_fix_and_nothing_is_saved(as_owner):
@@ -67,6 +67,7 @@ def test_a_timer_of_zero_minutes_is_refused_with_what_to_fix_and_nothing_is_save
 
     assert response.status_code == 400
     assert "Ensure this value is greater than or equal to 1." in response.content.decode()
+    assert "Nothing was saved: fix the values marked below." in response.content.decode()
     assert not PlaybookRule.objects.exists()
 
 

@@ -141,6 +141,8 @@ def test_a_merchant_threshold_is_the_one_used(world):
 
 
 def test_parcels_not_scanned_out_by_the_cutoff_open_for_dispatch_warn_and_replan(world):
+    set_rule(world, Rule.NO_SCAN_OUT, threshold_minutes=30, team="dispatch", notify_customer=True,
+             request_replan=True)
     playbooks_sweep(now=at(8, 29))  # the van left at 08:00; the cut-off is 30 minutes later
     assert not live(Rule.NO_SCAN_OUT).exists()
 
@@ -166,6 +168,7 @@ def test_a_parcel_already_out_for_delivery_opens_no_scan_out_exception(world):
 
 
 def test_the_sweep_seeing_a_missed_scan_out_again_opens_nothing_twice(world):
+    set_rule(world, Rule.NO_SCAN_OUT, threshold_minutes=30, team="dispatch", notify_customer=True)
     playbooks_sweep(now=at(8, 31))
     playbooks_sweep(now=at(8, 32))
 
@@ -175,6 +178,7 @@ def test_the_sweep_seeing_a_missed_scan_out_again_opens_nothing_twice(world):
 
 def test_no_scan_out_closes_itself_when_the_parcel_is_scanned_out(world, clock_at, django_capture_on_commit_callbacks):
     playbooks_sweep(now=at(8, 31))
+    assert not replans(world) and not running_late_messages(world.deliveries[1])  # by default: dispatch looks first
 
     clock_at(at(8, 40))
     with django_capture_on_commit_callbacks(execute=True):

@@ -79,10 +79,10 @@ def delivery_search(*, query: str, merchant_ids=None, limit: int = SEARCH_LIMIT)
     2. An email: recipients with that address, case-insensitively.
     3. Something that reads as a phone number: its E.164 forms, read in the country of each merchant
        (FR first), and also order references equal to the text, since references can be all digits.
-    4. Anything else: an exact order reference (any case) or token; else references containing it; else the
-       deliveries whose recipient's name and postcode, folded (care.search_key), contain every word of the text:
-       "jade moreau", "Moreau Jade", "heloise" for Héloïse, "moreau 75011", "SW1A 1AA". Words that all hold a
-       digit are a postcode.
+    4. Anything else: an exact order reference (any case) or token; else (unless it is shaped like a token), in
+       one query, the references containing it and the deliveries whose recipient's name and postcode, folded
+       (care.search_key), contain every word of it: "jade moreau", "Moreau Jade", "heloise" for Héloïse,
+       "moreau 75011", "SW1A 1AA". Words that all hold a digit are a postcode.
 
     Only deliveries of `merchant_ids` are found (every merchant's when None). The most recent windows come first,
     `limit` of them; `more` says when there are others.

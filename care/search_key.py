@@ -26,10 +26,20 @@ MAX_WORDS = 6
 WORD = re.compile(r"\w+")
 
 
+# The combining accents of Latin, Greek and Cyrillic letters once decomposed (é → e + U+0301).
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+
+
 def fold(text: str) -> str:
-    """Lower case without accents: "Héloïse LEFÈVRE" → "heloise lefevre", "Cœur" → "coeur"."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(char for char in decomposed if not unicodedata.combining(char)).translate(_SPELLED_OUT)
+    """Lower case without accents: "Héloïse LEFÈVRE" → "heloise lefevre", "Cœur" → "coeur".
+
+    SQLite calls it once per delivery a name search reads, so the common cases stay cheap: plain ASCII is only
+    lowered, and accents go in one regular expression rather than a Python loop over characters.
+    """
+    text = text.lower()
+    if text.isascii():
+        return text
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", text)).translate(_SPELLED_OUT)
 
 
 def search_key(name: str | None, postcode: str | None) -> str:

@@ -20,6 +20,7 @@ from notifications.selectors import messages_for_delivery
 from scheduling.models import Delivery
 from scheduling.services import RESCHEDULABLE
 from tracking.models import EtaSnapshot, Event, Milestone, Ping, ProofOfDelivery, RawCarrierEvent
+from tracking.eta import CLOCK_TOLERANCE as ETA_CLOCK_TOLERANCE
 from tracking.selectors import eta_to_show
 
 LIVE_STATES = (JourneyException.State.OPEN, JourneyException.State.ASSIGNED)
@@ -120,11 +121,13 @@ def _planned_stop(stop: Stop | None) -> PlannedStop | None:
     )
 
 
-def _eta_history(delivery: Delivery, arrived_at: dt.datetime | None) -> list[EtaSnapshot]:
+def _eta_history(delivery: Delivery, arrived_at: dt.datetime | None, now: dt.datetime) -> list[EtaSnapshot]:
     """The ETAs published for the current window, up to the van's arrival (one computed after it predicts
-    nothing the customer waited for)."""
+    nothing the customer waited for), and none stamped after the fleet's now (another clock's, as the
+    tracking page rules)."""
     snapshots = EtaSnapshot.objects.filter(
-        delivery=delivery, computed_at__gte=delivery.window.starts_at - ETA_HISTORY_BEFORE_WINDOW)
+        delivery=delivery, computed_at__gte=delivery.window.starts_at - ETA_HISTORY_BEFORE_WINDOW,
+        computed_at__lte=now + ETA_CLOCK_TOLERANCE)
     if arrived_at is not None:
         snapshots = snapshots.filter(computed_at__lte=arrived_at)
     return list(snapshots.order_by("computed_at", "id"))
@@ -189,7 +192,7 @@ def journey_for(*, delivery_id, now: dt.datetime, merchant_ids=None, coarse_trac
         messages=messages_for_delivery(delivery_id=delivery.pk),
         event_rows=[EventRow(event=e, raw=_raw_payload(e.raw) if e.raw_id else None) for e in events],
         raw_set_aside=[_raw_payload(raw) for raw in set_aside],
-        eta_chart=eta_chart(snapshots=_eta_history(delivery, arrived_at or came), window_start=delivery.window.starts_at,
+        eta_chart=eta_chart(snapshots=_eta_history(delivery, arrived_at or came, now), window_start=delivery.window.starts_at,
                             window_end=delivery.window.ends_at, actual_arrival=arrived_at or came, tz=tz, now=now),
         track=_track(delivery, active_stop, now, coarse=coarse_track),
         notes=list(Note.objects.filter(delivery=delivery).order_by("-created_at", "-id")),

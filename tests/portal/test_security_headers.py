@@ -174,6 +174,8 @@ class City:
             "endpoint_id": lambda: endpoint().pk,
             "message_id": lambda: self.first(Message.objects.all(), "message").pk,
             "exception_id": lambda: self.first(JourneyException.objects.all(), "journey exception").pk,
+            # The disruption routes change state (POST, PATCH): their GET answer is what is checked here.
+            "disruption_id": lambda: 999999,
             "action": lambda: "take",
             "vehicle_id": lambda: self.first(Vehicle.objects.all(), "vehicle").pk,
             "code": lambda: self.first(Carrier.objects.all(), "carrier").code,

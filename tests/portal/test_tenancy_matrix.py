@@ -183,6 +183,9 @@ ROUTES: dict[str, Route] = {
     "care:exception-action": Route("POST", lambda w: f"/care/exceptions/{w.exception_id}/take/", CARE_FB_ACT),
     "demo:messages": Route("GET", lambda w: "/demo/messages/", CARE_PAGE),
     "care:carrier-events": Route("GET", lambda w: "/care/carrier-events/", CARE_PAGE),
+    # The KPIs: every care reader, each scoped to the merchants their role reaches.
+    "care:kpis": Route("GET", lambda w: "/care/kpis/", CARE_PAGE),
+    "care:kpis-csv": Route("GET", lambda w: "/care/kpis.csv?kpi=eta", CARE_PAGE),
     # The dispatch console, on a depot both merchants deliver from.
     "dispatch:console": Route("GET", lambda w: f"/dispatch/?depot={w.depot_id}&date={w.date}", DISPATCH_PAGE),
     "dispatch:console-data": Route("GET", lambda w: f"/dispatch/data/?depot={w.depot_id}&date={w.date}",
@@ -209,6 +212,7 @@ ROUTES: dict[str, Route] = {
     "merchants:settings-key-roll": Route("GET", lambda w: f"/settings/{FB}/keys/{w.key_id}/roll/", SETTINGS_FB),
     "merchants:settings-key-revoke": Route("GET", lambda w: f"/settings/{FB}/keys/{w.key_id}/revoke/", SETTINGS_FB),
     "notifications:settings-messaging": Route("GET", lambda w: f"/settings/{FB}/notifications/", SETTINGS_FB),
+    "care:settings-playbooks": Route("GET", lambda w: f"/settings/{FB}/playbooks/", SETTINGS_FB),
     "notifications:settings-template-new": Route("GET", lambda w: f"/settings/{FB}/notifications/templates/new/",
                                                  SETTINGS_FB),
     "notifications:settings-template": Route(

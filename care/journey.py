@@ -19,8 +19,8 @@ from notifications.models import Message
 from notifications.selectors import messages_for_delivery
 from scheduling.models import Delivery
 from scheduling.services import RESCHEDULABLE
-from tracking.models import EtaSnapshot, Event, Milestone, Ping, ProofOfDelivery, RawCarrierEvent
 from tracking.eta import CLOCK_TOLERANCE as ETA_CLOCK_TOLERANCE
+from tracking.models import EtaSnapshot, Event, Milestone, Ping, ProofOfDelivery, RawCarrierEvent
 from tracking.selectors import eta_to_show
 
 LIVE_STATES = (JourneyException.State.OPEN, JourneyException.State.ASSIGNED)

@@ -23,7 +23,9 @@ UNMATCHED_ROUTE = "(unmatched)"
 def route_of(request: HttpRequest) -> str:
     """The URL pattern that answered ("t/<str:token>/"), never the path: paths carry tokens and ids."""
     match = getattr(request, "resolver_match", None)
-    return match.route if match is not None and match.route else UNMATCHED_ROUTE
+    if match is None:
+        return UNMATCHED_ROUTE
+    return match.route or "/"  # the home page's pattern is the empty one
 
 
 class RequestObservationMiddleware:

@@ -313,3 +313,16 @@ def test_the_log_privacy_check_lets_identifiers_through():
     line = ('{"message": "POST api/v1/deliveries/ 201 in 12 ms", "request_id": "0f3c9a", "merchant": "fresh-basket", '
             '"delivery": "4f1e7f0e-3d55-4bb5-9c2e-0c6b1c1d9f00", "duration_ms": 12.5, "route": "t/<str:token>/"}')
     assert personal_data_in([line], known=["Camille Durand"]) == []
+
+
+def test_the_home_page_is_labelled_by_its_pattern_and_only_an_unresolved_path_is_unmatched(rf):
+    from django.urls import resolve
+
+    from portal.observability import route_of
+
+    home = rf.get("/")
+    home.resolver_match = resolve("/")
+    lost = rf.get("/no-such-page/")
+
+    assert route_of(home) == "/"
+    assert route_of(lost) == "(unmatched)"

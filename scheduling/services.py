@@ -346,8 +346,8 @@ def _delivery_status_move(*, delivery_id, to: str, stay: bool = False, running_l
     allowed = Q(status__in=sources)
     if running_late_from_van:
         allowed |= Q(status=D.OUT_FOR_DELIVERY, running_late_eta__isnull=False)
-    if to == D.OUT_FOR_DELIVERY:
-        fields.setdefault("running_late_eta", None)  # a new round: lateness is the new round's to report
+    # Lateness is the van's round's to report: any move (a new round, a drop, a move to another window) ends it.
+    fields.setdefault("running_late_eta", None)
     return Delivery.objects.filter(allowed, pk=delivery_id).update(status=to, **fields)
 
 

@@ -490,8 +490,11 @@ class FleetSimulator:
 
 
 async def run_live(*, speed: float = 10.0, seed: int = 7, start_now: bool = True,
-                   stop: threading.Event | None = None) -> None:
+                   stop: threading.Event | None = None, caught_up: threading.Event | None = None) -> None:
     """Drive today's fleet inside a running event loop (the demo server), paced at `speed`, until `stop` is set.
+
+    `caught_up` is set once the fleet stands where it would be now (the morning replayed, or nothing to
+    replay): before that, the server's clock is ahead of the vans.
 
     The server sets `stop` before it shuts down and waits for this to return: a step of the fleet runs in a
     worker thread that publishes through the event loop, and left running it would wait for a loop that is gone
@@ -522,6 +525,8 @@ async def run_live(*, speed: float = 10.0, seed: int = 7, start_now: bool = True
     while not stop.is_set():
         simulator, start = await sync_to_async(prepare, thread_sensitive=False)() or (None, None)
         if simulator is None or not simulator.vans:
+            if caught_up is not None:
+                caught_up.set()  # no fleet to wait for
             logger.warning("simulator: no active plan with vans today; looking again in 30 s")
             await pause(30)
             continue
@@ -530,6 +535,8 @@ async def run_live(*, speed: float = 10.0, seed: int = 7, start_now: bool = True
             logger.info("simulator: replaying today from %s to %s", simulator.now.isoformat(), start.isoformat())
             await sync_to_async(simulator.replay, thread_sensitive=False)(start, stop)
             logger.info("simulator: caught up; live from now on")
+        if caught_up is not None:
+            caught_up.set()
         wall_start, virtual_start, virtual = loop.time(), simulator.now, simulator.now
         # The whole server now lives on the simulation's clock, so the pages agree with the vans.
         clock.follow(lambda origin=virtual_start, began=wall_start: origin + dt.timedelta(

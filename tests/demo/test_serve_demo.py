@@ -107,3 +107,37 @@ def test_the_demo_stops_on_sigterm_while_its_fleet_is_driving(tmp_path):
             if server.poll() is None:
                 server.kill()
                 pytest.fail("the demo server did not stop within 30 s of SIGTERM:\n" + log.read_text()[-2000:])
+
+
+def test_the_periodic_tasks_wait_until_the_replayed_morning_has_caught_up(monkeypatch, settings):
+    import asyncio
+    import threading
+
+    from demo.management.commands import serve_demo
+
+    ran: list[str] = []
+
+    class Task:
+        def __init__(self, name):
+            self.name = name
+
+        def apply(self):
+            ran.append(self.name)
+
+    settings.CELERY_BEAT_SCHEDULE = {"sweep": {"task": "care.tasks.playbooks_sweep", "schedule": 60.0}}
+    monkeypatch.setattr(serve_demo.celery_app, "tasks", {"care.tasks.playbooks_sweep": Task("sweep")})
+    stop, caught_up = threading.Event(), threading.Event()
+
+    async def scenario():
+        beat = asyncio.create_task(serve_demo.run_beat_schedule(stop, caught_up))
+        await asyncio.sleep(1.2)
+        before = list(ran)  # the vans are still hours behind the clock: no playbook may judge them yet
+        caught_up.set()
+        await asyncio.sleep(1.2)
+        stop.set()
+        await asyncio.wait_for(beat, timeout=5)
+        return before
+
+    before = asyncio.run(scenario())
+
+    assert before == [] and ran == ["sweep"]

@@ -22,8 +22,14 @@ logger = logging.getLogger(__name__)
 SHUTDOWN_GRACE_S = 20.0
 
 
-async def run_beat_schedule(stop: threading.Event) -> None:
-    """Run each CELERY_BEAT_SCHEDULE entry at its interval, in-process, until `stop` is set."""
+async def run_beat_schedule(stop: threading.Event, fleet_caught_up: threading.Event | None = None) -> None:
+    """Run each CELERY_BEAT_SCHEDULE entry at its interval, in-process, until `stop` is set.
+
+    Not before `fleet_caught_up`: while the simulator replays the morning the vans are hours behind the clock,
+    and the playbooks would open "no scan-out" and "GPS silent" exceptions for every van not replayed yet.
+    """
+    while fleet_caught_up is not None and not fleet_caught_up.is_set() and not stop.is_set():
+        await asyncio.sleep(0.5)
     schedule = [(entry["task"], float(entry["schedule"])) for entry in settings.CELERY_BEAT_SCHEDULE.values()]
     celery_app.loader.import_default_modules()
     next_run = dict.fromkeys((name for name, _ in schedule), 0.0)
@@ -41,12 +47,12 @@ async def run_beat_schedule(stop: threading.Event) -> None:
         await asyncio.sleep(1.0)
 
 
-async def run_simulator(speed: float, stop: threading.Event) -> None:
+async def run_simulator(speed: float, stop: threading.Event, caught_up: threading.Event | None = None) -> None:
     from demo.simulator import run_live
 
     while not stop.is_set():
         try:
-            await run_live(speed=speed, stop=stop)
+            await run_live(speed=speed, stop=stop, caught_up=caught_up)
             return
         except Exception:
             # A task's exception is otherwise only reported when it is garbage-collected: the fleet would
@@ -90,9 +96,10 @@ class Command(BaseCommand):
             from twisted.internet import defer, reactor
 
             loop = asyncio.get_event_loop()
-            background.append(loop.create_task(run_beat_schedule(stop)))
-            if not options["no_simulate"]:
-                background.append(loop.create_task(run_simulator(options["speed"], stop)))
+            caught_up = None if options["no_simulate"] else threading.Event()
+            background.append(loop.create_task(run_beat_schedule(stop, caught_up)))
+            if caught_up is not None:
+                background.append(loop.create_task(run_simulator(options["speed"], stop, caught_up)))
             reactor.addSystemEventTrigger("before", "shutdown", lambda: defer.Deferred.fromFuture(
                 asyncio.ensure_future(drain())))
             self.stdout.write(self.style.SUCCESS(f"Demo city served on http://{host}:{port}/  (Ctrl-C to stop)"))

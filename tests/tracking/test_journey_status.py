@@ -119,3 +119,33 @@ def test_moving_back_to_a_window_the_delivery_once_had_is_recorded_again(world):
         scheduling_signals.delivery_rescheduled.send(sender=type(delivery), delivery=delivery, new_window=window)
 
     assert delivery.events.filter(milestone="scheduled", note="rescheduled").count() == 2
+
+
+def test_a_customer_moving_a_late_parcel_off_the_van_starts_a_new_attempt(world, clock_at):
+    from core.audit import ActorKind
+
+    delivery = world.deliveries[0]
+    _booked_at(delivery, local(world.day - dt.timedelta(days=1), 18, 0))
+    _scan(delivery, "scanned_out", local(world.day, 8, 0))
+    tomorrow = WindowFactory(template=world.window.template, date=world.day + dt.timedelta(days=1))
+    clock_at(local(world.day, 11, 40))  # the van is running late; the customer picks tomorrow instead
+    type(delivery).objects.filter(pk=delivery.pk).update(status="scheduled", window=tomorrow)  # as the move does
+
+    scheduling_signals.delivery_rescheduled.send(sender=type(delivery), delivery=delivery, old_window=world.window,
+                                                 new_window=tomorrow, by=ActorKind.CUSTOMER)
+
+    delivery.refresh_from_db()
+    assert delivery.status == "scheduled"  # not put back on the van by the morning's scan-out
+
+
+def test_a_carriers_window_echo_while_the_parcel_is_on_the_road_keeps_it_on_the_road(world):
+    delivery = world.deliveries[0]
+    _booked_at(delivery, local(world.day - dt.timedelta(days=1), 18, 0))
+    _scan(delivery, "scanned_out", local(world.day, 8, 0))
+    other = WindowFactory(template=world.window.template, date=world.day + dt.timedelta(days=1))
+
+    event_record(delivery=delivery, milestone="scheduled", source=Event.Source.CARRIER,
+                 recorded_at=local(world.day, 9, 0), client_id=f"scheduled:{delivery.pk.hex}:{other.pk}")
+
+    delivery.refresh_from_db()
+    assert delivery.status == "out_for_delivery"

@@ -155,6 +155,8 @@ PROGRESS = {
 }
 # The milestones that close an attempt without delivering it: only after one of these can a reschedule start anew.
 ATTEMPT_CLOSERS = (Milestone.ATTEMPTED, Milestone.RETURNED)
+# The milestones that put the parcel on a van: a customer's move after one brings it back another time.
+ON_THE_ROAD = (Milestone.SCANNED_OUT, Milestone.OUT_FOR_DELIVERY, Milestone.ARRIVING)
 # Who can move a delivery to another window themselves (a reschedule they record is one by definition).
 RESCHEDULING_SOURCES = (Event.Source.CUSTOMER, Event.Source.AGENT)
 SCHEDULED_CLIENT_PREFIX = "scheduled:"
@@ -177,7 +179,9 @@ def _current_attempt(rows: list[tuple]) -> list[tuple]:
     2. the original booking's `created`/`scheduled` pair never starts one, wherever its time falls;
     3. a `scheduled` starts one only once the current attempt has been closed by `attempted` or `returned`,
        and only if it is a reschedule: recorded by the customer or an agent, or a `scheduled:` event for
-       another window than the attempt's.
+       another window than the attempt's;
+    4. or while the parcel is on the road, when the customer or an agent moved it to another window (a van
+       running late: the parcel comes back another time).
     """
     ordered = sorted(rows, key=lambda row: (row[1], row[2]))
     by_arrival = sorted(rows, key=lambda row: row[2])
@@ -186,18 +190,22 @@ def _current_attempt(rows: list[tuple]) -> list[tuple]:
     # The booking's `scheduled` is recorded together with its `created`; without one, it is the first to arrive.
     booking = next((row for row in scheduled if row[1] in booked_at), scheduled[0] if scheduled else None)
     window = _scheduled_window(booking[4]) if booking is not None else None
-    start, closed = 0, False
+    start, closed, on_road = 0, False, False
     for index, (milestone, _at, event_id, source, client_id) in enumerate(ordered):
         if milestone in ATTEMPT_CLOSERS:
             closed = True
             continue
+        if milestone in ON_THE_ROAD:
+            on_road = True
         if milestone != Milestone.SCHEDULED or (booking is not None and event_id == booking[2]):
             continue
         moved_to = _scheduled_window(client_id)
-        if not closed:
+        if not closed and on_road and source in RESCHEDULING_SOURCES and moved_to is not None and moved_to != window:
+            start, on_road, window = index, False, moved_to
+        elif not closed:
             window = moved_to or window  # moved before anyone tried: still the same attempt, in its new window
         elif source in RESCHEDULING_SOURCES or (moved_to is not None and moved_to != window):
-            start, closed = index, False
+            start, closed, on_road = index, False, False
             window = moved_to or window
     return ordered[start:]
 

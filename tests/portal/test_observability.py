@@ -103,12 +103,16 @@ def log_probe(delivery_id: str) -> None:
     logging.getLogger("tests.portal").info("probe ran")
 
 
-def test_a_task_published_during_a_request_carries_its_id_to_the_worker(db, settings, log_lines):
-    settings.CELERY_TASK_ALWAYS_EAGER = False
+def test_a_task_published_during_a_request_carries_its_id_to_the_worker(db, monkeypatch, log_lines):
+    # Published, not run in place: the app's own setting, which it read once from Django's when first used.
+    monkeypatch.setitem(app.conf, "task_always_eager", False)
     with app.connection_for_write("memory://") as connection:
+        # The queue is there before the task is sent: a producer that believes it declared it already (another
+        # test's connection) would otherwise send to an exchange with nothing bound.
+        queue = connection.SimpleQueue(app.conf.task_default_queue)
         with log_bound(request_id="web-req-00042"):
             log_probe.apply_async(kwargs={"delivery_id": "d-1"}, connection=connection)
-        message = connection.SimpleQueue(app.conf.task_default_queue).get(timeout=2)
+        message = queue.get(timeout=2)
     message.ack()
 
     assert message.headers["request_id"] == "web-req-00042"

@@ -214,16 +214,25 @@ def _when_label(value: dt.datetime, tz: ZoneInfo, now: dt.datetime) -> str:
 
 
 def _timeline(delivery: Delivery, events: list[Event], tz: ZoneInfo, now: dt.datetime) -> list[dict]:
-    first: dict[str, dt.datetime] = {}
-    for event in events:
-        first.setdefault(event.milestone, event.recorded_at)
+    """The steps of the current attempt (a parcel moved to another time starts again: a van it left, or a
+    failed try, is not its progress now), under the order's first confirmation."""
+    from tracking.services.journey import current_attempt_event_ids
 
-    def at(*milestones: str) -> dt.datetime | None:
-        times = [first[m] for m in milestones if m in first]
+    attempt = current_attempt_event_ids(events)
+    first: dict[str, dt.datetime] = {}
+    confirmed: dict[str, dt.datetime] = {}
+    for event in events:
+        confirmed.setdefault(event.milestone, event.recorded_at)
+        if event.id in attempt:
+            first.setdefault(event.milestone, event.recorded_at)
+
+    def at(*milestones: str, among: dict[str, dt.datetime] = first) -> dt.datetime | None:
+        times = [among[m] for m in milestones if m in among]
         return min(times) if times else None
 
     steps = [
-        ("scheduled", _("Order confirmed"), at(Milestone.CREATED, Milestone.SCHEDULED) or delivery.created_at),
+        ("scheduled", _("Order confirmed"),
+         at(Milestone.CREATED, Milestone.SCHEDULED, among=confirmed) or delivery.created_at),
         ("out_for_delivery", _("Out for delivery"), at(Milestone.SCANNED_OUT, Milestone.OUT_FOR_DELIVERY)),
         ("arriving", _("On the way to you"), at(Milestone.ARRIVING, Milestone.ARRIVED)),
     ]

@@ -136,6 +136,9 @@ def test_a_customer_moving_a_late_parcel_off_the_van_starts_a_new_attempt(world,
 
     delivery.refresh_from_db()
     assert delivery.status == "scheduled"  # not put back on the van by the morning's scan-out
+    # The page starts again too: the van it left is not its progress now.
+    timeline = public_status(delivery=delivery, now=local(world.day, 11, 41))["timeline"]
+    assert [step["step"] for step in timeline if step["done"]] == ["scheduled"]
 
 
 def test_a_carriers_window_echo_while_the_parcel_is_on_the_road_keeps_it_on_the_road(world):

@@ -210,6 +210,13 @@ def _current_attempt(rows: list[tuple]) -> list[tuple]:
     return ordered[start:]
 
 
+def current_attempt_event_ids(events) -> set[int]:
+    """The ids of those `events` (a delivery's) that belong to its current attempt (`_current_attempt`)."""
+    rows = [(e.milestone, e.recorded_at, e.id, e.source, e.client_id) for e in events
+            if e.milestone in STATUS_FOR_MILESTONE]
+    return {row[2] for row in _current_attempt(rows)} if rows else set()
+
+
 def delivery_status_sync(*, delivery_id) -> str | None:
     """Bring the delivery's status to what its journey says; returns the new status if it changed.
 

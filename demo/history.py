@@ -171,13 +171,15 @@ def _seed_day(day: dt.date, merchants: dict[str, Merchant], scale: float) -> int
                     Event(delivery=delivery, milestone=Milestone.ARRIVED, source=Event.Source.GEOFENCE,
                           recorded_at=arrival),
                 ]
-                # What the page showed: the plan's ETA at scan-out, then ones that narrow as the van nears.
-                for before, spread in ((150, 18), (45, 8), (12, 3)):
+                # What the page showed: the plan's ETA at scan-out, then ones that narrow as the van nears, about
+                # as far off as the engine's are on the simulated fleet (benchmarks/eta_accuracy.py: some 3 minutes
+                # half an hour ahead, nine in ten inside a band of about two standard deviations each side).
+                for before, spread in ((150, 12), (45, 4), (12, 2)):
                     computed = arrival - dt.timedelta(minutes=before)
                     if computed < starts - dt.timedelta(minutes=30):
                         continue
                     eta = arrival + dt.timedelta(minutes=rng.gauss(0, spread))
-                    half = dt.timedelta(minutes=max(4, spread * 0.9))
+                    half = dt.timedelta(minutes=max(4, spread * 2))
                     snapshots.append(EtaSnapshot(delivery=delivery, computed_at=computed, eta=eta,
                                                  band_start=eta - half, band_end=eta + half))
                 if late:

@@ -153,7 +153,9 @@ class Stack:
         self.seeded_plans = self.plans_served()  # before any test books or re-plans
         # The seed's first day, in the demo city's time zone: the tests count days from it, so a run that
         # crosses midnight still books the days the seed made.
-        self.seed_first_day = self.sql("SELECT min(date) FROM scheduling_window")[0][0]
+        # The seed's first day is the city's today: the windows before it are the demo's closed history.
+        self.seed_first_day = self.sql(
+            "SELECT min(date) FROM scheduling_window WHERE date >= (now() AT TIME ZONE 'Europe/Paris')::date")[0][0]
         for index, port in enumerate(self.web_ports):
             # -v 0: no access log of daphne's own (raw paths hold tracking tokens and shoppers' coordinates);
             # the portal writes one line per request.

@@ -14,7 +14,6 @@ from core import clock
 from dispatch.models import Job, Plan, Route, Stop, Vehicle
 from dispatch.selectors import zone_slowdowns_load
 from dispatch.travel import NO_SLOWDOWNS, Point, ProviderLegTimes, ZoneSlowdowns, leg_seconds_from_provider
-from scheduling.models import Delivery
 from scheduling.services import delivery_running_late_set
 from tracking import eta as engine
 from tracking import geofence, selectors
@@ -356,13 +355,13 @@ def route_etas_compute(*, route: Route, now: dt.datetime, leg_seconds=None) -> t
     return etas, by_id
 
 
-def _running_late_record(*, delivery_ids: dict) -> None:
+def _running_late_record(*, etas, stops: dict) -> None:
     """Tell scheduling which of these deliveries the live estimate now puts after their window (and which no
-    longer): a late parcel may then be moved to another time by its customer."""
-    ends = dict(Delivery.objects.filter(pk__in=list(delivery_ids)).values_list("pk", "window__ends_at"))
+    longer): a late parcel may then be moved to another time by its customer. The job carries its delivery's
+    window, so nothing more is read here."""
     delivery_running_late_set(lateness={
-        pk: (eta.eta if is_late(expected=eta.eta, window_end=ends[pk]) else None)
-        for pk, eta in delivery_ids.items() if pk in ends
+        stops[e.key].job.delivery.pk: (e.eta if is_late(expected=e.eta, window_end=stops[e.key].job.window_end) else None)
+        for e in etas if getattr(stops[e.key].job, "delivery", None)
     })
 
 
@@ -377,7 +376,7 @@ def eta_refresh_route(*, route: Route, now: dt.datetime | None = None, publish: 
     if not etas:
         return []
     delivery_ids = {stops[e.key].job.delivery.pk: e for e in etas if getattr(stops[e.key].job, "delivery", None)}
-    _running_late_record(delivery_ids=delivery_ids)
+    _running_late_record(etas=etas, stops=stops)
     latest: dict = {}
     # Only this plan's stops count as "already said": after a re-plan the page shows nothing computed for the
     # plan before (`selectors.eta_to_show`), so an unchanged ETA must still be stored for the new stop.

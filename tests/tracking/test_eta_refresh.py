@@ -201,6 +201,23 @@ def test_a_day_whose_stops_took_far_more_or_less_than_expected_shows_a_wider_ban
     assert erratic > on_time + dt.timedelta(minutes=1)
 
 
+def test_a_zone_whose_dwells_run_long_today_is_expected_to_keep_them_long_at_the_stops_ahead(world):
+    """The zone learned 4-minute dwells over past days; today its first two took 10 minutes each."""
+    first, second, third, fourth = world.stops
+    now = local(world.day, 8, 45)
+    drive(first, arrived=local(world.day, 8, 10), left=local(world.day, 8, 20))
+    drive(second, arrived=local(world.day, 8, 30), left=local(world.day, 8, 40))
+    park(world.vehicle, at=halfway(second, third), seen=now)
+    route = Route.objects.select_related("vehicle__depot", "plan").get(pk=world.route.pk)
+
+    etas, _stops = route_etas_compute(route=route, now=now, leg_seconds=ten_minutes_a_leg)
+
+    # Two dwells of 600 s pooled with the learned 240 s counted as six: (2 x 600 + 6 x 240) / 8 = 330 s at the
+    # third stop before the ten-minute leg to the fourth, where the learned time alone said 240.
+    assert world.zone.service_seconds == 240
+    assert (etas[1].eta - etas[0].eta).total_seconds() == pytest.approx(TEN_MINUTES + 330, abs=1)
+
+
 def test_a_van_slow_on_its_way_out_of_the_depot_is_expected_to_stay_slow_on_the_rest_of_the_first_leg(world):
     """The first leg of the day has no stop behind it: the van's fixes say when it left the depot."""
     depot, first = (world.depot.lat, world.depot.lng), world.stops[0]

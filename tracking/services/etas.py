@@ -11,6 +11,7 @@ from django.db.models import OuterRef, Q, Subquery
 from django.utils import translation
 
 from core import clock
+from dispatch.dwell import DWELL_BOUNDS_S
 from dispatch.models import Job, Plan, Route, Stop, Vehicle
 from dispatch.selectors import zone_slowdowns_load
 from dispatch.travel import NO_SLOWDOWNS, Point, ProviderLegTimes, ZoneSlowdowns, leg_seconds_from_provider
@@ -39,9 +40,17 @@ TRAFFIC_STEP = dt.timedelta(minutes=5)
 DEPOT_LOOKBACK = dt.timedelta(minutes=30)
 # A leg ending this soon after its window opened may include waiting for it.
 WINDOW_WAIT_MARGIN = dt.timedelta(seconds=60)
+# A zone's dwell today is the mean of its dwells seen today, pulled towards what it learned over past days by
+# this many dwells' worth: a zone with few dwells yet keeps its learned time.
+ZONE_DWELL_PRIOR = 6
+
+ZoneDwell = dict[int, float]
 
 
-def _service_seconds(job: Job) -> float:
+def _service_seconds(job: Job, today: ZoneDwell | None = None) -> float:
+    """The mean dwell expected at this job: its zone's today (`plan_zone_dwell`), else learned, else the job's own."""
+    if today and job.zone_id in today:
+        return today[job.zone_id]
     return float(job.zone.learned_service_seconds or job.service_seconds or job.zone.default_service_seconds)
 
 
@@ -182,29 +191,59 @@ def _traffic_then(legs: Sequence[tuple[Stop, engine.CompletedLeg]]):
     return at
 
 
+def _dwells_seen(stops: Sequence[Stop], *, since: dt.datetime | None = None) -> list[tuple[Stop, float]]:
+    """The dwells of these driven stops (by route and sequence) that measure the work at the door, in seconds.
+
+    A dwell followed by a leg that ended as its window opened may include waiting for that window, and is left out.
+    """
+    dwells = []
+    for _route_id, group in groupby(stops, key=lambda s: s.route_id):
+        group = list(group)
+        for stop, following in zip(group, [*group[1:], None], strict=True):
+            if stop.actual_arrival is None or stop.actual_departure is None:
+                continue
+            if since is not None and stop.actual_departure < since:
+                continue
+            if following is not None and following.actual_arrival is not None \
+                    and following.actual_arrival <= following.job.window_start + WINDOW_WAIT_MARGIN:
+                continue
+            dwells.append((stop, (stop.actual_departure - stop.actual_arrival).total_seconds()))
+    return dwells
+
+
+def plan_zone_dwell(*, stops: Sequence[Stop]) -> ZoneDwell:
+    """Each zone's mean dwell as the plan's vans have shown it today (`_plan_driven_stops`), by zone id.
+
+    A zone's learned service time is a running mean over days, kept robust by clipping each dwell to half or
+    twice the estimate: that is right for planning, but it runs below the mean of a day whose dwells have a
+    long tail (the parcel for a neighbour, the lift that does not come), or of a zone slower today than its
+    past. An ETA sums several dwells, so that gap adds up stop after stop. Today's dwells (clipped only to
+    sane bounds) give the mean, pooled with the learned time as `ZONE_DWELL_PRIOR` dwells.
+    """
+    low, high = DWELL_BOUNDS_S
+    seen: dict[int, list[float]] = {}
+    learned: dict[int, float] = {}
+    for stop, dwell in _dwells_seen(stops):
+        seen.setdefault(stop.job.zone_id, []).append(min(max(dwell, low), high))
+        learned[stop.job.zone_id] = float(stop.job.zone.learned_service_seconds or stop.job.zone.default_service_seconds)
+    return {zone: (sum(dwells) + ZONE_DWELL_PRIOR * learned[zone]) / (len(dwells) + ZONE_DWELL_PRIOR)
+            for zone, dwells in seen.items()}
+
+
 def plan_spread(*, stops: Sequence[Stop], now: dt.datetime, leg_seconds,
-                slowdowns: ZoneSlowdowns = NO_SLOWDOWNS) -> engine.Spread:
+                slowdowns: ZoneSlowdowns = NO_SLOWDOWNS, zone_dwell: ZoneDwell | None = None) -> engine.Spread:
     """How far the plan's legs and dwells of the last `FLEET_PACE_LOOKBACK` strayed from what was expected of them.
 
     1. A leg is held against the provider's time bent by the traffic as it stood when it was driven.
-    2. A dwell is held against its zone's service time; a dwell followed by a leg that ended as its
-       window opened may include waiting for the window, and is left out.
+    2. A dwell is held against its zone's dwell today (`plan_zone_dwell`), or its service time; a dwell
+       followed by a leg that ended as its window opened may include waiting for the window, and is left out.
     """
     recent = now - FLEET_PACE_LOOKBACK
     legs = _plan_completed_legs(stops, leg_seconds, slowdowns)
     then = _traffic_then(legs)
     travel = [leg.actual_s / (leg.predicted_s * then(after.actual_arrival).factor(after.job.zone_id))
               for after, leg in legs if after.actual_arrival >= recent and leg.predicted_s > 0]
-    dwell = []
-    for _route_id, group in groupby(stops, key=lambda s: s.route_id):
-        group = list(group)
-        for stop, following in zip(group, [*group[1:], None], strict=True):
-            if stop.actual_arrival is None or stop.actual_departure is None or stop.actual_departure < recent:
-                continue
-            if following is not None and following.actual_arrival is not None \
-                    and following.actual_arrival <= following.job.window_start + WINDOW_WAIT_MARGIN:
-                continue
-            dwell.append((stop.actual_departure - stop.actual_arrival).total_seconds() / _service_seconds(stop.job))
+    dwell = [seconds / _service_seconds(stop.job, zone_dwell) for stop, seconds in _dwells_seen(stops, since=recent)]
     return engine.observed_spread(travel_ratios=travel, dwell_ratios=dwell)
 
 
@@ -300,12 +339,14 @@ def route_etas_compute(*, route: Route, now: dt.datetime, leg_seconds=None) -> t
     free_at: dt.datetime | None = None
     busy = 0
     driving = False
+    plan_stops = _plan_driven_stops(plan_id=route.plan_id, now=now)
+    zone_dwell = plan_zone_dwell(stops=plan_stops)
     if at_stop is not None:
         position = (at_stop.job.lat, at_stop.job.lng)
         if at_stop.status == Stop.Status.ARRIVED:
             busy = 1
             free_at = now + dt.timedelta(seconds=engine.remaining_dwell_seconds(
-                service_s=_service_seconds(at_stop.job), arrived_at=at_stop.actual_arrival, now=now))
+                service_s=_service_seconds(at_stop.job, zone_dwell), arrived_at=at_stop.actual_arrival, now=now))
         else:
             free_at = now + dt.timedelta(seconds=engine.MIN_REMAINING_DWELL_S)
     elif vehicle.last_seen_at is not None and vehicle.last_lat is not None and vehicle.last_seen_at >= route.starts_at - dt.timedelta(hours=1):
@@ -319,7 +360,6 @@ def route_etas_compute(*, route: Route, now: dt.datetime, leg_seconds=None) -> t
         free_at = max(free_at or route.starts_at, route.starts_at)
         driving = False
     ahead = [s for s in stops if s.status == Stop.Status.PENDING and s.actual_arrival is None]
-    plan_stops = _plan_driven_stops(plan_id=route.plan_id, now=now)
     depot_left = _route_depot(route)
     if isinstance(leg_seconds, ProviderLegTimes) and leg_seconds.asks_tables:
         stop_legs, other_legs = _legs_to_prefetch(position=position, route_legs=_driven_legs(stops, depot=depot_left),
@@ -332,7 +372,7 @@ def route_etas_compute(*, route: Route, now: dt.datetime, leg_seconds=None) -> t
     remaining = [
         engine.RemainingStop(
             key=s.pk, lat=s.job.lat, lng=s.job.lng, window_start=s.job.window_start,
-            service_s=_service_seconds(s.job),
+            service_s=_service_seconds(s.job, zone_dwell),
             # The leg into a stop is driven about when the plan has the van arrive there, or from now if later.
             speed_factor=slowdowns.factor_at(s.job.zone_id, s.job.zone.speed_factor, max(now, s.planned_arrival))
             * traffic.factor(s.job.zone_id),
@@ -350,7 +390,8 @@ def route_etas_compute(*, route: Route, now: dt.datetime, leg_seconds=None) -> t
     etas = engine.route_etas(
         now=now, position=position, remaining=remaining, leg_seconds=leg_seconds, delay=delay, free_at=free_at,
         busy_stops=busy, first_leg_s=first_leg,
-        spread=plan_spread(stops=plan_stops, now=now, leg_seconds=leg_seconds, slowdowns=slowdowns),
+        spread=plan_spread(stops=plan_stops, now=now, leg_seconds=leg_seconds, slowdowns=slowdowns,
+                           zone_dwell=zone_dwell),
     )
     return etas, by_id
 

@@ -1,4 +1,5 @@
-"""What care owns: the exceptions agents work, with an owner team and a clock, and the playbook rules that open them."""
+"""What care owns: the exceptions agents work, with an owner team and a clock, the playbook rules that open them,
+the notes and searches of its agents, and the KPIs of the days that are over."""
 
 from django.conf import settings
 from django.db import models
@@ -132,3 +133,56 @@ class CareSearch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} search at {self.searched_at:%Y-%m-%d %H:%M}"
+
+
+class KpiDay(models.Model):
+    """A day that is over, summed once for one merchant's deliveries in one zone: the KPI page reads these few rows
+    instead of every stop, event and ETA of the period (care.kpi_days stores them, care.kpi_cells computes them).
+
+    Every figure adds up across merchants, zones and days; means and shares are taken after summing. A delivery
+    counts on its promised window's date, a stop on its plan's date. `merchant` is empty for a job no merchant
+    booked (the fleet's figures count it, a merchant's do not).
+    """
+
+    day = models.DateField()
+    merchant = models.ForeignKey(Merchant, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    zone = models.ForeignKey("dispatch.Zone", on_delete=models.CASCADE, related_name="+")
+    # ETA accuracy: arrivals judged, the sum of their absolute errors, how many fell inside the band.
+    eta_samples = models.PositiveIntegerField(default=0)
+    eta_error_seconds = models.FloatField(default=0.0)
+    eta_inside = models.PositiveIntegerField(default=0)
+    # Closed deliveries and, among them, first attempts, on time, and trips beyond the first.
+    closed = models.PositiveIntegerField(default=0)
+    first_attempt = models.PositiveIntegerField(default=0)
+    on_time = models.PositiveIntegerField(default=0)
+    reattempts = models.PositiveIntegerField(default=0)
+    # Deliveries promised (not cancelled): what "where is my order?" contacts are counted per.
+    promised = models.PositiveIntegerField(default=0)
+    # Stops with an arrival and a departure, and their seconds at the door.
+    dwell_stops = models.PositiveIntegerField(default=0)
+    dwell_seconds = models.FloatField(default=0.0)
+    # Planned stops and their share of their routes' metres and cost; whether any route had a distance at all.
+    planned_stops = models.PositiveIntegerField(default=0)
+    metres = models.FloatField(default=0.0)
+    cost = models.FloatField(default=0.0)
+    measured = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["day", "merchant", "zone"], name="care_kpi_day_cell")]
+
+    def __str__(self) -> str:
+        return f"KPIs of {self.day} for merchant {self.merchant_id} in zone {self.zone_id}"
+
+
+class KpiStoredDay(models.Model):
+    """A day whose KpiDay rows are stored: the KPI page reads that day from them, and computes any other day.
+
+    A change to a stored day's journeys (a late milestone, a reschedule, a re-plan) deletes this row, so the day is
+    computed again until the next refresh stores it anew (care.kpi_days).
+    """
+
+    day = models.DateField(unique=True)
+    stored_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"KPIs of {self.day} stored at {self.stored_at:%Y-%m-%d %H:%M}"

@@ -7,8 +7,9 @@ class CareConfig(AppConfig):
 
     def ready(self) -> None:
         from django.db.backends.signals import connection_created
+        from django.db.models.signals import post_migrate
 
-        from care import receivers, search_key
+        from care import receivers, search_index, search_key
         from care.models import JourneyException, PlaybookRule
         from core.audit import audit_register
         from dispatch.signals import plan_changed
@@ -27,3 +28,5 @@ class CareConfig(AppConfig):
         plan_changed.connect(receivers.on_plan_changed, dispatch_uid="care.kpi_plan_changed")
         # Search by name folds accents in SQL; PostgreSQL has the function from a migration, SQLite gets it here.
         connection_created.connect(search_key.register_on_sqlite, dispatch_uid="care.search_key")
+        # SQLite's name index lives in triggers a rebuild of the delivery table drops: put them back after migrate.
+        post_migrate.connect(search_index.install_after_migrate, sender=self, dispatch_uid="care.search_index")

@@ -52,6 +52,10 @@ class JourneyException(models.Model):
     sla_minutes = models.PositiveIntegerField(default=120)
     escalation_level = models.PositiveSmallIntegerField(default=0)
     escalated_at = models.DateTimeField(null=True, blank=True)
+    # A van's exception (a missed scan-out holds up every parcel on board): its route, and every delivery it holds
+    # up, `delivery` (the first on the route) among them. Each of their journeys shows it.
+    route = models.ForeignKey("dispatch.Route", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    affected = models.ManyToManyField(Delivery, blank=True, related_name="van_exceptions")
 
     class Meta:
         ordering = ["due_at"]
@@ -61,6 +65,10 @@ class JourneyException(models.Model):
             # A rule opens one live exception per delivery: seeing its condition again changes nothing.
             models.UniqueConstraint(fields=["delivery", "rule"], condition=~Q(rule="") & ~Q(state="resolved"),
                                     name="one_live_exception_per_rule"),
+            # And one per van's route: 28 parcels on a van that never left are one problem, not 28.
+            models.UniqueConstraint(fields=["route", "rule"],
+                                    condition=Q(route__isnull=False) & ~Q(rule="") & ~Q(state="resolved"),
+                                    name="one_live_exception_per_route_rule"),
         ]
 
     def __str__(self) -> str:

@@ -7,6 +7,8 @@ from care.models import JourneyException, PlaybookRule
 class JourneyExceptionAdmin(admin.ModelAdmin):
     list_display = ["delivery", "code", "state", "team", "escalation_level", "owner", "opened_at", "due_at"]
     list_filter = ["state", "team", "code", "rule"]
+    # Ids, not a list of every delivery and route: a van's exception lists the parcels it holds up.
+    raw_id_fields = ["delivery", "owner", "route", "affected"]
 
 
 @admin.register(PlaybookRule)

@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
 
 from care.journey_charts import EtaChart, TrackMap, eta_chart, track_map
@@ -158,7 +159,9 @@ def journey_for(*, delivery_id, now: dt.datetime, merchant_ids=None, coarse_trac
     if delivery is None:
         return None
     tz = delivery.merchant.zone_info
-    exceptions = list(JourneyException.objects.filter(delivery=delivery).select_related("owner").order_by("due_at"))
+    # Its own exceptions, and its van's (a missed scan-out is one exception per van, listing every parcel on board).
+    exceptions = list(JourneyException.objects.filter(Q(delivery=delivery) | Q(affected=delivery)).distinct()
+                      .select_related("owner", "delivery").order_by("due_at", "pk"))
     try:
         tracking_path = reverse("tracking:page", args=[delivery.tracking_token])
     except NoReverseMatch:

@@ -1,4 +1,5 @@
-"""What care owns: the exceptions agents work, with an owner team and a clock, and the playbook rules that open them."""
+"""What care owns: the exceptions agents work, with an owner team and a clock, the playbook rules that open them,
+the notes and searches of its agents, and the KPIs of the days that are over."""
 
 from django.conf import settings
 from django.db import models
@@ -51,6 +52,10 @@ class JourneyException(models.Model):
     sla_minutes = models.PositiveIntegerField(default=120)
     escalation_level = models.PositiveSmallIntegerField(default=0)
     escalated_at = models.DateTimeField(null=True, blank=True)
+    # A van's exception (a missed scan-out holds up every parcel on board): its route, and every delivery it holds
+    # up, `delivery` (the first on the route) among them. Each of their journeys shows it.
+    route = models.ForeignKey("dispatch.Route", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    affected = models.ManyToManyField(Delivery, blank=True, related_name="van_exceptions")
 
     class Meta:
         ordering = ["due_at"]
@@ -60,6 +65,10 @@ class JourneyException(models.Model):
             # A rule opens one live exception per delivery: seeing its condition again changes nothing.
             models.UniqueConstraint(fields=["delivery", "rule"], condition=~Q(rule="") & ~Q(state="resolved"),
                                     name="one_live_exception_per_rule"),
+            # And one per van's route: 28 parcels on a van that never left are one problem, not 28.
+            models.UniqueConstraint(fields=["route", "rule"],
+                                    condition=Q(route__isnull=False) & ~Q(rule="") & ~Q(state="resolved"),
+                                    name="one_live_exception_per_route_rule"),
         ]
 
     def __str__(self) -> str:
@@ -132,3 +141,56 @@ class CareSearch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} search at {self.searched_at:%Y-%m-%d %H:%M}"
+
+
+class KpiDay(models.Model):
+    """A day that is over, summed once for one merchant's deliveries in one zone: the KPI page reads these few rows
+    instead of every stop, event and ETA of the period (care.kpi_days stores them, care.kpi_cells computes them).
+
+    Every figure adds up across merchants, zones and days; means and shares are taken after summing. A delivery
+    counts on its promised window's date, a stop on its plan's date. `merchant` is empty for a job no merchant
+    booked (the fleet's figures count it, a merchant's do not).
+    """
+
+    day = models.DateField()
+    merchant = models.ForeignKey(Merchant, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    zone = models.ForeignKey("dispatch.Zone", on_delete=models.CASCADE, related_name="+")
+    # ETA accuracy: arrivals judged, the sum of their absolute errors, how many fell inside the band.
+    eta_samples = models.PositiveIntegerField(default=0)
+    eta_error_seconds = models.FloatField(default=0.0)
+    eta_inside = models.PositiveIntegerField(default=0)
+    # Closed deliveries and, among them, first attempts, on time, and trips beyond the first.
+    closed = models.PositiveIntegerField(default=0)
+    first_attempt = models.PositiveIntegerField(default=0)
+    on_time = models.PositiveIntegerField(default=0)
+    reattempts = models.PositiveIntegerField(default=0)
+    # Deliveries promised (not cancelled): what "where is my order?" contacts are counted per.
+    promised = models.PositiveIntegerField(default=0)
+    # Stops with an arrival and a departure, and their seconds at the door.
+    dwell_stops = models.PositiveIntegerField(default=0)
+    dwell_seconds = models.FloatField(default=0.0)
+    # Planned stops and their share of their routes' metres and cost; whether any route had a distance at all.
+    planned_stops = models.PositiveIntegerField(default=0)
+    metres = models.FloatField(default=0.0)
+    cost = models.FloatField(default=0.0)
+    measured = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["day", "merchant", "zone"], name="care_kpi_day_cell")]
+
+    def __str__(self) -> str:
+        return f"KPIs of {self.day} for merchant {self.merchant_id} in zone {self.zone_id}"
+
+
+class KpiStoredDay(models.Model):
+    """A day whose KpiDay rows are stored: the KPI page reads that day from them, and computes any other day.
+
+    A change to a stored day's journeys (a late milestone, a reschedule, a re-plan) deletes this row, so the day is
+    computed again until the next refresh stores it anew (care.kpi_days).
+    """
+
+    day = models.DateField(unique=True)
+    stored_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"KPIs of {self.day} stored at {self.stored_at:%Y-%m-%d %H:%M}"

@@ -1,8 +1,12 @@
-"""Care listens to the journey: problems, milestones and live ETAs open and close exceptions on the queue."""
+"""Care listens to the journey: problems, milestones and live ETAs open and close exceptions on the queue; any change
+to a day that is over makes the KPI page compute that day again (care.kpi_days)."""
 
 import datetime as dt
 
+from django.db import transaction
+
 from care import services
+from care.kpi_days import kpi_days_forget, kpi_days_forget_for_delivery
 from care.playbooks import checks
 from care.playbooks.rules import RULE_CODES
 from core import clock
@@ -18,7 +22,21 @@ def on_problem_found(sender, *, delivery: Delivery, code: str, message: str, at:
 
 def on_milestone_recorded(sender, *, event, **kwargs) -> None:
     checks.delivery_recheck(delivery_id=event.delivery_id, now=clock.now())
+    # After commit: a refresh storing the day meanwhile must see the event, or be told to forget it.
+    transaction.on_commit(lambda: kpi_days_forget_for_delivery(delivery_id=event.delivery_id))
 
 
 def on_etas_updated(sender, *, snapshot_ids, now=None, **kwargs) -> None:
     checks.etas_check(snapshot_ids=snapshot_ids, now=now or clock.now())
+
+
+def on_delivery_rescheduled(sender, *, old_window, new_window, **kwargs) -> None:
+    kpi_days_forget(days=[old_window.date, new_window.date])
+
+
+def on_delivery_cancelled(sender, *, delivery, **kwargs) -> None:
+    kpi_days_forget_for_delivery(delivery_id=delivery.pk)
+
+
+def on_plan_changed(sender, *, plan, **kwargs) -> None:
+    kpi_days_forget(days=[plan.date])

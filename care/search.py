@@ -7,8 +7,11 @@ import re
 from dataclasses import dataclass, field
 
 import phonenumbers
+from django.db import connection
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 
+from care import search_index
 from care.labels import recipient_short, window_label
 from care.search_key import SearchKey, search_words
 from merchants.access import merchant_q
@@ -133,10 +136,16 @@ def _partial_reference_or_name_q(text: str) -> Q:
 
     Both at once: "75011" may be a postcode or part of a reference, and the agent tells them apart in the list. The
     name test compares `SearchKey`, the very expression PostgreSQL's trigram index is built on, so the planner reads
-    the index (and OR-s it with the reference's) instead of the table.
+    the index (and OR-s it with the reference's) instead of the table; SQLite reads its own trigram index of the
+    same keys (care.search_index).
     """
     words = search_words(text)
-    by_name = Q(*(Q(search_key__contains=word) for word in words)) if words else Q(pk__in=[])
+    if not words:
+        by_name = Q(pk__in=[])
+    elif connection.vendor == "sqlite":
+        by_name = Q(pk__in=RawSQL(*search_index.matching_sql(words)))
+    else:
+        by_name = Q(*(Q(search_key__contains=word) for word in words))
     # References hold no spaces: "jade moreau" need not be looked for among them.
     by_reference = Q(order_ref__icontains=text) if len(text) >= 3 and not any(c.isspace() for c in text) else Q(pk__in=[])
     return by_reference | by_name

@@ -4,7 +4,8 @@ without its space ("Héloïse Lefèvre 75011 75011", "Oliver Twist SW1A 1AA SW1A
 One rule with two implementations that must agree:
 
 - `search_key` in Python: SQLite calls it as the SQL function `care_search_key` (registered on every new
-  connection), and a query is folded with `fold` before it is compared;
+  connection) whenever a delivery is written, to keep its trigram index of the keys (care.search_index), and a
+  query is folded with `fold` before it is compared;
 - the SQL function `care_search_key` on PostgreSQL, built on the unaccent extension and declared IMMUTABLE so a
   trigram index can be built on it (migration 0002 creates both). unaccent itself is only STABLE (its
   dictionary could change), which is why the index cannot be built on `lower(unaccent(...))` directly.
@@ -33,8 +34,8 @@ _COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\u
 def fold(text: str) -> str:
     """Lower case without accents: "Héloïse LEFÈVRE" → "heloise lefevre", "Cœur" → "coeur".
 
-    SQLite calls it once per delivery a name search reads, so the common cases stay cheap: plain ASCII is only
-    lowered, and accents go in one regular expression rather than a Python loop over characters.
+    SQLite calls it once per delivery written (and per delivery when its index is built again), so the common cases
+    stay cheap: plain ASCII is only lowered, and accents go in one regular expression rather than a loop.
     """
     text = text.lower()
     if text.isascii():

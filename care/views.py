@@ -119,9 +119,12 @@ def journey_page(request, delivery_id, *, status: int = 200, **forms):
         return render(request, "care/not_found.html", {"section": "home"}, status=404)
     delivery = journey.delivery
     may_act = access.may(Perm.CARE_ACT, delivery.merchant_id)
+    # A van's exception sits on the route's first delivery, maybe another merchant's: acted on by those who may act
+    # on that one.
+    actionable = {e.pk for e in journey.open_exceptions if access.may(Perm.CARE_ACT, e.delivery.merchant_id)}
     offers = delivery_reschedule_offers(delivery=delivery, now=now) if may_act else []
     return render(request, "care/journey.html", {
-        "journey": journey, "delivery": delivery, "section": "home", "may_act": may_act,
+        "journey": journey, "delivery": delivery, "section": "home", "may_act": may_act, "actionable": actionable,
         "may_read_access_notes": access.may(Perm.ACCESS_NOTES_VIEW, delivery.merchant_id),
         "reschedule_form": RescheduleForm(offers=offers, tz=journey.tz) if offers else None,
         "instructions_form": forms.get("instructions_form") or InstructionsForm(initial=InstructionsForm.initial_for(delivery)),

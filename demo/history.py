@@ -4,7 +4,8 @@
 The days are written in bulk (a few `bulk_create` calls per day) rather than replayed through the
 planner and the simulator, which would take minutes: what the KPIs read is exactly what a run of the
 day leaves behind (an active plan with routes and stops, canonical events, ETA snapshots, exceptions).
-A day whose plans exist is left alone, so a second seed adds nothing.
+A day whose plans exist is left alone, so a second seed adds nothing. A day written is one the KPI page
+computes again, whatever it had stored for it before (care.kpi_days).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import unicodedata
 
 from django.db import transaction
 
+from care.kpi_days import kpi_days_forget
 from care.models import CareSearch, JourneyException
 from demo import city
 from dispatch.models import Depot, Job, Plan, Route, Stop, Vehicle, Zone
@@ -72,6 +74,7 @@ def seed_history(*, today: dt.date, days: int = HISTORY_DAYS, scale: float = 1.0
             continue
         with transaction.atomic():
             written += _seed_day(day, merchants, scale)
+            kpi_days_forget(days=[day])
     return written
 
 

@@ -208,6 +208,8 @@ CELERY_BEAT_SCHEDULE = {
     # Playbooks: cut-offs, dwell spikes, silent GPS and failed messages open exceptions; cleared ones close; due
     # timers escalate.
     "care-playbooks-sweep": {"task": "care.tasks.playbooks_sweep", "schedule": 60.0},
+    # Stores the KPIs of the days that are over, so the KPI page reads a few rows per day (care.kpi_days).
+    "care-kpi-days-refresh": {"task": "care.tasks.kpi_days_refresh", "schedule": 900.0},
 }
 
 # --- Internationalisation -------------------------------------------------
@@ -317,6 +319,9 @@ ROAD_FACTOR = env_float("ROAD_FACTOR", 1.3, minimum=1.0)
 FLEET_CURRENCY = env_str("FLEET_CURRENCY", "EUR").upper()
 if not (len(FLEET_CURRENCY) == 3 and FLEET_CURRENCY.isalpha()):
     raise ImproperlyConfigured(f"FLEET_CURRENCY must be a three-letter ISO 4217 code such as EUR, not {FLEET_CURRENCY!r}")
+# The KPI page stores the figures of the days that are over; the last few are stored again at each refresh, so a
+# carrier's event or a reschedule that arrives late still counts.
+KPI_SETTLE_DAYS = env_int("KPI_SETTLE_DAYS", 7, minimum=0)
 MAP_TILE_URL = env_str("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
 MAP_TILE_ATTRIBUTION = env_str("MAP_TILE_ATTRIBUTION", "© OpenStreetMap contributors")
 

@@ -10,9 +10,18 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.db.models import Q
+
 from care.models import JourneyException
 from care.playbooks.rules import Rule, RuleConfigs
-from care.playbooks.services import LIVE_STATES, exceptions_escalate_due, playbook_clear, playbook_open
+from care.playbooks.services import (
+    LIVE_STATES,
+    exceptions_escalate_due,
+    playbook_clear,
+    playbook_open,
+    playbook_open_for_van,
+    playbook_van_update,
+)
 from dispatch.models import Plan, Route, Stop
 from notifications.models import Channel, Message
 from scheduling.models import Delivery
@@ -83,18 +92,52 @@ def _stops_today(now: dt.datetime):
             .select_related("route__vehicle", "job__delivery__merchant", "job__delivery__window"))
 
 
+def _waiting_at_depot(now: dt.datetime, configs: RuleConfigs) -> dict[Route, list[Stop]]:
+    """Per route (of an active plan, set off within the look-back), its stops whose parcel never left the depot
+    and whose merchant's cut-off (the van's start plus the rule's threshold) has passed, in route order."""
+    stops = _stops_today(now).filter(job__delivery__status__in=NOT_LEFT).select_related("route__plan")
+    waiting: dict[Route, list[Stop]] = {}
+    for stop in stops.order_by("route__starts_at", "route_id", "sequence"):
+        config = configs.get(merchant_id=stop.job.delivery.merchant_id, rule=Rule.NO_SCAN_OUT)
+        if config.enabled and now >= _cutoff(stop, config):
+            waiting.setdefault(stop.route, []).append(stop)
+    return waiting
+
+
+def _cutoff(stop: Stop, config) -> dt.datetime:
+    return stop.route.starts_at + dt.timedelta(minutes=config.threshold_minutes)
+
+
+def _van_message(route: Route, stops: list[Stop], configs: RuleConfigs) -> str:
+    first = stops[0].job.delivery
+    cutoff = min(_cutoff(s, configs.get(merchant_id=s.job.delivery.merchant_id, rule=Rule.NO_SCAN_OUT)) for s in stops)
+    parcels = f"{len(stops)} parcel{'s' if len(stops) != 1 else ''}"
+    return (f"Van {route.vehicle.code} not scanned out by {_hm(cutoff, first)}: {parcels} still at the depot; "
+            f"it was due to leave at {_hm(route.starts_at, first)}.")
+
+
+def _live_van_exception(route: Route) -> JourneyException | None:
+    """The van's live missed scan-out that day, on this route or on one a re-plan has since replaced."""
+    return (JourneyException.objects.filter(rule=Rule.NO_SCAN_OUT, state__in=LIVE_STATES, route__isnull=False,
+                                            route__vehicle_id=route.vehicle_id, route__plan__date=route.plan.date,
+                                            route__plan__depot_id=route.plan.depot_id)
+            .order_by("pk").first())
+
+
 def scan_out_check(*, now: dt.datetime, configs: RuleConfigs) -> None:
-    """No scan-out by the cut-off: the van set off more than the threshold ago and the parcel never left the depot."""
-    for stop in _stops_today(now).filter(job__delivery__status__in=NOT_LEFT).order_by("route__starts_at", "pk"):
-        delivery = stop.job.delivery
-        config = configs.get(merchant_id=delivery.merchant_id, rule=Rule.NO_SCAN_OUT)
-        if not config.enabled:
-            continue
-        cutoff = stop.route.starts_at + dt.timedelta(minutes=config.threshold_minutes)
-        if now >= cutoff:
-            playbook_open(delivery=delivery, rule=Rule.NO_SCAN_OUT, now=now, config=config,
-                          message=f"Not scanned out by {_hm(cutoff, delivery)}: van {stop.route.vehicle.code} "
-                                  f"was due to leave the depot at {_hm(stop.route.starts_at, delivery)}.")
+    """No scan-out by the cut-off, one exception per van: it set off more than the threshold ago and parcels on its
+    route never left the depot. The exception sits on the route's first waiting delivery, lists them all, and
+    follows them: parcels that join the wait are added, and the count is kept up to date."""
+    for route, stops in _waiting_at_depot(now, configs).items():
+        deliveries = [stop.job.delivery for stop in stops]
+        message = _van_message(route, stops, configs)
+        live = _live_van_exception(route)
+        if live is None:
+            playbook_open_for_van(route=route, deliveries=deliveries, rule=Rule.NO_SCAN_OUT, message=message,
+                                  now=now, configs=configs)
+        else:
+            playbook_van_update(exception=live, route=route, deliveries=deliveries, message=message, now=now,
+                                configs=configs)
 
 
 def dwell_check(*, now: dt.datetime, configs: RuleConfigs) -> None:
@@ -175,6 +218,8 @@ def _cleared(exception: JourneyException, *, now: dt.datetime, configs: RuleConf
     """Why the rule's condition no longer holds, or None while it does."""
     rule = Rule(exception.rule)
     delivery = exception.delivery
+    if rule == Rule.NO_SCAN_OUT and exception.route_id is not None:
+        return _van_cleared(exception)
     if rule not in ENDS_NOTHING and delivery.status in ENDED:
         return Cleared(f"the delivery was {ENDED[delivery.status]}.")
     if rule == Rule.PREDICTED_LATE:
@@ -205,6 +250,19 @@ def _cleared(exception: JourneyException, *, now: dt.datetime, configs: RuleConf
     return None
 
 
+def _van_cleared(exception: JourneyException) -> Cleared | None:
+    """A van's missed scan-out clears once none of the parcels on its route that day is still at the depot: they were
+    scanned out, or ended, or a re-plan moved them to another van."""
+    route = exception.route
+    on_board = Stop.objects.filter(route__vehicle_id=route.vehicle_id, route__plan__date=route.plan.date,
+                                   route__plan__depot_id=route.plan.depot_id, route__plan__status=Plan.Status.ACTIVE)
+    if on_board.filter(job__delivery__status__in=NOT_LEFT).exists():
+        return None
+    if exception.affected.filter(status__in=NOT_LEFT).exists():
+        return Cleared(f"no parcel is waiting for van {route.vehicle.code} any more (moved to another van).")
+    return Cleared(f"van {route.vehicle.code} was scanned out.")
+
+
 def _recheck(exceptions, *, now: dt.datetime, configs: RuleConfigs) -> int:
     closed = 0
     for exception in exceptions:
@@ -217,12 +275,13 @@ def _recheck(exceptions, *, now: dt.datetime, configs: RuleConfigs) -> int:
 
 def _live_rule_exceptions():
     return (JourneyException.objects.filter(state__in=LIVE_STATES, rule__in=[r.value for r in Rule])
-            .select_related("delivery__merchant", "delivery__window").order_by("pk"))
+            .select_related("delivery__merchant", "delivery__window", "route__plan", "route__vehicle").order_by("pk"))
 
 
 def delivery_recheck(*, delivery_id, now: dt.datetime) -> int:
-    """A milestone moved the delivery: close its rule exceptions whose condition has cleared."""
-    return _recheck(_live_rule_exceptions().filter(delivery_id=delivery_id), now=now, configs=RuleConfigs())
+    """A milestone moved the delivery: close its rule exceptions (and its van's) whose condition has cleared."""
+    mine = _live_rule_exceptions().filter(Q(delivery_id=delivery_id) | Q(affected=delivery_id)).distinct()
+    return _recheck(mine, now=now, configs=RuleConfigs())
 
 
 def playbooks_sweep(*, now: dt.datetime) -> None:

@@ -46,7 +46,8 @@ class RuleSpec:
 SPECS: dict[Rule, RuleSpec] = {spec.rule: spec for spec in (
     RuleSpec(Rule.PREDICTED_LATE, "Predicted late", "The live ETA leaves the delivery window.",
              "Minutes past the window's end", 10, Team.CARE, 30, may_notify=True, may_replan=True),
-    RuleSpec(Rule.NO_SCAN_OUT, "No scan-out by the cut-off", "The parcel has not left the depot by the cut-off.",
+    RuleSpec(Rule.NO_SCAN_OUT, "No scan-out by the cut-off",
+             "A van's parcels have not left the depot by the cut-off (one exception per van).",
              "Minutes after the van's planned departure", 30, Team.DISPATCH, 30, may_notify=True, may_replan=True),
     RuleSpec(Rule.DWELL_SPIKE, "Dwell spike", "The van has stood at a stop far longer than a delivery takes.",
              "Minutes at the stop", 15, Team.DISPATCH, 20, may_notify=True, may_replan=True, request_replan=True),

@@ -23,9 +23,11 @@ from care.playbooks.rules import (
     SPECS,
     Rule,
     RuleConfig,
+    RuleConfigs,
     rule_config,
 )
 from core.audit import audit_event
+from dispatch.models import Route
 from dispatch.replans import replan_request
 from merchants.models import Merchant
 from notifications.models import Message, Trigger
@@ -35,6 +37,8 @@ from scheduling.models import Delivery
 LIVE_STATES = (JourneyException.State.OPEN, JourneyException.State.ASSIGNED)
 CUSTOMER_WARNED = "customer warned"
 CUSTOMER_ALREADY_WARNED = "customer already warned"
+CUSTOMERS_WARNED = "customers warned"
+CUSTOMERS_ALREADY_WARNED = "customers already warned"
 REPLAN_REQUESTED = "re-plan requested"
 
 
@@ -71,17 +75,95 @@ def _act(*, exception: JourneyException, config: RuleConfig, now: dt.datetime, e
     delivery = Delivery.objects.select_related("merchant", "window", "job").get(pk=exception.delivery_id)
     done = []
     if config.notify_customer:
-        # The same event key as notifications' own ETA warning: a customer hears "running late" once per window,
-        # whichever noticed first.
-        event_key = f"running_late:{delivery.pk.hex}:{delivery.window_id}"
-        if delivery_notify(delivery=delivery, trigger=Trigger.RUNNING_LATE, now=now, eta=eta, event_key=event_key):
-            done.append(CUSTOMER_WARNED)
-        elif Message.objects.filter(dedupe_key__startswith=event_key).exists():
-            done.append(CUSTOMER_ALREADY_WARNED)
+        warned = _warn(delivery=delivery, now=now, eta=eta)
+        if warned:
+            done.append(warned)
     if config.request_replan and delivery.job is not None:
         replan_request(depot_id=delivery.job.depot_id, date=delivery.job.date, trigger=f"playbook:{config.rule}")
         done.append(REPLAN_REQUESTED)
     return done
+
+
+def _warn(*, delivery: Delivery, now: dt.datetime, eta: dt.datetime | None) -> str | None:
+    """Tell the customer their parcel runs late: CUSTOMER_WARNED, CUSTOMER_ALREADY_WARNED, or None (not sent)."""
+    # The same event key as notifications' own ETA warning: a customer hears "running late" once per window,
+    # whichever noticed first.
+    event_key = f"running_late:{delivery.pk.hex}:{delivery.window_id}"
+    if delivery_notify(delivery=delivery, trigger=Trigger.RUNNING_LATE, now=now, eta=eta, event_key=event_key):
+        return CUSTOMER_WARNED
+    if Message.objects.filter(dedupe_key__startswith=event_key).exists():
+        return CUSTOMER_ALREADY_WARNED
+    return None
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
+def _act_for_van(*, deliveries: list[Delivery], configs: RuleConfigs, rule: Rule, now: dt.datetime,
+                 replan: bool) -> list[str]:
+    """A van's exception's automatic actions: each customer whose merchant says so is warned, and the depot's day is
+    re-planned once when the first delivery's merchant asks for it (`replan`)."""
+    warned = already = 0
+    for delivery in deliveries:
+        if configs.get(merchant_id=delivery.merchant_id, rule=rule).notify_customer:
+            outcome = _warn(delivery=delivery, now=now, eta=None)
+            warned += outcome == CUSTOMER_WARNED
+            already += outcome == CUSTOMER_ALREADY_WARNED
+    done = []
+    if warned:
+        done.append(_plural(warned, CUSTOMER_WARNED, CUSTOMERS_WARNED))
+    if already:
+        done.append(_plural(already, CUSTOMER_ALREADY_WARNED, CUSTOMERS_ALREADY_WARNED))
+    first = deliveries[0]
+    if replan and first.job is not None:
+        replan_request(depot_id=first.job.depot_id, date=first.job.date, trigger=f"playbook:{rule}")
+        done.append(REPLAN_REQUESTED)
+    return done
+
+
+def _with_done(message: str, done: list[str]) -> str:
+    return (f"{message} Done automatically: {', '.join(done)}." if done else message)[:300]
+
+
+def playbook_open_for_van(*, route: Route, deliveries: list[Delivery], rule: Rule, message: str, now: dt.datetime,
+                          configs: RuleConfigs) -> JourneyException | None:
+    """Open the rule's one exception for a van's route, on its first delivery and listing every one it holds up,
+    owned by that delivery's merchant's team for the rule; None when one is already live for the route."""
+    config = configs.get(merchant_id=deliveries[0].merchant_id, rule=rule)
+    try:
+        with transaction.atomic():
+            exception = JourneyException.objects.create(
+                delivery=deliveries[0], route=route, code=rule.value, rule=rule.value, message=message[:300],
+                opened_at=now, due_at=now + dt.timedelta(minutes=config.sla_minutes), team=config.team,
+                sla_minutes=config.sla_minutes,
+            )
+            exception.affected.set(deliveries)
+    except IntegrityError:
+        return None  # already live for this route (or its first delivery): one_live_exception_per_route_rule
+    done = _act_for_van(deliveries=deliveries, configs=configs, rule=rule, now=now, replan=config.request_replan)
+    if done:
+        exception.message = _with_done(message, done)
+        JourneyException.objects.filter(pk=exception.pk).update(message=exception.message)
+        audit_event(instance=exception, event="exception.auto_actions",
+                    summary=f"Playbook {rule.value}: {', '.join(done)}")
+    return exception
+
+
+def playbook_van_update(*, exception: JourneyException, route: Route, deliveries: list[Delivery], message: str,
+                        now: dt.datetime, configs: RuleConfigs) -> None:
+    """A van's live exception, seen again: follow its route (a re-plan gives the van a new one), list the deliveries
+    it now holds up too (their customers warned when their merchant says so), and say how many are waiting."""
+    known = set(exception.affected.values_list("pk", flat=True))
+    added = [delivery for delivery in deliveries if delivery.pk not in known]
+    done = exception.message.partition(" Done automatically: ")[2].rstrip(".")
+    if added:
+        exception.affected.add(*added)
+        warned = _act_for_van(deliveries=added, configs=configs, rule=Rule(exception.rule), now=now, replan=False)
+        done = ", ".join(filter(None, [done, *warned]))
+    text = _with_done(message, [done] if done else [])
+    if text != exception.message or route.pk != exception.route_id:
+        JourneyException.objects.filter(pk=exception.pk, state__in=LIVE_STATES).update(message=text, route=route)
 
 
 def playbook_clear(*, delivery_id, rule: Rule, reason: str, now: dt.datetime) -> int:

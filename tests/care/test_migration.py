@@ -57,3 +57,22 @@ def test_exceptions_opened_under_tracking_are_on_cares_queue_after_the_migration
     new = JourneyException.objects.create(delivery=delivery, code="customer_contact", message="Called",
                                           opened_at=opened, due_at=opened)
     assert new.pk > max(moved)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_live_per_parcel_scan_out_exceptions_make_way_for_one_per_van():
+    delivery = DeliveryFactory()
+    old_apps = migrate([("care", "0007_sqlite_search_index")])
+    OldException = old_apps.get_model("care", "JourneyException")
+    opened = dt.datetime(2026, 6, 2, 8, 30, tzinfo=dt.UTC)
+    per_parcel = OldException.objects.create(delivery_id=delivery.pk, code="no_scan_out", rule="no_scan_out",
+                                             message="Not scanned out by 08:30.", opened_at=opened, due_at=opened)
+    other = OldException.objects.create(delivery_id=delivery.pk, code="failed_attempt", rule="failed_attempt",
+                                        message="Nobody home.", opened_at=opened, due_at=opened)
+
+    migrate(latest())
+
+    closed = JourneyException.objects.get(pk=per_parcel.pk)
+    assert closed.state == "resolved" and closed.resolved_at is not None
+    assert closed.resolution.startswith("Closed automatically: replaced by one exception per van")
+    assert JourneyException.objects.get(pk=other.pk).state == "open"

@@ -9,7 +9,7 @@ from care.models import JourneyException, PlaybookRule
 from care.playbooks.checks import playbooks_sweep
 from care.playbooks.rules import Rule
 from care.tasks import playbooks_sweep as playbooks_sweep_task
-from dispatch.models import ReplanRequest, Stop
+from dispatch.models import Plan, ReplanRequest, Route, Stop
 from dispatch.services import vehicle_position_record
 from dispatch.transitions import stop_mark_arrived, stop_mark_departed
 from notifications.models import Channel, Message, Trigger
@@ -140,7 +140,12 @@ def test_a_merchant_threshold_is_the_one_used(world):
 # --- No scan-out by the cut-off ------------------------------------------------------------------------------
 
 
-def test_parcels_not_scanned_out_by_the_cutoff_open_for_dispatch_warn_and_replan(world):
+def van_message(world, parcels: int) -> str:
+    return (f"Van {world.vehicle.code} not scanned out by 08:30: {parcels} parcels still at the depot; it was due to "
+            f"leave at 08:00.")
+
+
+def test_a_van_whose_parcels_miss_the_cutoff_opens_one_exception_for_dispatch_that_warns_and_replans(world):
     set_rule(world, Rule.NO_SCAN_OUT, threshold_minutes=30, team="dispatch", notify_customer=True,
              request_replan=True)
     playbooks_sweep(now=at(8, 29))  # the van left at 08:00; the cut-off is 30 minutes later
@@ -148,46 +153,93 @@ def test_parcels_not_scanned_out_by_the_cutoff_open_for_dispatch_warn_and_replan
 
     playbooks_sweep(now=at(8, 31))
 
-    opened = list(live(Rule.NO_SCAN_OUT).order_by("pk"))
-    assert [e.delivery for e in opened] == world.deliveries
-    assert all(e.team == "dispatch" and e.due_at == at(9, 1) for e in opened)
-    assert "Not scanned out by 08:30" in opened[0].message
-    assert all(running_late_messages(d) for d in world.deliveries)
-    assert opened[0].message.endswith("Done automatically: customer warned, re-plan requested.")
-    assert len(replans(world)) == 1  # one re-plan of the depot's day, whatever number of parcels asked
+    [opened] = live(Rule.NO_SCAN_OUT)  # one for the van, not one per parcel
+    assert opened.route == world.route and opened.delivery == world.deliveries[0]
+    assert set(opened.affected.all()) == set(world.deliveries)
+    assert opened.team == "dispatch" and opened.due_at == at(9, 1)
+    assert opened.message.startswith(van_message(world, 4))
+    assert all(running_late_messages(d) for d in world.deliveries)  # every customer on board
+    assert opened.message.endswith("Done automatically: 4 customers warned, re-plan requested.")
+    assert len(replans(world)) == 1
 
 
-def test_a_parcel_already_out_for_delivery_opens_no_scan_out_exception(world):
+def test_parcels_already_out_for_delivery_are_not_among_the_vans_waiting_ones(world):
     event_record(delivery=world.deliveries[0], milestone="scanned_out", source="driver", recorded_at=at(8, 0),
                  client_id="out-0")
 
     playbooks_sweep(now=at(8, 31))
 
-    assert not live(Rule.NO_SCAN_OUT, world.deliveries[0]).exists()
-    assert live(Rule.NO_SCAN_OUT, world.deliveries[1]).exists()
+    [opened] = live(Rule.NO_SCAN_OUT)
+    assert opened.delivery == world.deliveries[1]
+    assert set(opened.affected.all()) == set(world.deliveries[1:])
+    assert opened.message == van_message(world, 3)
 
 
-def test_the_sweep_seeing_a_missed_scan_out_again_opens_nothing_twice(world):
+def test_each_van_that_never_left_gets_its_own_exception():
+    other = build_route(day=DAY, window_hours=(8, 12))
+    world = build_route(day=DAY, window_hours=(8, 12))
+
+    playbooks_sweep(now=at(8, 31))
+
+    assert sorted(e.route_id for e in live(Rule.NO_SCAN_OUT)) == sorted([other.route.pk, world.route.pk])
+
+
+def test_the_sweep_seeing_a_van_again_opens_nothing_twice_and_keeps_its_count(world):
     set_rule(world, Rule.NO_SCAN_OUT, threshold_minutes=30, team="dispatch", notify_customer=True)
     playbooks_sweep(now=at(8, 31))
+    event_record(delivery=world.deliveries[3], milestone="scanned_out", source="driver", recorded_at=at(8, 31),
+                 client_id="out-3")
     playbooks_sweep(now=at(8, 32))
 
-    assert live(Rule.NO_SCAN_OUT).count() == len(world.deliveries)
+    [opened] = live(Rule.NO_SCAN_OUT)
+    assert opened.message == f"{van_message(world, 3)} Done automatically: 4 customers warned."
     assert len(running_late_messages(world.deliveries[0])) == 2  # SMS and email, once
 
 
-def test_no_scan_out_closes_itself_when_the_parcel_is_scanned_out(world, clock_at, django_capture_on_commit_callbacks):
+def test_the_vans_exception_closes_itself_once_the_van_is_scanned_out(world, clock_at, django_capture_on_commit_callbacks):
     playbooks_sweep(now=at(8, 31))
     assert not replans(world) and not running_late_messages(world.deliveries[1])  # by default: dispatch looks first
 
     clock_at(at(8, 40))
     with django_capture_on_commit_callbacks(execute=True):
-        event_record(delivery=world.deliveries[1], milestone="scanned_out", source="driver", recorded_at=at(8, 40),
-                     client_id="late-out-1")
+        for index in (1, 0, 2):
+            event_record(delivery=world.deliveries[index], milestone="scanned_out", source="driver",
+                         recorded_at=at(8, 40), client_id=f"late-out-{index}")
+    assert live(Rule.NO_SCAN_OUT).exists()  # one parcel is still at the depot
+    with django_capture_on_commit_callbacks(execute=True):
+        event_record(delivery=world.deliveries[3], milestone="scanned_out", source="driver", recorded_at=at(8, 41),
+                     client_id="late-out-3")
 
-    closed = JourneyException.objects.get(rule=Rule.NO_SCAN_OUT, delivery=world.deliveries[1])
-    assert closed.state == "resolved" and closed.resolution == "Closed automatically: the parcel was scanned out."
-    assert live(Rule.NO_SCAN_OUT, world.deliveries[2]).exists()
+    closed = JourneyException.objects.get(rule=Rule.NO_SCAN_OUT)
+    assert closed.state == "resolved"
+    assert closed.resolution == f"Closed automatically: van {world.vehicle.code} was scanned out."
+
+
+def test_every_parcels_journey_shows_that_its_van_has_not_left(world, console):
+    playbooks_sweep(now=at(8, 31))
+
+    for delivery in world.deliveries:
+        body = console.get(f"/care/deliveries/{delivery.pk}/").content.decode()
+        assert van_message(world, 4) in body
+    assert console.get("/care/exceptions/").content.decode().count(van_message(world, 4)) == 1
+
+
+def test_a_replan_gives_the_van_a_new_route_and_its_exception_follows_it(world):
+    playbooks_sweep(now=at(8, 31))
+    [opened] = live(Rule.NO_SCAN_OUT)
+    Plan.objects.filter(pk=world.plan.pk).update(status=Plan.Status.SUPERSEDED)
+    plan = Plan.objects.create(depot=world.depot, date=DAY, version=2)
+    route = Route.objects.create(plan=plan, vehicle=world.vehicle, shift=world.shift, starts_at=at(8, 0),
+                                 ends_at=at(18, 0))
+    for stop in world.stops[:2]:  # the other two parcels went to another van
+        Stop.objects.create(route=route, job=stop.job, sequence=stop.sequence, planned_arrival=stop.planned_arrival,
+                            planned_departure=stop.planned_departure)
+
+    playbooks_sweep(now=at(8, 45))
+
+    [followed] = live(Rule.NO_SCAN_OUT)
+    assert followed.pk == opened.pk and followed.route == route
+    assert followed.message == van_message(world, 2)
 
 
 # --- Dwell spike ---------------------------------------------------------------------------------------------

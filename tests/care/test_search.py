@@ -179,6 +179,11 @@ def test_part_of_a_name_finds_it(console, people):
     assert _refs(console, "mor") == {"FB-1001", "FB-1002", "CS-2001"}
 
 
+def test_a_part_from_the_middle_of_a_name_finds_it_too(console, people):
+    assert _refs(console, "oise") == {"FB-1003"}
+    assert _refs(console, "reau jad") == {"FB-1001", "CS-2001"}
+
+
 def test_a_name_and_a_postcode_together_narrow_it_down(console, people):
     assert _refs(console, "moreau 75020") == {"FB-1002"}
     assert _refs(console, "75011 jade") == {"FB-1001"}
@@ -285,3 +290,64 @@ def test_on_postgresql_a_name_postcode_or_reference_search_reads_its_trigram_ind
         cursor.execute(f"EXPLAIN {rows_query}")
         plan = " ".join(row[0] for row in cursor.fetchall())
     assert index in plan
+
+
+# --- SQLite's own index ------------------------------------------------------------------------------------------
+
+
+def _sqlite_only():
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL indexes the key expression itself")
+
+
+def test_short_words_beside_long_ones_are_looked_for_too(console, people):
+    """Words of one or two letters cannot be read from a trigram index; they still narrow the search."""
+    assert _refs(console, "jade mo") == {"FB-1001", "CS-2001"}
+    assert _refs(console, "mo jade 11") == {"FB-1001"}
+    assert _refs(console, "le he") == {"FB-1003"}
+
+
+@pytest.mark.parametrize("query", ["heloise moreau", "75011", "lefevre he"])
+def test_on_sqlite_a_name_or_postcode_search_reads_its_trigram_index_not_every_delivery(people, query):
+    _sqlite_only()
+    with CaptureQueriesContext(connection) as captured:
+        delivery_search(query=query)
+    [rows_query] = [q["sql"] for q in captured.captured_queries if "ORDER BY" in q["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {rows_query}")
+        plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+    assert "care_delivery_search VIRTUAL TABLE" in plan
+    assert "care_search_key" not in rows_query  # the fold is not called per delivery any more
+
+
+def test_on_sqlite_the_index_follows_every_write_bulk_and_raw_ones_too(console, people):
+    _sqlite_only()
+    from scheduling.models import Delivery
+
+    Delivery.objects.filter(pk=people["jade"].pk).update(recipient_name="Jade Lefèvre")
+    Delivery.objects.filter(pk=people["louis"].pk).delete()
+    merchant = people["jade"].merchant
+    Delivery.objects.bulk_create([DeliveryFactory.build(window=people["jade"].window, merchant=merchant,
+                                                        order_ref="FB-1009", recipient_name="Zoé Cœur")])
+
+    assert _refs(console, "lefevre") == {"FB-1001", "FB-1003"}
+    assert _refs(console, "moreau") == {"CS-2001"}
+    assert "FB-1009" in console.get("/care/", {"q": "zoe coeur"}).content.decode()
+
+
+def test_on_sqlite_keys_written_while_the_triggers_were_gone_are_built_again_after_migrate(console, people):
+    """Django rebuilds a table to alter it on SQLite, which drops the table's triggers."""
+    _sqlite_only()
+    from care import search_index
+    from scheduling.models import Delivery
+
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TRIGGER care_delivery_search_key_au")
+    Delivery.objects.filter(pk=people["jade"].pk).update(recipient_name="Jade Lefèvre")
+    assert _refs(console, "lefevre") == {"FB-1003"}  # not indexed: what a missing trigger costs
+
+    search_index.install_after_migrate(sender=None, using="default")
+
+    assert _refs(console, "lefevre") == {"FB-1001", "FB-1003"}
+    assert _refs(console, "jade") == {"FB-1001", "CS-2001"}
+    assert not search_index.install(connection)  # everything in place: nothing built again

@@ -30,8 +30,14 @@ def on_etas_updated(sender, *, snapshot_ids, now=None, **kwargs) -> None:
     checks.etas_check(snapshot_ids=snapshot_ids, now=now or clock.now())
 
 
-def on_delivery_rescheduled(sender, *, old_window, new_window, **kwargs) -> None:
-    kpi_days_forget(days=[old_window.date, new_window.date])
+def on_delivery_rescheduled(sender, *, delivery=None, old_window=None, new_window=None, **kwargs) -> None:
+    """The days the delivery left and joined count again. A sender may name only the delivery (its window is then
+    the new one), as the other receivers of this signal allow: a receiver that raised would stop the ones after it."""
+    days = [window.date for window in (old_window, new_window) if window is not None]
+    if days:
+        kpi_days_forget(days=days)
+    if new_window is None and delivery is not None:
+        kpi_days_forget_for_delivery(delivery_id=delivery.pk)
 
 
 def on_delivery_cancelled(sender, *, delivery, **kwargs) -> None:

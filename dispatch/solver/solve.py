@@ -34,8 +34,10 @@ ROUND_METAHEURISTIC = routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT
 # is improved by compiled ruin-and-recreate rounds (dispatch.solver.ruin_recreate) until
 # POLISH_SHARE of the limit is left, in which OR-Tools re-checks the rounds' plan and
 # polishes it with a greedy descent. Solves under ROUNDS_MIN_TIME_S or ROUNDS_MIN_JOBS
-# skip the rounds, and so do days over FULL_INSERTION_MAX_JOBS, whose first solution
-# alone may need most of the time limit.
+# skip the rounds. Days over CONSTRUCT_FIRST_JOBS (without a warm start) skip the first
+# search too: OR-Tools' first solution alone takes seconds on them (about 7 s for 1,000
+# jobs), while the compiled cheapest insertion builds a plan in a fraction of one, and
+# the rounds improve it faster than guided local search does.
 FIRST_SEARCH_SHARE = 0.1
 POLISH_SHARE = 0.03
 ROUNDS_MIN_JOBS = 10
@@ -68,6 +70,7 @@ SEARCH_VARIANTS = (
 # cheapest insertion over 1,000 jobs does not finish within a minute.
 FULL_INSERTION_MAX_JOBS = 200
 INSERTION_NEIGHBOURS = 50
+CONSTRUCT_FIRST_JOBS = 200
 
 
 def search_parameters(
@@ -101,8 +104,9 @@ def plan_solve_problem(problem: Problem) -> Solution:
     3. When that first search leaves jobs out (OR-Tools' first solution may run out of
        its share of the time limit, and then drops every job), build a constructive
        plan by cheapest insertion and start from it if it serves more.
-    4. Improve with guided local search, then (given a second or more and ten to 200
-       jobs) with compiled rounds of string ruin, cheapest re-insertion and annealing
+    4. Improve with guided local search (skipped on a day of over 200 jobs without a
+       warm start, which starts from a compiled cheapest-insertion plan instead), then
+       (given a second or more and ten jobs or more) with compiled rounds of string ruin, cheapest re-insertion and annealing
        acceptance, which OR-Tools re-checks and polishes before the time limit. With
        `workers` > 1, that many searches (different starts and penalty strengths) run
        at once in forked processes and the cheapest plan is kept.
@@ -183,13 +187,18 @@ def _solve_variant(
     params = search_parameters(problem, variant, first_limit_s)
     planned.routing.CloseModelWithParameters(params)
     assignment = None
-    initial = _initial_assignment(planned)
-    if initial is not None:
-        assignment = planned.routing.SolveFromAssignmentWithParameters(initial, params)
+    constructed = rounds and len(plannable) > CONSTRUCT_FIRST_JOBS and not problem.initial_routes
+    if constructed:
+        assignment = _constructed_assignment(planned, routes_construct(planned, seed=variant), variant)
+    if assignment is None:
+        constructed = False
+        initial = _initial_assignment(planned)
+        if initial is not None:
+            assignment = planned.routing.SolveFromAssignmentWithParameters(initial, params)
     if assignment is None:
         assignment = planned.routing.SolveWithParameters(params)
     served = _served_count(planned, assignment)
-    if served < len(plannable):
+    if served < len(plannable) and not constructed:
         planned, assignment = _constructive_if_better(planned, allowed, assignment, served, variant, deadline)
     if assignment is None:
         dropped = tuple(unassigned_reason(problem, job) for job in plannable)
@@ -282,7 +291,7 @@ def _rounds_apply(problem: Problem, plannable: tuple[Job, ...], time_limit_s: fl
     return (
         problem.solution_limit is None
         and time_limit_s >= ROUNDS_MIN_TIME_S
-        and ROUNDS_MIN_JOBS <= len(plannable) <= FULL_INSERTION_MAX_JOBS
+        and len(plannable) >= ROUNDS_MIN_JOBS
     )
 
 

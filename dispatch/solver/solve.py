@@ -43,6 +43,9 @@ POLISH_SHARE = 0.03
 ROUNDS_MIN_JOBS = 10
 ROUNDS_MIN_TIME_S = 1.0
 ROUND_MIN_S = 0.1
+# OR-Tools' greedy descent overruns its time limit by about this much per job (some
+# 2 s on a day of 2,500 jobs, before it checks the clock): the rounds leave it that.
+POLISH_OVERRUN_S_PER_JOB = 0.001
 # Whether this process has compiled the search (see `_search_compiled`).
 _search_ready = False
 # A forked worker stops this much earlier than the parent so that collecting its plan
@@ -282,7 +285,10 @@ def _constructed_assignment(planned: PlannedModel, routes: list[list[int]], vari
         return None
     # OR-Tools checks the plan as the first solution of a search of its own: the
     # search that just ran may have used up the time limit it would otherwise inherit.
-    params = search_parameters(planned.problem, variant, ROUND_MIN_S)
+    # The search stops at that first solution, so a generous limit costs nothing; on a
+    # day of 2,500 jobs the check alone takes a quarter of a second.
+    limit_s = max(ROUND_MIN_S, planned.problem.time_limit_s * FIRST_SEARCH_SHARE)
+    params = search_parameters(planned.problem, variant, limit_s)
     params.solution_limit = 1
     return routing.SolveFromAssignmentWithParameters(start, params)
 
@@ -303,8 +309,9 @@ def _ruin_and_recreate(planned: PlannedModel, best, variant: int, time_limit_s: 
     solver = routing.solver()
     best = solver.Assignment(best)
     polish_s = max(ROUND_MIN_S, time_limit_s * POLISH_SHARE)
+    overrun_s = POLISH_OVERRUN_S_PER_JOB * len(planned.jobs)
     nodes = [[manager.IndexToNode(index) for index in route] for route in _routes_of(routing, best)]
-    improved = ruin_recreate_improve(planned, nodes, deadline - polish_s, seed=variant)
+    improved = ruin_recreate_improve(planned, nodes, deadline - polish_s - overrun_s, seed=variant)
     if improved == nodes:
         # No round improved the plan, or none could start (the rounds refuse a plan they
         # judge infeasible, as with some soft windows): guided local search takes the rest.
@@ -322,7 +329,7 @@ def _ruin_and_recreate(planned: PlannedModel, best, variant: int, time_limit_s: 
         return best
     # OR-Tools re-checks the rounds' plan against its own model as the start of a greedy
     # descent: a plan it found infeasible would not come back as a solution.
-    params = search_parameters(planned.problem, variant, max(ROUND_MIN_S, deadline - time.monotonic()))
+    params = search_parameters(planned.problem, variant, max(ROUND_MIN_S, deadline - overrun_s - time.monotonic()))
     params.local_search_metaheuristic = ROUND_METAHEURISTIC
     polished = routing.SolveFromAssignmentWithParameters(start, params)
     if polished is None or polished.ObjectiveValue() >= best.ObjectiveValue():

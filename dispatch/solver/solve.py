@@ -188,7 +188,9 @@ def _solve_variant(
     rounds = _rounds_apply(problem, plannable, time_limit_s)
     first_limit_s = time_limit_s * FIRST_SEARCH_SHARE if rounds else time_limit_s
     params = search_parameters(problem, variant, first_limit_s)
-    planned.routing.CloseModelWithParameters(params)
+    # Closed with the whole limit: restoring a plan (`_routes_restored`) runs under the
+    # closing limit, and with a driver's break on each of 50 vans it takes a second.
+    planned.routing.CloseModelWithParameters(search_parameters(problem, variant, time_limit_s))
     assignment = None
     constructed = rounds and len(plannable) > CONSTRUCT_FIRST_JOBS and not problem.initial_routes
     if constructed:
@@ -286,11 +288,26 @@ def _constructed_assignment(planned: PlannedModel, routes: list[list[int]], vari
     # OR-Tools checks the plan as the first solution of a search of its own: the
     # search that just ran may have used up the time limit it would otherwise inherit.
     # The search stops at that first solution, so a generous limit costs nothing; on a
-    # day of 2,500 jobs the check alone takes a quarter of a second.
-    limit_s = max(ROUND_MIN_S, planned.problem.time_limit_s * FIRST_SEARCH_SHARE)
+    # day of 2,500 jobs the check alone takes a quarter of a second, on 1,000 jobs with
+    # a driver's break on each of 50 vans a second.
+    limit_s = max(ROUND_MIN_S, planned.problem.time_limit_s)
     params = search_parameters(planned.problem, variant, limit_s)
     params.solution_limit = 1
-    return routing.SolveFromAssignmentWithParameters(start, params)
+    found = routing.SolveFromAssignmentWithParameters(start, params)
+    return found if found is not None else _routes_restored(planned, routes)
+
+
+def _routes_restored(planned: PlannedModel, routes: list[list[int]]):
+    """The model's own check of `routes` (job nodes per vehicle) without a search, or None when it refuses them.
+
+    A search from the plan can come back empty although the plan keeps every rule: seen
+    with a driver's break on each of 50 vans and more, where even a plan of empty routes
+    came back empty. Restoring the routes propagates every constraint of the model, as a
+    warm start or a re-timing does.
+    """
+    routing, manager = planned.routing, planned.manager
+    restored = routing.ReadAssignmentFromRoutes([[manager.NodeToIndex(node) for node in route] for route in routes], True)
+    return None if restored is None else routing.solver().Assignment(restored)
 
 
 def _rounds_apply(problem: Problem, plannable: tuple[Job, ...], time_limit_s: float) -> bool:
@@ -329,12 +346,17 @@ def _ruin_and_recreate(planned: PlannedModel, best, variant: int, time_limit_s: 
         return best
     # OR-Tools re-checks the rounds' plan against its own model as the start of a greedy
     # descent: a plan it found infeasible would not come back as a solution.
+    # The descent does not always start from the plan it is given (with a driver's break
+    # on each of 50 vans it came back with a plan of its own, twice as long): the rounds'
+    # plan as the model restores it is a candidate too. It is restored first: a restore
+    # runs under the last search's time limit, which the descent's short one would cut.
+    restored = _routes_restored(planned, improved)
     params = search_parameters(planned.problem, variant, max(ROUND_MIN_S, deadline - overrun_s - time.monotonic()))
     params.local_search_metaheuristic = ROUND_METAHEURISTIC
     polished = routing.SolveFromAssignmentWithParameters(start, params)
-    if polished is None or polished.ObjectiveValue() >= best.ObjectiveValue():
-        return best
-    return solver.Assignment(polished)
+    if polished is not None:
+        polished = solver.Assignment(polished)
+    return min((a for a in (best, polished, restored) if a is not None), key=lambda a: a.ObjectiveValue())
 
 
 def _routes_of(routing, assignment) -> list[list[int]]:

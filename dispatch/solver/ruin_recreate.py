@@ -686,7 +686,7 @@ def ruin_recreate_improve(planned: PlannedModel, routes: list[list[int]], deadli
     return _search(kernel_of(planned), routes, deadline, seed)
 
 
-def routes_construct(planned: PlannedModel, seed: int = 0) -> list[list[int]]:
+def routes_construct(planned: PlannedModel, seed: int = 0, deadline: float | None = None) -> list[list[int]]:
     """A plan by cheapest insertion alone (job nodes per vehicle): the start of a big day,
     and the fallback when OR-Tools found none in its time.
 
@@ -694,7 +694,8 @@ def routes_construct(planned: PlannedModel, seed: int = 0) -> list[list[int]]:
     2. Insert the other jobs one by one, each at its cheapest feasible place over every
        route: once by window end (then start), the tightest promise first, and once per
        seed in one of the rounds' orders (random, largest first, farthest or closest first).
-    3. Keep the plan that leaves the fewest jobs out, then costs least.
+    3. Keep the plan that leaves the fewest jobs out, then costs least. After `deadline`
+       (when given) no further order is tried.
 
     A place on a simple route is checked in constant time, so even a day of thousands of
     jobs takes well under a second; every place is checked by the same rules as the rounds.
@@ -707,6 +708,8 @@ def routes_construct(planned: PlannedModel, seed: int = 0) -> list[list[int]]:
     best: tuple[int, int] | None = None
     best_routes = locked
     for attempt in range(CONSTRUCT_ATTEMPTS):
+        if attempt > 0 and deadline is not None and time.monotonic() > deadline:
+            break
         arrays = _state(K, locked)
         if arrays is None:
             return locked  # the locked chains alone already break a rule: nothing to build on

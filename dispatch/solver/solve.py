@@ -40,6 +40,8 @@ ROUND_METAHEURISTIC = routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT
 # the rounds improve it faster than guided local search does.
 FIRST_SEARCH_SHARE = 0.1
 POLISH_SHARE = 0.03
+# At most this share of the limit goes to OR-Tools' check of a constructive plan.
+CHECK_SHARE = 0.2
 ROUNDS_MIN_JOBS = 10
 ROUNDS_MIN_TIME_S = 1.0
 ROUND_MIN_S = 0.1
@@ -192,18 +194,19 @@ def _solve_variant(
     # closing limit, and with a driver's break on each of 50 vans it takes a second.
     planned.routing.CloseModelWithParameters(search_parameters(problem, variant, time_limit_s))
     assignment = None
-    constructed = rounds and len(plannable) > CONSTRUCT_FIRST_JOBS and not problem.initial_routes
-    if constructed:
-        assignment = _constructed_assignment(planned, routes_construct(planned, seed=variant), variant)
+    construct_first = rounds and len(plannable) > CONSTRUCT_FIRST_JOBS and not problem.initial_routes
+    if construct_first:
+        routes = routes_construct(planned, seed=variant, deadline=time.monotonic() + first_limit_s)
+        assignment = _constructed_assignment(planned, routes, variant)
     if assignment is None:
-        constructed = False
         initial = _initial_assignment(planned)
         if initial is not None:
             assignment = planned.routing.SolveFromAssignmentWithParameters(initial, params)
     if assignment is None:
         assignment = planned.routing.SolveWithParameters(params)
     served = _served_count(planned, assignment)
-    if served < len(plannable) and not constructed:
+    # A constructive plan already built (served or refused) is not built again.
+    if served < len(plannable) and not construct_first:
         planned, assignment = _constructive_if_better(planned, allowed, assignment, served, variant, deadline)
     if assignment is None:
         dropped = tuple(unassigned_reason(problem, job) for job in plannable)
@@ -287,10 +290,12 @@ def _constructed_assignment(planned: PlannedModel, routes: list[list[int]], vari
         return None
     # OR-Tools checks the plan as the first solution of a search of its own: the
     # search that just ran may have used up the time limit it would otherwise inherit.
-    # The search stops at that first solution, so a generous limit costs nothing; on a
+    # The search stops at that first solution, so a generous limit costs little; on a
     # day of 2,500 jobs the check alone takes a quarter of a second, on 1,000 jobs with
-    # a driver's break on each of 50 vans a second.
-    limit_s = max(ROUND_MIN_S, planned.problem.time_limit_s)
+    # a driver's break on each of 50 vans a second (and the restore below runs under
+    # this limit too). With a break on each of 100 vans and 2,500 jobs it needs more
+    # than half a minute: the day then falls back on OR-Tools' search.
+    limit_s = max(ROUND_MIN_S, planned.problem.time_limit_s * CHECK_SHARE)
     params = search_parameters(planned.problem, variant, limit_s)
     params.solution_limit = 1
     found = routing.SolveFromAssignmentWithParameters(start, params)

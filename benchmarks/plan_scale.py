@@ -1,10 +1,12 @@
-"""Scale benchmark: a city day of 1,000 jobs on 50 vans, then a lost van mid-day.
+"""Scale benchmark: a city day of 2,500 jobs on 100 vans, then a lost van mid-day.
 
 Jobs are seeded random points around one city centre with 2-hour windows between 08:00
 and 20:00; travel times come from the haversine provider. Both solves go through the
-product's `plan_solve_problem` and are re-checked with `solution_check`.
+product's `plan_solve_problem` and are re-checked with `solution_check`. With `--breaks`
+every van also takes a driver's break, which the search checks by replaying the route
+rather than in constant time.
 
-    python benchmarks/plan_scale.py --time-limit 40 --replan-time-limit 3
+    python benchmarks/plan_scale.py --time-limit 60 --replan-time-limit 3
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from dispatch.solver import (  # noqa: E402
+    Break,
     Job,
     Problem,
     Solution,
@@ -44,7 +47,7 @@ def city_point(rng: random.Random) -> tuple[float, float]:
     return lat, lng
 
 
-def day_problem(*, jobs: int, vehicles: int, seed: int, time_limit_s: float) -> Problem:
+def day_problem(*, jobs: int, vehicles: int, seed: int, time_limit_s: float, breaks: bool = False) -> Problem:
     """A seeded day: depots first in the point list, then one point per job."""
     rng = random.Random(seed)
     depots = DEPOTS[: max(1, min(len(DEPOTS), vehicles // 10))]
@@ -72,6 +75,7 @@ def day_problem(*, jobs: int, vehicles: int, seed: int, time_limit_s: float) -> 
             shift_start=7 * HOUR,
             shift_end=22 * HOUR,
             capacity=(capacity,),
+            break_=Break(earliest_start=12 * HOUR, latest_start=14 * HOUR, duration_s=1800) if breaks else None,
         )
         for k in range(vehicles)
     ]
@@ -119,6 +123,9 @@ def lost_vehicle_problem(problem: Problem, plan: Solution, *, lost: str, now: in
             continue
         remaining = tuple(visit.job_id for visit in route.visits if visit.departure > now)
         position = jobs[finished[-1].job_id].location if finished else vehicle.start_location
+        # A break the plan starts before `now` is taken; one it starts later (or never) is still owed.
+        brk = vehicle.break_
+        owed = brk is not None and brk.latest_start >= now and (route.break_start is None or route.break_start >= now)
         vehicles.append(Vehicle(
             id=vehicle.id,
             start_location=position,
@@ -126,6 +133,7 @@ def lost_vehicle_problem(problem: Problem, plan: Solution, *, lost: str, now: in
             shift_start=max(now, vehicle.shift_start),
             shift_end=vehicle.shift_end,
             capacity=vehicle.capacity,
+            break_=Break(max(now, brk.earliest_start), brk.latest_start, brk.duration_s) if owed else None,
         ))
         if remaining:
             locked[vehicle.id] = remaining[:1]
@@ -144,9 +152,10 @@ def lost_vehicle_problem(problem: Problem, plan: Solution, *, lost: str, now: in
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--jobs", type=int, default=1000)
-    parser.add_argument("--vehicles", type=int, default=50)
-    parser.add_argument("--time-limit", type=float, default=40.0, help="seconds for the big solve")
+    parser.add_argument("--jobs", type=int, default=2500)
+    parser.add_argument("--vehicles", type=int, default=100)
+    parser.add_argument("--time-limit", type=float, default=60.0, help="seconds for the big solve")
+    parser.add_argument("--breaks", action="store_true", help="every van takes a 30-minute break from 12:00 to 14:00")
     parser.add_argument("--replan-jobs", type=int, default=200)
     parser.add_argument("--replan-vehicles", type=int, default=10)
     parser.add_argument("--replan-plan-time-limit", type=float, default=10.0)
@@ -156,13 +165,19 @@ def main(argv: list[str] | None = None) -> None:
 
     print(f"planner search compiled or loaded in {search_compile():.1f} s, as a worker does when it starts")
     started = time.perf_counter()
-    big = day_problem(jobs=args.jobs, vehicles=args.vehicles, seed=args.seed, time_limit_s=args.time_limit)
+    big = day_problem(
+        jobs=args.jobs, vehicles=args.vehicles, seed=args.seed, time_limit_s=args.time_limit, breaks=args.breaks
+    )
     print(f"matrices for {args.jobs} jobs: {time.perf_counter() - started:.1f} s")
     _, seconds = solve_and_report(f"{args.jobs} jobs / {args.vehicles} vans", big)
     print(f"  total with matrices: {time.perf_counter() - started:.1f} s")
 
     day = day_problem(
-        jobs=args.replan_jobs, vehicles=args.replan_vehicles, seed=args.seed + 1, time_limit_s=args.replan_plan_time_limit
+        jobs=args.replan_jobs,
+        vehicles=args.replan_vehicles,
+        seed=args.seed + 1,
+        time_limit_s=args.replan_plan_time_limit,
+        breaks=args.breaks,
     )
     plan, _ = solve_and_report(f"{args.replan_jobs} jobs / {args.replan_vehicles} vans", day)
     busiest = max(plan.routes, key=lambda route: len(route.visits))

@@ -7,6 +7,7 @@ followed by one node per distinct depot location used by a vehicle's start or en
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from ortools.constraint_solver import pywrapcp
 
@@ -28,6 +29,8 @@ class PlannedModel:
     routing: pywrapcp.RoutingModel
     time: pywrapcp.RoutingDimension
     breaks: dict[int, pywrapcp.IntervalVar]
+    # The compiled search's flat arrays of this model, built on first use.
+    kernel: Any = None
 
     def job_index(self, job_position: int) -> int:
         return self.manager.NodeToIndex(job_position)

@@ -55,6 +55,10 @@ END_TEMPERATURE = 0.03
 # The time limit is checked between compiled calls of about CALL_S seconds each.
 CALL_S = 0.02
 ROUNDS_PER_CALL_MAX = 5000
+# A removed job is re-inserted only next to this many of its nearest neighbours (and in
+# an empty vehicle of each class), so a round costs as much on a day of 1,000 jobs as
+# on one of 100.
+RECREATE_NEIGHBOURS = 40
 # Insertion orders a constructive plan tries (the first by window, the others seeded).
 CONSTRUCT_ATTEMPTS = 4
 INFINITE = np.int64(1) << np.int64(60)
@@ -66,6 +70,13 @@ Kernel = namedtuple(
     "break_duration fixed_cost vehicle_class surcharge neighbours depot_cost locked_count "
     "soft_penalty unassigned_penalty any_soft simple",
 )
+
+
+def kernel_of(planned: PlannedModel) -> Kernel:
+    """The model's kernel, built once per model (the constructive plan and the rounds share it)."""
+    if planned.kernel is None:
+        planned.kernel = kernel_build(planned)
+    return planned.kernel
 
 
 def kernel_build(planned: PlannedModel) -> Kernel:
@@ -131,11 +142,8 @@ def kernel_build(planned: PlannedModel) -> Kernel:
         vehicle_class[v] = classes.setdefault(key, len(classes))
 
     symmetric = cost[:job_count, :job_count] + cost[:job_count, :job_count].T
+    np.fill_diagonal(symmetric, -1)  # each job's own row starts with itself
     neighbours = np.argsort(symmetric, axis=1, kind="stable").astype(np.int64)
-    for node in range(job_count):  # each job's own row starts with itself
-        row = list(neighbours[node])
-        row.remove(node)
-        neighbours[node] = [node, *row]
     if job_count == 0:
         neighbours = np.zeros((1, 1), dtype=np.int64)
     depot_cost = cost[start[0], :max(1, job_count)].copy() if vehicles else np.zeros(1, dtype=np.int64)
@@ -273,24 +281,37 @@ def _feasible(K, v, row, length, at, extra):
 
 
 @njit(cache=True)
-def _schedule(K, v, row, length, starts):
-    """Fill `starts` with the earliest service start at each stop of a route."""
+def _refresh(K, v, row, length, starts, latest, position):
+    """Cache what insertions into a route read: each stop's position, its earliest
+    service start (`starts`, forwards) and, on a simple route, the latest start that
+    keeps every later stop and the return in time (`latest`, backwards)."""
     departure = K.shift_start[v]
     previous = K.start[v]
     for k in range(length):
         node = row[k]
+        position[node] = k
         arrival = max(departure + K.travel[previous, node], K.window_start[node])
         starts[k] = arrival
         departure = arrival + K.service[node]
         previous = node
+    if not K.simple[v]:
+        return
+    bound = K.shift_end[v]
+    following = K.end[v]
+    for k in range(length - 1, -1, -1):
+        node = row[k]
+        bound = min(K.window_end[node], bound - K.travel[node, following] - K.service[node])
+        latest[k] = bound
+        following = node
 
 
 @njit(cache=True)
-def _insertion_feasible(K, v, row, length, at, extra, starts):
-    """Whether `extra` fits at `at` of a feasible simple route with service starts `starts`.
+def _insertion_feasible(K, v, row, length, at, extra, starts, latest):
+    """Whether `extra` fits at `at` of a feasible simple route, in constant time.
 
-    Replays from the place onwards and stops as soon as a stop is served no later than
-    before: the rest of the route is then unchanged.
+    The stop before the place departs at its cached earliest start plus service; the
+    route stays feasible when `extra` is reached by its window end and the stop after
+    it (or the return) can still start by its cached latest start.
     """
     if at == 0:
         departure = K.shift_start[v]
@@ -302,17 +323,9 @@ def _insertion_feasible(K, v, row, length, at, extra, starts):
     if arrival > K.window_end[extra]:
         return False
     departure = max(arrival, K.window_start[extra]) + K.service[extra]
-    previous = extra
-    for k in range(at, length):
-        node = row[k]
-        arrival = departure + K.travel[previous, node]
-        if arrival > K.window_end[node]:
-            return False
-        if arrival <= starts[k]:
-            return True
-        departure = arrival + K.service[node]
-        previous = node
-    return departure + K.travel[previous, K.end[v]] <= K.shift_end[v]
+    if at == length:
+        return departure + K.travel[extra, K.end[v]] <= K.shift_end[v]
+    return departure + K.travel[extra, row[at]] <= latest[at]
 
 
 @njit(cache=True)
@@ -428,59 +441,110 @@ def _insert_order(K, pending, count):
 
 
 @njit(cache=True)
-def _recreate(K, routes, lengths, route_of, loads, lateness, starts, touched, pending, count):
-    """Insert each pending job at its cheapest feasible place; returns how many stay out."""
+def _fits(K, loads, v, node):
+    if not K.allowed[node, v]:
+        return False
+    for d in range(loads.shape[1]):
+        if loads[v, d] + K.demand[node, d] > K.capacity[v, d]:
+            return False
+    return True
+
+
+@njit(cache=True)
+def _recreate(K, routes, lengths, route_of, loads, lateness, starts, latest, position, touched, pending, count, granular):
+    """Insert each pending job at its cheapest feasible place; returns how many stay out.
+
+    With `granular` > 0 a job is tried only next to (before and after) its `granular`
+    nearest served neighbours, and in one empty vehicle of each class: a constant number
+    of places per job whatever the size of the day. With 0, every place of every route.
+    """
     vehicles = lengths.shape[0]
     order = _insert_order(K, pending, count)
     seen_class = np.zeros(vehicles, dtype=np.bool_)
+    near = min(granular, K.neighbours.shape[1] - 1)
+    # The places to try for one job: (vehicle, position) pairs.
+    place_v = np.empty(2 * near + vehicles + route_of.shape[0], dtype=np.int64)
+    place_at = np.empty_like(place_v)
+    # Empty vehicles of one class are interchangeable: only the first of each is tried.
+    empty = np.empty(vehicles, dtype=np.int64)
+    empties = -1
     left_out = 0
     for i in range(count):
         node = order[i]
+        places = 0
+        if granular > 0:
+            if empties < 0:
+                empties = 0
+                seen_class[:] = False
+                for v in range(vehicles):
+                    if lengths[v] == 0 and not seen_class[K.vehicle_class[v]]:
+                        seen_class[K.vehicle_class[v]] = True
+                        empty[empties] = v
+                        empties += 1
+            for e in range(empties):
+                v = empty[e]
+                if _fits(K, loads, v, node):
+                    place_v[places] = v
+                    place_at[places] = 0
+                    places += 1
+            for r in range(1, near + 1):
+                other = K.neighbours[node, r]
+                v = route_of[other]
+                if v < 0 or not _fits(K, loads, v, node):
+                    continue
+                place_v[places] = v
+                place_at[places] = position[other]
+                place_v[places + 1] = v
+                place_at[places + 1] = position[other] + 1
+                places += 2
+        else:
+            seen_class[:] = False
+            for v in range(vehicles):
+                length = lengths[v]
+                if length == 0:
+                    if seen_class[K.vehicle_class[v]]:
+                        continue
+                    seen_class[K.vehicle_class[v]] = True
+                if not _fits(K, loads, v, node):
+                    continue
+                for at in range(length + 1):
+                    place_v[places] = v
+                    place_at[places] = at
+                    places += 1
         best = INFINITE
         best_v = -1
         best_at = -1
         best_late = 0
-        seen_class[:] = False
-        for v in range(vehicles):
-            if not K.allowed[node, v]:
+        for p in range(places):
+            v = place_v[p]
+            at = place_at[p]
+            if at < K.locked_count[v] or np.random.random() < BLINK_RATE:
                 continue
             length = lengths[v]
-            if length == 0:
-                # Empty vehicles of one class are interchangeable: try the first only.
-                if seen_class[K.vehicle_class[v]]:
-                    continue
-                seen_class[K.vehicle_class[v]] = True
-            fits = True
-            for d in range(loads.shape[1]):
-                if loads[v, d] + K.demand[node, d] > K.capacity[v, d]:
-                    fits = False
-                    break
-            if not fits:
-                continue
             row = routes[v]
-            base = K.surcharge[v, node] + (K.fixed_cost[v] if length == 0 else 0)
-            for at in range(K.locked_count[v], length + 1):
-                if np.random.random() < BLINK_RATE:
+            before = K.start[v] if at == 0 else row[at - 1]
+            after = K.end[v] if at == length else row[at]
+            delta = K.surcharge[v, node] + K.cost[before, node] + K.cost[node, after] - K.cost[before, after]
+            if length == 0:
+                delta += K.fixed_cost[v]
+            if delta >= best:
+                continue
+            if K.simple[v]:
+                if not _insertion_feasible(K, v, row, length, at, node, starts[v], latest[v]):
                     continue
-                before = K.start[v] if at == 0 else row[at - 1]
-                after = K.end[v] if at == length else row[at]
-                delta = base + K.cost[before, node] + K.cost[node, after] - K.cost[before, after]
-                if delta >= best:
+                late = 0
+            else:
+                feasible, late = _feasible(K, v, row, length, at, node)
+                if not feasible:
                     continue
-                if K.simple[v]:
-                    if not _insertion_feasible(K, v, row, length, at, node, starts[v]):
-                        continue
-                    late = 0
-                else:
-                    feasible, late = _feasible(K, v, row, length, at, node)
-                    if not feasible:
-                        continue
                 delta += (late - lateness[v]) * K.soft_penalty
-                if delta < best:
-                    best, best_v, best_at, best_late = delta, v, at, late
+            if delta < best:
+                best, best_v, best_at, best_late = delta, v, at, late
         if best_v < 0:
             left_out += 1
             continue
+        if lengths[best_v] == 0:
+            empties = -1
         row = routes[best_v]
         for k in range(lengths[best_v], best_at, -1):
             row[k] = row[k - 1]
@@ -489,8 +553,7 @@ def _recreate(K, routes, lengths, route_of, loads, lateness, starts, touched, pe
         route_of[node] = best_v
         lateness[best_v] = best_late
         touched[best_v] = True
-        if K.simple[best_v]:
-            _schedule(K, best_v, row, lengths[best_v], starts[best_v])
+        _refresh(K, best_v, row, lengths[best_v], starts[best_v], latest[best_v], position)
         for d in range(loads.shape[1]):
             loads[best_v, d] += K.demand[node, d]
     return left_out
@@ -503,13 +566,17 @@ def _seed(seed):
 
 @njit(cache=True)
 def _rounds(
-    K, routes, lengths, route_of, loads, lateness, starts, costs, best_routes, best_lengths, state, rounds, temperature
+    K, routes, lengths, route_of, loads, lateness, starts, latest, position, costs, best_routes, best_lengths,
+    best_stale, state, rounds, temperature, granular,
 ):
     """`rounds` rounds of ruin, recreate and annealing acceptance from the current plan.
 
     `state` holds [current objective, best objective]; the current plan is updated in
-    place (`starts` holds the simple routes' service starts), the best one is copied
-    into `best_routes`/`best_lengths`.
+    place (with each route's cached times in `starts` and `latest`, and each served
+    job's place in `position`), the best one is copied into `best_routes`/`best_lengths`
+    (only the routes flagged in `best_stale`, those changed since the last copy).
+    A round works on a copy of the plan and copies back (or undoes) only the routes it
+    touched, so a round costs the same on a day of 100 routes as on one of 10.
     """
     vehicles = lengths.shape[0]
     jobs = route_of.shape[0]
@@ -520,15 +587,12 @@ def _rounds(
     work_lateness = lateness.copy()
     work_costs = costs.copy()
     work_starts = starts.copy()
+    work_latest = latest.copy()
+    work_position = position.copy()
     pending = np.empty(jobs, dtype=np.int64)
     touched = np.zeros(vehicles, dtype=np.bool_)
     for _ in range(rounds):
-        work_routes[:, :] = routes
-        work_lengths[:] = lengths
-        work_route_of[:] = route_of
-        work_loads[:, :] = loads
-        work_lateness[:] = lateness
-        work_starts[:, :] = starts
+        touched[:] = False
         if _ruin(K, work_routes, work_lengths, work_route_of, work_loads, pending) == 0:
             continue
         # The ruined jobs, and the unserved ones, which get another chance every round.
@@ -537,41 +601,43 @@ def _rounds(
             if work_route_of[node] < 0:
                 pending[count] = node
                 count += 1
+        for v in range(vehicles):
+            touched[v] = work_lengths[v] != lengths[v]
         # Taking stops out can break a route when travel times are not metric.
         broken = False
-        touched[:] = False
         for v in range(vehicles):
-            if work_lengths[v] != lengths[v]:
-                touched[v] = True
+            if touched[v]:
                 feasible, late = _feasible(K, v, work_routes[v], work_lengths[v], -1, 0)
                 if not feasible:
                     broken = True
                     break
                 work_lateness[v] = late
-                if K.simple[v]:
-                    _schedule(K, v, work_routes[v], work_lengths[v], work_starts[v])
-        if broken:
-            continue
-        left_out = _recreate(
-            K, work_routes, work_lengths, work_route_of, work_loads, work_lateness, work_starts, touched, pending, count
-        )
-        total = left_out * K.unassigned_penalty
-        for v in range(vehicles):
-            if touched[v]:
-                work_costs[v] = _route_cost(K, v, work_routes[v], work_lengths[v])
-                if work_costs[v] >= INFINITE:
-                    broken = True
-                    break
-            else:
-                work_costs[v] = costs[v]
-            total += work_costs[v]
-        if broken:
-            continue
-        if total < state[0] - temperature * np.log(np.random.random()):
+                _refresh(K, v, work_routes[v], work_lengths[v], work_starts[v], work_latest[v], work_position)
+        total = 0
+        if not broken:
+            left_out = _recreate(
+                K, work_routes, work_lengths, work_route_of, work_loads, work_lateness, work_starts, work_latest,
+                work_position, touched, pending, count, granular,
+            )
+            total = left_out * K.unassigned_penalty
             for v in range(vehicles):
                 if touched[v]:
-                    routes[v, :] = work_routes[v]
-                    starts[v, :] = work_starts[v]
+                    work_costs[v] = _route_cost(K, v, work_routes[v], work_lengths[v])
+                    if work_costs[v] >= INFINITE:
+                        broken = True
+                        break
+                total += work_costs[v]
+        accepted = not broken and total < state[0] - temperature * np.log(np.random.random())
+        if accepted:
+            for v in range(vehicles):
+                if touched[v]:
+                    length = work_lengths[v]
+                    routes[v, :length] = work_routes[v, :length]
+                    starts[v, :length] = work_starts[v, :length]
+                    latest[v, :length] = work_latest[v, :length]
+                    for k in range(length):
+                        position[work_routes[v, k]] = k
+                    best_stale[v] = True
             lengths[:] = work_lengths
             route_of[:] = work_route_of
             loads[:, :] = work_loads
@@ -580,8 +646,25 @@ def _rounds(
             state[0] = total
             if total < state[1]:
                 state[1] = total
-                best_routes[:, :] = routes
-                best_lengths[:] = lengths
+                for v in range(vehicles):
+                    if best_stale[v]:
+                        best_routes[v, : lengths[v]] = routes[v, : lengths[v]]
+                        best_lengths[v] = lengths[v]
+                        best_stale[v] = False
+        else:
+            for v in range(vehicles):
+                if touched[v]:
+                    length = lengths[v]
+                    work_routes[v, :length] = routes[v, :length]
+                    work_starts[v, :length] = starts[v, :length]
+                    work_latest[v, :length] = latest[v, :length]
+                    for k in range(length):
+                        work_position[routes[v, k]] = k
+            work_lengths[:] = lengths
+            work_route_of[:] = route_of
+            work_loads[:, :] = loads
+            work_lateness[:] = lateness
+            work_costs[:] = costs
 
 
 def search_compile() -> float:
@@ -600,22 +683,24 @@ def ruin_recreate_improve(planned: PlannedModel, routes: list[list[int]], deadli
 
     The routes given must be feasible; the result is never worse by the objective.
     """
-    return _search(kernel_build(planned), routes, deadline, seed)
+    return _search(kernel_of(planned), routes, deadline, seed)
 
 
-def routes_construct(planned: PlannedModel, seed: int = 0) -> list[list[int]]:
-    """A plan by cheapest insertion alone (job nodes per vehicle), for when OR-Tools found none in its time.
+def routes_construct(planned: PlannedModel, seed: int = 0, deadline: float | None = None) -> list[list[int]]:
+    """A plan by cheapest insertion alone (job nodes per vehicle): the start of a big day,
+    and the fallback when OR-Tools found none in its time.
 
     1. Start every vehicle with its locked chain.
     2. Insert the other jobs one by one, each at its cheapest feasible place over every
        route: once by window end (then start), the tightest promise first, and once per
        seed in one of the rounds' orders (random, largest first, farthest or closest first).
-    3. Keep the plan that leaves the fewest jobs out, then costs least.
+    3. Keep the plan that leaves the fewest jobs out, then costs least. After `deadline`
+       (when given) no further order is tried.
 
-    A city day takes milliseconds, so the plan does not depend on how much of the time
-    limit is left; every place is checked by the same rules as the rounds.
+    A place on a simple route is checked in constant time, so even a day of thousands of
+    jobs takes well under a second; every place is checked by the same rules as the rounds.
     """
-    K = kernel_build(planned)
+    K = kernel_of(planned)
     position_of = {job.id: node for node, job in enumerate(planned.jobs)}
     locked = [[position_of[job_id] for job_id in planned.problem.locked.get(v.id, ())] for v in planned.problem.vehicles]
     free = [node for node in range(len(planned.jobs)) if not K.locked[node]]
@@ -623,21 +708,28 @@ def routes_construct(planned: PlannedModel, seed: int = 0) -> list[list[int]]:
     best: tuple[int, int] | None = None
     best_routes = locked
     for attempt in range(CONSTRUCT_ATTEMPTS):
+        if attempt > 0 and deadline is not None and time.monotonic() > deadline:
+            break
         arrays = _state(K, locked)
         if arrays is None:
             return locked  # the locked chains alone already break a rule: nothing to build on
-        rows, lengths, route_of, loads, lateness, _costs, starts = arrays
+        rows, lengths, route_of, loads, lateness, _costs, starts, latest, position = arrays
         touched = np.zeros(len(locked), dtype=np.bool_)
         _seed(seed * CONSTRUCT_ATTEMPTS + attempt)
         if attempt == 0:
             # One job per call: `_recreate` would shuffle a longer list into an order of its own.
             left_out = sum(
-                _recreate(K, rows, lengths, route_of, loads, lateness, starts, touched, np.array([node], dtype=np.int64), 1)
+                _recreate(
+                    K, rows, lengths, route_of, loads, lateness, starts, latest, position, touched,
+                    np.array([node], dtype=np.int64), 1, 0,
+                )
                 for node in by_window
             )
         else:
             pending = np.array(free, dtype=np.int64)
-            left_out = _recreate(K, rows, lengths, route_of, loads, lateness, starts, touched, pending, len(free))
+            left_out = _recreate(
+                K, rows, lengths, route_of, loads, lateness, starts, latest, position, touched, pending, len(free), 0
+            )
         cost = sum(int(_route_cost(K, v, rows[v], lengths[v])) for v in range(len(locked)))
         if best is None or (left_out, cost) < best:
             best = (left_out, cost)
@@ -656,6 +748,8 @@ def _state(K: Kernel, routes: list[list[int]]):
     lateness = np.zeros(vehicles, dtype=np.int64)
     costs = np.zeros(vehicles, dtype=np.int64)
     starts = np.zeros((vehicles, jobs + 1), dtype=np.int64)
+    latest = np.zeros((vehicles, jobs + 1), dtype=np.int64)
+    position = np.zeros(jobs, dtype=np.int64)
     for v, route in enumerate(routes):
         rows[v, : len(route)] = route
         lengths[v] = len(route)
@@ -667,8 +761,8 @@ def _state(K: Kernel, routes: list[list[int]]):
             return None
         lateness[v] = late
         costs[v] = _route_cost(K, v, rows[v], lengths[v])
-        _schedule(K, v, rows[v], lengths[v], starts[v])
-    return rows, lengths, route_of, loads, lateness, costs, starts
+        _refresh(K, v, rows[v], lengths[v], starts[v], latest[v], position)
+    return rows, lengths, route_of, loads, lateness, costs, starts, latest, position
 
 
 def _search(K: Kernel, routes: list[list[int]], deadline: float, seed: int, rounds_min: int = 0) -> list[list[int]]:
@@ -677,7 +771,7 @@ def _search(K: Kernel, routes: list[list[int]], deadline: float, seed: int, roun
     arrays = _state(K, routes)
     if arrays is None:
         return routes
-    rows, lengths, route_of, loads, lateness, costs, starts = arrays
+    rows, lengths, route_of, loads, lateness, costs, starts, latest, position = arrays
     arc_total = 0
     for v, route in enumerate(routes):
         if route:
@@ -689,6 +783,7 @@ def _search(K: Kernel, routes: list[list[int]], deadline: float, seed: int, roun
     total = int(costs.sum()) + (jobs - served) * int(K.unassigned_penalty)
     state = np.array([total, total], dtype=np.int64)
     best_rows, best_lengths = rows.copy(), lengths.copy()
+    best_stale = np.zeros(vehicles, dtype=np.bool_)
     # Temperatures scale with the plan's mean arc, so metres, seconds or Solomon units
     # anneal alike.
     mean_arc = arc_total / (served + int((lengths > 0).sum()))
@@ -701,7 +796,8 @@ def _search(K: Kernel, routes: list[list[int]], deadline: float, seed: int, roun
         progress = min(1.0, (now - began) / span)
         temperature = hot * math.pow(cold / hot, progress) if hot > 0 else 0.0
         _rounds(
-            K, rows, lengths, route_of, loads, lateness, starts, costs, best_rows, best_lengths, state, per_call, temperature
+            K, rows, lengths, route_of, loads, lateness, starts, latest, position, costs, best_rows, best_lengths,
+            best_stale, state, per_call, temperature, RECREATE_NEIGHBOURS,
         )
         calls += 1
         # Calls of about CALL_S keep the deadline within reach on any size of day.
@@ -720,5 +816,5 @@ def _compile_on_tiny_problem() -> None:
     )
     problem = Problem(jobs, vehicles, matrix, matrix)
     planned = model_build(problem, jobs, {job.id: [0, 1] for job in jobs})
-    _search(kernel_build(planned), [[0, 1, 2], [3, 4]], time.monotonic(), 0, rounds_min=1)
+    _search(kernel_of(planned), [[0, 1, 2], [3, 4]], time.monotonic(), 0, rounds_min=1)
     routes_construct(planned)

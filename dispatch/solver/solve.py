@@ -34,13 +34,20 @@ ROUND_METAHEURISTIC = routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT
 # is improved by compiled ruin-and-recreate rounds (dispatch.solver.ruin_recreate) until
 # POLISH_SHARE of the limit is left, in which OR-Tools re-checks the rounds' plan and
 # polishes it with a greedy descent. Solves under ROUNDS_MIN_TIME_S or ROUNDS_MIN_JOBS
-# skip the rounds, and so do days over FULL_INSERTION_MAX_JOBS, whose first solution
-# alone may need most of the time limit.
+# skip the rounds. Days over CONSTRUCT_FIRST_JOBS (without a warm start) skip the first
+# search too: OR-Tools' first solution alone takes seconds on them (about 7 s for 1,000
+# jobs), while the compiled cheapest insertion builds a plan in a fraction of one, and
+# the rounds improve it faster than guided local search does.
 FIRST_SEARCH_SHARE = 0.1
 POLISH_SHARE = 0.03
+# At most this share of the limit goes to OR-Tools' check of a constructive plan.
+CHECK_SHARE = 0.2
 ROUNDS_MIN_JOBS = 10
 ROUNDS_MIN_TIME_S = 1.0
 ROUND_MIN_S = 0.1
+# OR-Tools' greedy descent overruns its time limit by about this much per job (some
+# 2 s on a day of 2,500 jobs, before it checks the clock): the rounds leave it that.
+POLISH_OVERRUN_S_PER_JOB = 0.001
 # Whether this process has compiled the search (see `_search_compiled`).
 _search_ready = False
 # A forked worker stops this much earlier than the parent so that collecting its plan
@@ -68,6 +75,7 @@ SEARCH_VARIANTS = (
 # cheapest insertion over 1,000 jobs does not finish within a minute.
 FULL_INSERTION_MAX_JOBS = 200
 INSERTION_NEIGHBOURS = 50
+CONSTRUCT_FIRST_JOBS = 200
 
 
 def search_parameters(
@@ -101,8 +109,9 @@ def plan_solve_problem(problem: Problem) -> Solution:
     3. When that first search leaves jobs out (OR-Tools' first solution may run out of
        its share of the time limit, and then drops every job), build a constructive
        plan by cheapest insertion and start from it if it serves more.
-    4. Improve with guided local search, then (given a second or more and ten to 200
-       jobs) with compiled rounds of string ruin, cheapest re-insertion and annealing
+    4. Improve with guided local search (skipped on a day of over 200 jobs without a
+       warm start, which starts from a compiled cheapest-insertion plan instead), then
+       (given a second or more and ten jobs or more) with compiled rounds of string ruin, cheapest re-insertion and annealing
        acceptance, which OR-Tools re-checks and polishes before the time limit. With
        `workers` > 1, that many searches (different starts and penalty strengths) run
        at once in forked processes and the cheapest plan is kept.
@@ -181,15 +190,23 @@ def _solve_variant(
     rounds = _rounds_apply(problem, plannable, time_limit_s)
     first_limit_s = time_limit_s * FIRST_SEARCH_SHARE if rounds else time_limit_s
     params = search_parameters(problem, variant, first_limit_s)
-    planned.routing.CloseModelWithParameters(params)
+    # Closed with the whole limit: restoring a plan (`_routes_restored`) runs under the
+    # closing limit, and with a driver's break on each of 50 vans it takes a second.
+    planned.routing.CloseModelWithParameters(search_parameters(problem, variant, time_limit_s))
     assignment = None
-    initial = _initial_assignment(planned)
-    if initial is not None:
-        assignment = planned.routing.SolveFromAssignmentWithParameters(initial, params)
+    construct_first = rounds and len(plannable) > CONSTRUCT_FIRST_JOBS and not problem.initial_routes
+    if construct_first:
+        routes = routes_construct(planned, seed=variant, deadline=time.monotonic() + first_limit_s)
+        assignment = _constructed_assignment(planned, routes, variant)
+    if assignment is None:
+        initial = _initial_assignment(planned)
+        if initial is not None:
+            assignment = planned.routing.SolveFromAssignmentWithParameters(initial, params)
     if assignment is None:
         assignment = planned.routing.SolveWithParameters(params)
     served = _served_count(planned, assignment)
-    if served < len(plannable):
+    # A constructive plan already built (served or refused) is not built again.
+    if served < len(plannable) and not construct_first:
         planned, assignment = _constructive_if_better(planned, allowed, assignment, served, variant, deadline)
     if assignment is None:
         dropped = tuple(unassigned_reason(problem, job) for job in plannable)
@@ -273,16 +290,36 @@ def _constructed_assignment(planned: PlannedModel, routes: list[list[int]], vari
         return None
     # OR-Tools checks the plan as the first solution of a search of its own: the
     # search that just ran may have used up the time limit it would otherwise inherit.
-    params = search_parameters(planned.problem, variant, ROUND_MIN_S)
+    # The search stops at that first solution, so a generous limit costs little; on a
+    # day of 2,500 jobs the check alone takes a quarter of a second, on 1,000 jobs with
+    # a driver's break on each of 50 vans a second (and the restore below runs under
+    # this limit too). With a break on each of 100 vans and 2,500 jobs it needs more
+    # than half a minute: the day then falls back on OR-Tools' search.
+    limit_s = max(ROUND_MIN_S, planned.problem.time_limit_s * CHECK_SHARE)
+    params = search_parameters(planned.problem, variant, limit_s)
     params.solution_limit = 1
-    return routing.SolveFromAssignmentWithParameters(start, params)
+    found = routing.SolveFromAssignmentWithParameters(start, params)
+    return found if found is not None else _routes_restored(planned, routes)
+
+
+def _routes_restored(planned: PlannedModel, routes: list[list[int]]):
+    """The model's own check of `routes` (job nodes per vehicle) without a search, or None when it refuses them.
+
+    A search from the plan can come back empty although the plan keeps every rule: seen
+    with a driver's break on each of 50 vans and more, where even a plan of empty routes
+    came back empty. Restoring the routes propagates every constraint of the model, as a
+    warm start or a re-timing does.
+    """
+    routing, manager = planned.routing, planned.manager
+    restored = routing.ReadAssignmentFromRoutes([[manager.NodeToIndex(node) for node in route] for route in routes], True)
+    return None if restored is None else routing.solver().Assignment(restored)
 
 
 def _rounds_apply(problem: Problem, plannable: tuple[Job, ...], time_limit_s: float) -> bool:
     return (
         problem.solution_limit is None
         and time_limit_s >= ROUNDS_MIN_TIME_S
-        and ROUNDS_MIN_JOBS <= len(plannable) <= FULL_INSERTION_MAX_JOBS
+        and len(plannable) >= ROUNDS_MIN_JOBS
     )
 
 
@@ -294,8 +331,9 @@ def _ruin_and_recreate(planned: PlannedModel, best, variant: int, time_limit_s: 
     solver = routing.solver()
     best = solver.Assignment(best)
     polish_s = max(ROUND_MIN_S, time_limit_s * POLISH_SHARE)
+    overrun_s = POLISH_OVERRUN_S_PER_JOB * len(planned.jobs)
     nodes = [[manager.IndexToNode(index) for index in route] for route in _routes_of(routing, best)]
-    improved = ruin_recreate_improve(planned, nodes, deadline - polish_s, seed=variant)
+    improved = ruin_recreate_improve(planned, nodes, deadline - polish_s - overrun_s, seed=variant)
     if improved == nodes:
         # No round improved the plan, or none could start (the rounds refuse a plan they
         # judge infeasible, as with some soft windows): guided local search takes the rest.
@@ -313,12 +351,17 @@ def _ruin_and_recreate(planned: PlannedModel, best, variant: int, time_limit_s: 
         return best
     # OR-Tools re-checks the rounds' plan against its own model as the start of a greedy
     # descent: a plan it found infeasible would not come back as a solution.
-    params = search_parameters(planned.problem, variant, max(ROUND_MIN_S, deadline - time.monotonic()))
+    # The descent does not always start from the plan it is given (with a driver's break
+    # on each of 50 vans it came back with a plan of its own, twice as long): the rounds'
+    # plan as the model restores it is a candidate too. It is restored first: a restore
+    # runs under the last search's time limit, which the descent's short one would cut.
+    restored = _routes_restored(planned, improved)
+    params = search_parameters(planned.problem, variant, max(ROUND_MIN_S, deadline - overrun_s - time.monotonic()))
     params.local_search_metaheuristic = ROUND_METAHEURISTIC
     polished = routing.SolveFromAssignmentWithParameters(start, params)
-    if polished is None or polished.ObjectiveValue() >= best.ObjectiveValue():
-        return best
-    return solver.Assignment(polished)
+    if polished is not None:
+        polished = solver.Assignment(polished)
+    return min((a for a in (best, polished, restored) if a is not None), key=lambda a: a.ObjectiveValue())
 
 
 def _routes_of(routing, assignment) -> list[list[int]]:

@@ -8,7 +8,15 @@ import pytest
 
 from dispatch.solver import Break, Job, Problem, Vehicle, plan_solve_problem, solution_check
 from dispatch.solver.model import model_build
-from dispatch.solver.ruin_recreate import ruin_recreate_improve, search_compile
+from dispatch.solver.ruin_recreate import (
+    _feasible,
+    _insertion_feasible,
+    _state,
+    kernel_of,
+    routes_construct,
+    ruin_recreate_improve,
+    search_compile,
+)
 from dispatch.solver.solve import _read_solution, _routes_of, search_parameters
 
 
@@ -121,3 +129,61 @@ def test_the_planner_with_its_rounds_serves_a_busy_day_within_every_rule():
 
 def _able(problem, job):
     return [v for v, vehicle in enumerate(problem.vehicles) if job.skills <= vehicle.skills]
+
+
+def a_day_of_tight_windows(seed: int, jobs: int = 60) -> Problem:
+    """Windows and a shift only (the rounds' constant-time case), tight enough that many places fail."""
+    rng = random.Random(seed)
+    points = [(0, 0)] + [(rng.uniform(-8000, 8000), rng.uniform(-8000, 8000)) for _ in range(jobs)]
+    matrix = plane_matrix(points, metres_per_second=8)
+    job_list = []
+    for k in range(jobs):
+        opens = rng.randrange(0, 25_200)
+        job_list.append(Job(f"j{k}", k + 1, opens, opens + rng.choice([1_800, 3_600, 7_200]), rng.choice([60, 300]), (1,)))
+    vans = tuple(Vehicle(f"v{k}", 0, 0, 0, 30_600, (25,)) for k in range(6))
+    return Problem(tuple(job_list), vans, matrix, matrix, time_limit_s=1.0)
+
+
+def test_the_constant_time_insertion_check_agrees_with_replaying_the_route_at_every_place():
+    for seed in (1, 2, 3):
+        problem = a_day_of_tight_windows(seed)
+        planned = model_build(problem, problem.jobs, {job.id: list(range(len(problem.vehicles))) for job in problem.jobs})
+        K = kernel_of(planned)
+        assert K.simple.all()
+        # Drop every third job of a constructive plan so that there is something to insert.
+        routes = [[node for node in route if node % 3] for route in routes_construct(planned, seed=seed)]
+        state = _state(K, routes)
+        assert state is not None
+        rows, lengths, *_rest, starts, latest, _position = state
+        outcomes = set()
+        for v in range(len(routes)):
+            for at in range(lengths[v] + 1):
+                for extra in range(len(problem.jobs)):
+                    quick = _insertion_feasible(K, v, rows[v], lengths[v], at, extra, starts[v], latest[v])
+                    replayed, _late = _feasible(K, v, rows[v], lengths[v], at, extra)
+                    assert quick == replayed, (seed, v, at, extra)
+                    outcomes.add(quick)
+        assert outcomes == {True, False}
+
+
+def test_a_day_of_several_hundred_jobs_runs_the_rounds_and_keeps_every_window():
+    problem = a_day_of_tight_windows(seed=5, jobs=320)
+    problem = Problem(
+        problem.jobs,
+        tuple(Vehicle(f"v{k}", 0, 0, 0, 30_600, (25,)) for k in range(30)),
+        problem.durations,
+        problem.distances,
+        time_limit_s=3.0,
+    )
+    planned = model_build(problem, problem.jobs, {job.id: list(range(30)) for job in problem.jobs})
+    start = routes_construct(planned)
+
+    solution = plan_solve_problem(problem)
+
+    assert solution_check(problem, solution) == []
+    served = sum(len(route.visits) for route in solution.routes)
+    assert served >= sum(map(len, start))
+    assert (len(solution.unassigned), solution.distance_m) < (
+        len(problem.jobs) - sum(map(len, start)),
+        routes_length(problem, planned, start),
+    )

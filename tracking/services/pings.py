@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.db import transaction
 
 from core import clock
 from dispatch.models import Route, Stop, Vehicle
@@ -107,15 +108,19 @@ def ping_record_batch(
             vehicle=vehicle, client_id=point.client_id, recorded_at=point.recorded_at, lat=point.lat, lng=point.lng,
             speed_mps=point.speed_mps, heading=point.heading, accuracy_m=point.accuracy_m, flagged=reason,
         ))
-    Ping.objects.bulk_create(rows, ignore_conflicts=True)
-    result.accepted = len(rows)
-    if newest is not None:
-        vehicle_position_record(vehicle_id=vehicle.pk, lat=newest.lat, lng=newest.lng, at=newest.recorded_at)
-    if refresh and rows:
-        route = route_for_vehicle(vehicle=vehicle, now=now)
-        if route is not None:
-            route_geofence_update(route=route, now=now)
-            eta_refresh_route(route=route, now=now)
+    # One transaction: a reader never sees the van moved on without the ETAs that move with it (an ETA older than
+    # the latest ping is stale, so the page would drop its estimate and map in between), and a batch that fails
+    # half-way is stored not at all: the driver's app sends it again, and the client ids make that safe.
+    with transaction.atomic():
+        Ping.objects.bulk_create(rows, ignore_conflicts=True)
+        result.accepted = len(rows)
+        if newest is not None:
+            vehicle_position_record(vehicle_id=vehicle.pk, lat=newest.lat, lng=newest.lng, at=newest.recorded_at)
+        if refresh and rows:
+            route = route_for_vehicle(vehicle=vehicle, now=now)
+            if route is not None:
+                route_geofence_update(route=route, now=now)
+                eta_refresh_route(route=route, now=now)
     return result
 
 

@@ -309,8 +309,10 @@ def _seed_drop(number: int, *, safe_place: bool) -> Drop:
 def seed_deliveries(merchants: list[tuple[Merchant, city.MerchantSpec]], today: dt.date, days: int, scale: float) -> int:
     """Book each merchant's deliveries day by day into windows of the address's zone, through the booking service.
 
-    Order references are natural keys (merchant, date, number): an existing one is left alone, so a second
-    run books nothing new. A full window is skipped, exactly as a shopper would be turned away.
+    Order references are natural keys (merchant, date, number), and a merchant's day that has any of them was
+    seeded by an earlier run: it is left alone, so a second run books nothing new, even where a window that was
+    full then has room now (a parcel handed to a carrier frees its place). A full window is skipped, exactly as
+    a shopper would be turned away.
     """
     zones = {zone.code: zone for zone in Zone.objects.all()}
     created = 0
@@ -321,6 +323,9 @@ def seed_deliveries(merchants: list[tuple[Merchant, city.MerchantSpec]], today: 
             windows.setdefault((window.zone_id, window.date), []).append(window)
         for offset in range(days):
             day = today + dt.timedelta(days=offset)
+            day_refs = f"{spec.slug[:2].upper()}-{day:%m%d}-"
+            if any(ref.startswith(day_refs) for ref in existing):
+                continue
             rng = random.Random(f"{spec.slug}-{day.isoformat()}")
             count = round(spec.deliveries_per_day * scale * (0.6 if day.isoweekday() == 7 else 1.0))
             for number in range(1, count + 1):
@@ -329,10 +334,10 @@ def seed_deliveries(merchants: list[tuple[Merchant, city.MerchantSpec]], today: 
                 name, phone, email = _recipient(rng, number)
                 skills = tuple(skill for skill, share in spec.skill_share if rng.random() < share)
                 size = rng.choice(("small", "small", "medium", "large")) if spec.slug == "fresh-basket" else rng.choice(("large", "bulky"))
-                order_ref = f"{spec.slug[:2].upper()}-{day:%m%d}-{number:04d}"
+                order_ref = f"{day_refs}{number:04d}"
                 zone = zones.get(_zone_code_for(address["lat"], address["lng"]))
                 candidates = windows.get((zone.pk, day), []) if zone else []
-                if order_ref in existing or not candidates:
+                if not candidates:
                     continue
                 window = rng.choice(candidates)
                 try:

@@ -155,3 +155,24 @@ def test_the_demo_hands_parcels_to_its_carriers_and_the_readme_post_reaches_one(
     assert sorted(fresh_basket.values_list("carrier__code", flat=True)) == ["parcelnet"] * 2 + ["swiftpost"] * 2
     assert response.status_code == 202, response.content
     assert RawCarrierEvent.objects.get(external_id="SP-readme").status == "applied"
+
+
+@pytest.mark.django_db
+def test_a_second_seed_books_nothing_new_even_where_a_full_window_has_room_now():
+    from core import clock
+    from demo import city
+    from demo.seeding import seed_deliveries, seed_static
+    from scheduling.services import windows_materialize
+
+    today = clock.now().astimezone(city.PARIS).date()
+    merchants = seed_static(today, 1)
+    for merchant, _spec in merchants:
+        windows_materialize(merchant=merchant, start=today, days=1)
+    Window.objects.update(capacity=1)  # most of the day's shoppers find their window full and are turned away
+    first = seed_deliveries(merchants, today, 1, 0.3)
+    Window.objects.update(capacity=100)  # room again, as when a parcel goes to a carrier or a booking is cancelled
+
+    again = seed_deliveries(merchants, today, 1, 0.3)
+
+    assert first > 0 and again == 0
+    assert Delivery.objects.count() == first

@@ -23,6 +23,7 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / "python"
 LOCK = ROOT / "requirements.lock"
+TEST_WORKERS_MAX = 4
 LOCK_COMMAND = ["pip-compile", "--quiet", "--extra", "dev", "--generate-hashes", "--allow-unsafe", "--strip-extras",
                 "--no-emit-index-url", "--no-emit-find-links", "-o", "requirements.lock", "pyproject.toml"]
 
@@ -78,10 +79,19 @@ def demo(extra: list[str]) -> None:
     _run(PYTHON, "manage.py", "serve_demo", *extra)
 
 
+def test_workers() -> int:
+    """The suite runs in one process per core (pytest-xdist), at most TEST_WORKERS_MAX: each has its own test
+    database and Redis database (see core.env.redis_url_for_test_worker)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(TEST_WORKERS_MAX, cores))
+
+
 def test(extra: list[str]) -> None:
     ensure_installed()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    result = subprocess.run([str(PYTHON), "-m", "pytest", *extra], cwd=ROOT, env=env)
+    parallel = [] if any(a in ("-n", "--numprocesses") or a.startswith(("-n", "--numprocesses=")) for a in extra) \
+        else ["-n", str(test_workers()), "--dist", "loadgroup"]
+    result = subprocess.run([str(PYTHON), "-m", "pytest", *parallel, *extra], cwd=ROOT, env=env)
     sys.exit(result.returncode)
 
 

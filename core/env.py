@@ -5,6 +5,7 @@ typo in a deployment stops the process instead of silently falling back.
 """
 
 import os
+from urllib.parse import urlsplit, urlunsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -77,6 +78,27 @@ def env_url(name: str, *, schemes: tuple[str, ...]) -> str:
     if scheme not in schemes:
         raise ImproperlyConfigured(f"{name} must start with one of {', '.join(s + '://' for s in schemes)}, got {raw!r}")
     return raw
+
+
+REDIS_DATABASES = 16  # Redis' default `databases`
+
+
+def redis_url_for_test_worker(url: str, worker: str) -> str:
+    """REDIS_URL for one process of a test run spread over several (pytest-xdist names them gw0, gw1, ...):
+    worker N takes the URL's database plus N, so `redis://host:6379/12` is `.../13` for gw1.
+
+    Each worker has a test database of its own but shares Redis: one worker's `cache.clear()` emptied the
+    other's rate limits mid-test, and, both databases numbering rows from 1, a delivery's channel group on
+    one worker received the other worker's ETA frames.
+    """
+    if not url or not worker.startswith("gw"):
+        return url
+    parts = urlsplit(url)
+    database = int(parts.path.strip("/") or 0) + int(worker[2:])
+    if database >= REDIS_DATABASES:
+        raise ImproperlyConfigured(f"test worker {worker} would need Redis database {database}: give REDIS_URL a "
+                                   f"database under {REDIS_DATABASES} minus the number of workers")
+    return urlunsplit(parts._replace(path=f"/{database}"))
 
 
 _RATE_UNITS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600,

@@ -12,8 +12,19 @@ from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from redis.exceptions import ConnectionError as RedisConnectionError
 
-from core.env import env_bool, env_choice, env_float, env_int, env_list, env_rate, env_str, env_url
+from core.env import (
+    env_bool,
+    env_choice,
+    env_float,
+    env_int,
+    env_list,
+    env_rate,
+    env_str,
+    env_url,
+    redis_url_for_test_worker,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -139,6 +150,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: channel layer, cache, Celery ------------------------------------
 REDIS_URL = env_url("REDIS_URL", schemes=("redis", "rediss"))
+# Only the test suite run on several cores sets PYTEST_XDIST_WORKER: each of its processes takes its own database.
+REDIS_URL = redis_url_for_test_worker(REDIS_URL, env_str("PYTEST_XDIST_WORKER"))
 # How long connecting to Redis may take before the caller treats it as down (health, cache, enqueueing).
 REDIS_CONNECT_TIMEOUT_SECONDS = env_float("REDIS_CONNECT_TIMEOUT_SECONDS", 0.5, minimum=0.05)
 if REDIS_URL:
@@ -149,8 +162,12 @@ if REDIS_URL:
                 # A consumer waits for messages with a blocking pop of channels-redis' `brpop_timeout` (5 s);
                 # redis-py 8 also reads with a 5 s socket timeout, so an idle socket died every 5 s. Reads
                 # get three times the pop's wait: never hit while Redis answers, still ends a dead peer.
+                # After Redis restarts, every pooled connection is dead; redis-py tries a command once by
+                # default, so the first socket on each process was closed "try again later" with Redis back
+                # up. Retried once on a fresh connection, it goes through; an outage still fails fast.
                 "hosts": [{"address": REDIS_URL, "socket_timeout": 15,
-                           "socket_connect_timeout": REDIS_CONNECT_TIMEOUT_SECONDS}],
+                           "socket_connect_timeout": REDIS_CONNECT_TIMEOUT_SECONDS,
+                           "retry_on_error": [RedisConnectionError]}],
             },
         }
     }

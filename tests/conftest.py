@@ -10,12 +10,15 @@ from tests.factories import MerchantFactory
 
 
 @pytest.fixture(scope="session")
-def django_db_modify_db_settings(tmp_path_factory):
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
     """On SQLite, test in a database file, as the embedded default runs, not in Django's shared in-memory one.
 
     Threads then race through connections of their own, under the same IMMEDIATE transactions, WAL and busy
     timeout as the product, so the race tests hold SQLite to what DESIGN.md promises. The file lives in
     pytest's temporary directory (one per run and per worker), never in the source tree.
+
+    On PostgreSQL, each worker of a run on several cores tests in a database of its own (`_gw0`, `_gw1`
+    after the name), as pytest-django's own version of this fixture arranges.
     """
     from django.conf import settings
 

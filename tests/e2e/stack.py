@@ -116,7 +116,9 @@ class Stack:
 
     @property
     def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "PYTEST_CURRENT_TEST")}
+        # The stack's processes are not test workers: with PYTEST_XDIST_WORKER they would move off the stack's Redis database.
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("DJANGO_SETTINGS_MODULE", "PYTEST_CURRENT_TEST", "PYTEST_XDIST_WORKER")}
         env.update({
             "DJANGO_ENV": "production",
             "SECRET_KEY": "stack-" + "k" * 60,

@@ -91,3 +91,30 @@ async def test_health_says_the_channel_layer_is_up_while_a_tracking_socket_waits
         listening.cancel()
 
     assert checks["channel_layer"].ok, checks["channel_layer"].detail
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs Redis (REDIS_URL) to drop its connections")
+async def test_a_socket_opened_just_after_redis_came_back_is_not_told_to_try_again_later():
+    # Redis restarted: every connection the channel layer's pool held is dead. The first socket of each
+    # process then failed on one of them, and was closed "try again later" although Redis was up.
+    import redis.asyncio as aioredis
+    from django.conf import settings
+
+    layer = get_channel_layer()
+    await layer.group_add("restart-check", await layer.new_channel("socket."))  # the pool holds a connection now
+    admin = aioredis.from_url(settings.REDIS_URL)
+    try:
+        database = int(admin.connection_pool.connection_kwargs.get("db") or 0)
+        me = await admin.client_id()
+        for client in await admin.client_list():
+            if int(client["db"]) == database and int(client["id"]) != me:
+                await admin.client_kill_filter(_id=client["id"])
+
+        channel = await layer.new_channel("socket.")
+        await layer.group_add("restart-check", channel)
+        await layer.group_send("restart-check", {"type": "eta.update", "eta": "12:00"})
+        message = await asyncio.wait_for(layer.receive(channel), 5)
+    finally:
+        await admin.aclose()
+
+    assert message == {"type": "eta.update", "eta": "12:00"}

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from core.env import env_bool, env_int, env_url
+from core.env import env_bool, env_int, env_url, redis_url_for_test_worker
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -46,6 +46,28 @@ def test_a_url_with_the_wrong_scheme_fails_loudly(monkeypatch):
     monkeypatch.setenv("REDIS_URL", "127.0.0.1:6379")
     with pytest.raises(ImproperlyConfigured, match="REDIS_URL must start with"):
         env_url("REDIS_URL", schemes=("redis", "rediss"))
+
+
+def test_each_test_worker_takes_a_redis_database_of_its_own():
+    url = "redis://127.0.0.1:6379/12"
+
+    assert redis_url_for_test_worker(url, "") == url  # not a test worker: what was configured
+    assert redis_url_for_test_worker(url, "gw0") == url
+    assert redis_url_for_test_worker(url, "gw1") == "redis://127.0.0.1:6379/13"
+    assert redis_url_for_test_worker("redis://:secret@cache:6380", "gw2") == "redis://:secret@cache:6380/2"
+    with pytest.raises(ImproperlyConfigured, match="gw4 would need Redis database 16"):
+        redis_url_for_test_worker(url, "gw4")
+
+
+def test_a_test_worker_reads_its_own_redis_database_from_the_settings():
+    code = "import django; django.setup(); from django.conf import settings; print(settings.CACHES['default']['LOCATION'])"
+    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_ENV", "DEBUG"}}
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                            env={**clean, "DJANGO_SETTINGS_MODULE": "portal.settings",
+                                 "REDIS_URL": "redis://127.0.0.1:6379/3", "PYTEST_XDIST_WORKER": "gw1"})
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "redis://127.0.0.1:6379/4"
 
 
 def test_with_nothing_set_the_portal_runs_on_embedded_defaults():

@@ -129,6 +129,8 @@ class Stack:
             "DATABASE_URL": self.database_url,
             "REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0",
             "CELERY_TASK_ALWAYS_EAGER": "0",
+            # Its own static files: nothing else that runs from this checkout rewrites what the stack serves.
+            "STATIC_ROOT": str(self.folder / "static"),
             "MEDIA_ROOT": str(self.folder / "media"),
             "PRIVATE_ROOT": str(self.folder / "private"),
             "PYTHONUNBUFFERED": "1",

@@ -4,6 +4,7 @@ import time
 
 import aiohttp
 
+from tests.e2e.plans import last_replan_request
 from tests.e2e.shoppers import available_windows, book, booking_body, merchant, seed_day
 
 
@@ -12,7 +13,7 @@ async def test_a_replan_whose_worker_is_killed_mid_task_runs_again_after_restart
     shop = merchant(stack, "maison-meuble")
     async with aiohttp.ClientSession() as session:
         window = (await available_windows(session, stack, shop, seed_day(stack, 3)))[0]
-        last_request = stack.sql("SELECT coalesce(max(id), 0) FROM dispatch_replanrequest")[0][0]
+        last_request = last_replan_request(stack)
         status, body = await book(session, stack.base_url(0), shop, booking_body(shop, window["id"]))
     assert status == 201, body
 

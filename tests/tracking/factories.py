@@ -42,6 +42,21 @@ class RouteFactory(factory.django.DjangoModelFactory):
     ends_at = factory.LazyAttribute(lambda o: local(o.plan.date, 18))
 
 
+def send_out(world: SimpleNamespace, *, at: dt.datetime, van: tuple[float, float] | None = None,
+             scanned_at: dt.datetime | None = None) -> dt.datetime:
+    """The driver scans the route's parcels out (at 08:00 unless `scanned_at`) and, given `van`, the van reports
+    its first fix from there at `at`. Returns `at`, also kept as `world.now`."""
+    from tracking.services import PingInput, ping_record_batch, scan_record
+
+    scan_record(driver=world.driver, kind="scanned_out", client_id="out",
+                recorded_at=scanned_at or local(world.day, 8, 0), now=at)
+    if van is not None:
+        ping_record_batch(vehicle=world.vehicle, now=at, points=[
+            PingInput(client_id="p1", recorded_at=at, lat=van[0], lng=van[1], accuracy_m=5)])
+    world.now = at
+    return at
+
+
 def device_key_for(driver, raw: str) -> str:
     driver.device_key_digest = hashlib.sha256(raw.encode()).hexdigest()
     driver.save(update_fields=["device_key_digest"])

@@ -323,3 +323,24 @@ def test_a_route_longer_than_a_table_allows_is_asked_in_several_tables(settings)
     assert len(handler.requests_seen) == 3
     assert seconds == [table_seconds(a, b) for a, b in zip(points, points[1:], strict=False)]
     assert math.isclose(legs(points[0], points[0], local(dt.date(2026, 11, 24), 9)), 0.0)
+
+
+def test_a_ping_batch_asks_the_table_service_before_its_transaction_not_inside_it(world, osrm, monkeypatch):
+    # A table service may take seconds; asked inside the batch's transaction it held every writer (on SQLite,
+    # the whole database) that long.
+    from django.db import connection
+
+    _first, second, third, fourth = world.stops
+    now = on_the_way_to_the_third_stop(world)
+    outer = len(connection.atomic_blocks)  # the test's own transaction
+    depths = []
+    ask = OsrmProvider.matrices
+    monkeypatch.setattr(OsrmProvider, "matrices",
+                        lambda self, *args, **kwargs: depths.append(len(connection.atomic_blocks)) or ask(self, *args, **kwargs))
+    fix, later = halfway(second, third, 0.6), now + dt.timedelta(seconds=40)
+
+    ping_record_batch(vehicle=world.vehicle, now=later,
+                      points=[PingInput(client_id="fix-1", recorded_at=later, lat=fix[0], lng=fix[1])])
+
+    assert depths and set(depths) == {outer}, f"asked at transaction depths {depths}, outside is {outer}"
+    assert {snap.stop_id for snap in EtaSnapshot.objects.all()} == {third.pk, fourth.pk}

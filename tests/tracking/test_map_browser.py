@@ -21,9 +21,9 @@ from core import clock
 from core.origins import map_tile_origin
 from tests.browser import BROWSER_MARKS
 from tests.factories import local
-from tests.tracking.factories import build_route
+from tests.tracking.factories import build_route, send_out
 from tracking import selectors
-from tracking.services import ping_record_batch, scan_record
+from tracking.services import ping_record_batch
 from tracking.services.pings import PingInput
 
 pytestmark = [*BROWSER_MARKS, pytest.mark.django_db(transaction=True)]
@@ -98,12 +98,7 @@ def tiles_from(settings):
 def trip(clock_at):
     """The van is out on a six-stop route and has just reported from near the depot."""
     world = build_route(points=STOPS)
-    moment = clock_at(local(world.day, 8, 30))
-    scan_record(driver=world.driver, kind="scanned_out", client_id="out", recorded_at=local(world.day, 8, 0),
-                now=moment)
-    ping_record_batch(vehicle=world.vehicle, now=moment, points=[
-        PingInput(client_id="p1", recorded_at=moment, lat=VAN[0], lng=VAN[1], accuracy_m=5)])
-    world.now = moment
+    send_out(world, at=clock_at(local(world.day, 8, 30)), van=VAN)
     return world
 
 

@@ -11,9 +11,9 @@ import pytest
 from django.db import OperationalError, connections
 
 from tests.factories import local
-from tests.tracking.factories import build_route
+from tests.tracking.factories import build_route, send_out
 from tracking import selectors
-from tracking.services import ping_record_batch, scan_record
+from tracking.services import ping_record_batch
 from tracking.services import pings as pings_module
 from tracking.services.pings import PingInput
 
@@ -45,11 +45,7 @@ def status_from_another_connection(delivery) -> dict | str:
 def test_a_status_read_while_a_ping_batch_is_refreshing_never_shows_the_van_moved_without_its_eta(clock_at,
                                                                                                     monkeypatch):
     world = build_route(points=STOPS)
-    first = clock_at(local(world.day, 8, 30))
-    scan_record(driver=world.driver, kind="scanned_out", client_id="out", recorded_at=local(world.day, 8, 0),
-                now=first)
-    ping_record_batch(vehicle=world.vehicle, now=first, points=[
-        PingInput(client_id="p1", recorded_at=first, lat=VAN[0], lng=VAN[1], accuracy_m=5)])
+    send_out(world, at=clock_at(local(world.day, 8, 30)), van=VAN)
     watched = world.deliveries[3]
     assert status_from_another_connection(watched)["eta"] is not None
 

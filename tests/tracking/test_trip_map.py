@@ -7,10 +7,10 @@ from django.urls import reverse
 
 from dispatch.models import Stop
 from tests.factories import local
-from tests.tracking.factories import build_route
+from tests.tracking.factories import build_route, send_out
 from tracking import selectors
 from tracking.models import EtaSnapshot
-from tracking.services import ping_record_batch, scan_record
+from tracking.services import ping_record_batch
 from tracking.services.pings import PingInput
 
 pytestmark = pytest.mark.django_db
@@ -29,11 +29,7 @@ def world(monkeypatch):
     for index, stop in enumerate(world.stops):
         stop.job.reference = f"JOB-REF-{index}"
         stop.job.save(update_fields=["reference"])
-    scan_record(driver=world.driver, kind="scanned_out", client_id="out", recorded_at=local(world.day, 8, 0),
-                now=moment)
-    ping_record_batch(vehicle=world.vehicle, now=moment, points=[
-        PingInput(client_id="p1", recorded_at=moment, lat=VAN[0], lng=VAN[1], accuracy_m=5)])
-    world.now = moment
+    send_out(world, at=moment, van=VAN)
     return world
 
 

@@ -22,7 +22,7 @@ from tracking.geo import haversine_m
 from tracking.models import EtaSnapshot, Event, Milestone, Ping
 from tracking.services.journey import event_record
 from tracking.services.publish import eta_publish
-from tracking.services.routes import route_stops
+from tracking.services.routes import route_for_vehicle, route_stops
 from tracking.signals import etas_updated
 from tracking.timing import is_late
 
@@ -272,6 +272,31 @@ def _legs_to_prefetch(*, position: Point, route_legs: Sequence[DrivenLeg], plan_
     stop_legs.extend((leg.origin, _point(leg.after)) for leg in [*route_legs, *_plan_driven_legs(plan_stops)])
     other_legs = [(position, _point(remaining[0]))] if remaining else []
     return stop_legs, other_legs
+
+
+def route_legs_prefetched(*, vehicle: Vehicle, position: Point, now: dt.datetime) -> ProviderLegTimes:
+    """A leg-time source (for `eta_refresh_route`) that already knows every leg the vehicle's route's next
+    refresh may ask for.
+
+    A ping batch refreshes the ETAs inside its transaction, and a table service may take seconds to
+    answer: asked there, it would hold the transaction (on SQLite, every writer) that long. Asked here,
+    before the transaction, for a superset of what the refresh needs, wherever the new fixes put the
+    van: the legs between the route's stops in order (the depot's way out included), the plan's driven
+    legs, and from `position` to each of the next two stops not yet reached.
+    """
+    leg_seconds = leg_seconds_from_provider(time_zone=vehicle.depot.time_zone)
+    route = route_for_vehicle(vehicle=vehicle, now=now) if leg_seconds.asks_tables else None
+    if route is None:
+        return leg_seconds
+    stops = route_stops(route)
+    depot, _left_at = _route_depot(route)
+    points = [depot, *(_point(s) for s in stops)]
+    not_reached = [s for s in stops if s.actual_arrival is None and s.status == Stop.Status.PENDING]
+    plan_legs = [(leg.origin, _point(leg.after))
+                 for leg in _plan_driven_legs(_plan_driven_stops(plan_id=route.plan_id, now=now))]
+    leg_seconds.prefetch(stop_legs=[*zip(points, points[1:], strict=False), *plan_legs],
+                         other_legs=[(position, _point(s)) for s in not_reached[:2]])
+    return leg_seconds
 
 
 def depot_departure_at(*, route: Route, now: dt.datetime) -> dt.datetime | None:

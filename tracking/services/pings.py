@@ -15,7 +15,7 @@ from tracking import eta as engine
 from tracking import geofence
 from tracking.geo import haversine_m
 from tracking.models import Event, Milestone, Ping
-from tracking.services.etas import depot_departure_at, eta_refresh_route
+from tracking.services.etas import depot_departure_at, eta_refresh_route, route_legs_prefetched
 from tracking.services.journey import event_record
 from tracking.services.routes import route_for_vehicle, route_stops
 
@@ -108,6 +108,12 @@ def ping_record_batch(
             vehicle=vehicle, client_id=point.client_id, recorded_at=point.recorded_at, lat=point.lat, lng=point.lng,
             speed_mps=point.speed_mps, heading=point.heading, accuracy_m=point.accuracy_m, flagged=reason,
         ))
+    # The travel-time service is asked before the transaction, not inside it (`route_legs_prefetched`); a leg
+    # the refresh still lacks (a re-plan in between) is asked for there.
+    leg_seconds = None
+    position = (newest.lat, newest.lng) if newest is not None else (vehicle.last_lat, vehicle.last_lng)
+    if refresh and rows and position[0] is not None:
+        leg_seconds = route_legs_prefetched(vehicle=vehicle, position=position, now=now)
     # One transaction: a reader never sees the van moved on without the ETAs that move with it (an ETA older than
     # the latest ping is stale, so the page would drop its estimate and map in between), and a batch that fails
     # half-way is stored not at all: the driver's app sends it again, and the client ids make that safe.
@@ -120,7 +126,7 @@ def ping_record_batch(
             route = route_for_vehicle(vehicle=vehicle, now=now)
             if route is not None:
                 route_geofence_update(route=route, now=now)
-                eta_refresh_route(route=route, now=now)
+                eta_refresh_route(route=route, now=now, leg_seconds=leg_seconds)
     return result
 
 

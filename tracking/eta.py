@@ -39,6 +39,12 @@ MAX_HALF_BAND_S = 60 * 60
 DELAY_FACTOR_BOUNDS = (0.6, 2.5)
 DELAY_PRIOR_S = 300.0
 DELAY_LEGS = 10
+# A van's own pace is shrunk towards the fleet's by as many seconds of driving as today's legs say
+# (`van_pace_prior_s`), within these bounds. Before the day has shown much: vans differ in pace by
+# VAN_PACE_SPREAD (weighing as VAN_PACE_PRIOR_VANS vans) and a leg strays by CV_TRAVEL.
+VAN_PACE_PRIOR_BOUNDS_S = (120.0, 3600.0)
+VAN_PACE_SPREAD = 0.10
+VAN_PACE_PRIOR_VANS = 4
 # Below this share of the leg in progress driven, its own pace says too little (GPS noise near the start).
 MIN_PROGRESS_SHARE = 0.1
 MIN_REMAINING_DWELL_S = 30.0
@@ -121,6 +127,50 @@ def delay_factor(legs: Sequence[CompletedLeg], *, prior_s: float = DELAY_PRIOR_S
     factor = (actual + prior_s) / (predicted + prior_s)
     low, high = DELAY_FACTOR_BOUNDS
     return min(max(factor, low), high)
+
+
+def van_pace_prior_s(vans: Sequence[Sequence[CompletedLeg]]) -> float:
+    """How hard a van's own pace is pulled to the fleet's: the `prior_s` of `delay_factor`, read off today's legs.
+
+    A van's pace read off its last legs mixes what is its own (the driver, the vehicle) with each leg's
+    noise (a red light, a parking search). With a leg straying by sigma (its CV) and vans' paces by tau,
+    the best linear estimate of a van's pace from legs of p_i seconds is `delay_factor` with
+    prior_s = (sigma / tau)^2 * sum(p_i^2) / sum(p_i): the noisier a leg against how much vans differ,
+    the more driving a van must show before its pace is believed. A fixed prior read a single slow leg as
+    a slow van on a day where vans hardly differ, and a slow van too late where they differ a lot.
+
+    1. sigma: the spread of each van's leg ratios (observed over predicted, `predicted_s` already carrying
+       the traffic of the day) around that van's mean, pooled with CV_TRAVEL as SPREAD_PRIOR_SAMPLES legs.
+    2. tau: the spread of the vans' mean ratios, less what their legs' noise alone would give them
+       (moments), pooled with VAN_PACE_SPREAD as VAN_PACE_PRIOR_VANS vans.
+    """
+    within, within_df, means, noise, seconds, squares = 0.0, 0, [], [], 0.0, 0.0
+    for legs in vans:
+        legs = [leg for leg in legs if leg.predicted_s > 0 and leg.actual_s >= 0]
+        if not legs:
+            continue
+        ratios = [min(leg.actual_s / leg.predicted_s, SPREAD_MAX_RATIO) for leg in legs]
+        mean = sum(ratios) / len(ratios)
+        within += sum((r - mean) ** 2 for r in ratios)
+        within_df += len(ratios) - 1
+        predicted = sum(leg.predicted_s for leg in legs)
+        means.append(min(sum(leg.actual_s for leg in legs) / predicted, SPREAD_MAX_RATIO))
+        noise.append(sum(leg.predicted_s**2 for leg in legs) / predicted**2)
+        seconds += predicted
+        squares += sum(leg.predicted_s**2 for leg in legs)
+    sigma2 = (within + SPREAD_PRIOR_SAMPLES * CV_TRAVEL**2) / (within_df + SPREAD_PRIOR_SAMPLES)
+    tau2_prior = VAN_PACE_SPREAD**2
+    if len(means) > 1:
+        centre = sum(means) / len(means)
+        between = sum((m - centre) ** 2 for m in means) / (len(means) - 1)
+        seen = max(between - sigma2 * sum(noise) / len(noise), 0.0)
+        tau2 = ((len(means) - 1) * seen + VAN_PACE_PRIOR_VANS * tau2_prior) / (len(means) - 1 + VAN_PACE_PRIOR_VANS)
+    else:
+        tau2 = tau2_prior
+    if seconds <= 0:
+        return DELAY_PRIOR_S
+    low, high = VAN_PACE_PRIOR_BOUNDS_S
+    return min(max(sigma2 / max(tau2, 1e-9) * squares / seconds, low), high)
 
 
 def leg_in_progress_seconds(*, expected_s: float, elapsed_s: float, covered_m: float, left_m: float) -> float:

@@ -85,3 +85,45 @@ def test_a_lunch_break_counts_as_a_long_dwell_not_as_many():
     with_long_dwell = engine.observed_spread(travel_ratios=[], dwell_ratios=[1.0] * 40 + [engine.SPREAD_MAX_RATIO])
 
     assert with_lunch == with_long_dwell
+
+
+def _fleet(*, paces: list[float], leg_cv: float, legs_per_van: int = 12, leg_s: float = 300.0, seed: int = 3):
+    """Each van drives legs of `leg_s` seconds at its own pace, each leg straying by `leg_cv`."""
+    rng = random.Random(seed)
+    return [[engine.CompletedLeg(actual_s=leg_s * pace * max(rng.gauss(1.0, leg_cv), 0.2), predicted_s=leg_s)
+             for _ in range(legs_per_van)] for pace in paces]
+
+
+def test_where_vans_really_differ_and_legs_hold_a_van_is_believed_after_a_few_legs():
+    fleet = _fleet(paces=[0.8, 0.9, 1.0, 1.1, 1.2, 0.85, 1.15, 1.05], leg_cv=0.03)
+
+    prior_s = engine.van_pace_prior_s(fleet)
+    fast_van = [engine.CompletedLeg(actual_s=240.0, predicted_s=300.0)] * 2  # 20 % fast, two legs in a row
+
+    assert prior_s < engine.DELAY_PRIOR_S / 2
+    assert engine.delay_factor(fast_van, prior_s=prior_s) < 0.85 < engine.delay_factor(fast_van)
+
+
+def test_where_vans_drive_alike_and_legs_scatter_one_slow_leg_is_not_a_slow_van():
+    fleet = _fleet(paces=[1.0] * 10, leg_cv=0.25)
+    prior_s = engine.van_pace_prior_s(fleet)
+    one_slow_leg = [engine.CompletedLeg(actual_s=450.0, predicted_s=300.0)]
+
+    assert prior_s > 3 * engine.DELAY_PRIOR_S
+    # 50 % slow on its one leg: the van is still expected near the fleet's pace, closer than a fixed prior had it.
+    assert engine.delay_factor(one_slow_leg, prior_s=prior_s) < 1.1 < engine.delay_factor(one_slow_leg)
+
+
+def test_a_van_truly_slower_than_the_fleet_is_seen_sooner_on_a_day_that_shows_vans_differ():
+    slow_van = [engine.CompletedLeg(actual_s=390.0, predicted_s=300.0)] * 4  # 30 % slow, four legs in a row
+    differing = engine.van_pace_prior_s(_fleet(paces=[0.75, 0.9, 1.0, 1.1, 1.3, 0.8, 1.2], leg_cv=0.1))
+    alike = engine.van_pace_prior_s(_fleet(paces=[1.0] * 7, leg_cv=0.1))
+
+    assert differing < alike
+    assert engine.delay_factor(slow_van, prior_s=differing) > engine.delay_factor(slow_van, prior_s=alike)
+    assert engine.delay_factor(slow_van, prior_s=differing) > 1.2
+
+
+def test_before_the_fleet_has_driven_the_van_pace_prior_is_the_fixed_one():
+    assert engine.van_pace_prior_s([]) == engine.DELAY_PRIOR_S
+    assert engine.van_pace_prior_s([[], []]) == engine.DELAY_PRIOR_S

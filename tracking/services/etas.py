@@ -254,15 +254,22 @@ def route_delay_factor(*, stops: Sequence[Stop], leg_seconds, plan_stops: Sequen
 
     Each leg is held against the traffic as it stood when the van drove it (from `plan_stops`, the plan's
     driven stops), not as it stands now: a van that drove into a zone before a jam there was not fast,
-    and one that drove through the jam was not slow.
+    and one that drove through the jam was not slow. The van's pace is shrunk towards the fleet's as
+    hard as the fleet's legs today say (`engine.van_pace_prior_s`).
     """
-    then = _traffic_then(_plan_completed_legs(plan_stops, leg_seconds, slowdowns))
-    legs = [
-        engine.CompletedLeg(actual_s=leg.actual_s,
-                            predicted_s=leg.predicted_s * then(after.actual_arrival).factor(after.job.zone_id))
-        for after, leg in _completed_legs(_driven_legs(stops, depot=depot), leg_seconds, slowdowns)[-engine.DELAY_LEGS:]
-    ]
-    return engine.delay_factor(legs)
+    plan_legs = _plan_completed_legs(plan_stops, leg_seconds, slowdowns)
+    then = _traffic_then(plan_legs)
+
+    def in_traffic(after: Stop, leg: engine.CompletedLeg) -> engine.CompletedLeg:
+        return engine.CompletedLeg(actual_s=leg.actual_s,
+                                   predicted_s=leg.predicted_s * then(after.actual_arrival).factor(after.job.zone_id))
+
+    legs = [in_traffic(after, leg)
+            for after, leg in _completed_legs(_driven_legs(stops, depot=depot), leg_seconds, slowdowns)[-engine.DELAY_LEGS:]]
+    # How much the fleet's vans differ in pace today, against how much one leg strays: how hard to believe this van.
+    vans = [[in_traffic(after, leg) for after, leg in group]
+            for _route_id, group in groupby(plan_legs, key=lambda pair: pair[0].route_id)]
+    return engine.delay_factor(legs, prior_s=engine.van_pace_prior_s(vans))
 
 
 def _legs_to_prefetch(*, position: Point, route_legs: Sequence[DrivenLeg], plan_stops: Sequence[Stop],

@@ -76,6 +76,8 @@ def test_an_agent_escalates_from_a_queue_the_playbooks_filled(live_server, morni
     assert (escalated.team, escalated.escalation_level) == ("care_leads", 1)
 
     page.get_by_role("link", name="Care leads").click()
+    # Count on the team's page, not on the queue it replaces: mid-navigation the table has no rows at all.
+    page.wait_for_url("**team=care_leads**")
     assert page.locator("table.care-queue tbody tr").count() == 1
     desktop.close()
 

@@ -50,6 +50,7 @@ def test_the_customer_saves_instructions_rates_and_reschedules_in_chromium(healt
 
     page.goto(f"/t/{to_move}/?lang=en")
     page.get_by_role("link", name="Choose another delivery time").click()
+    page.wait_for_url(f"**/t/{to_move}/reschedule/**")
     page.screenshot(path=str(screenshots / "e2e-reschedule.png"), full_page=True)
     before = stack.sql("SELECT window_id FROM scheduling_delivery WHERE tracking_token = %s", to_move)[0][0]
     page.locator(f"input[name=window_id]:not([value='']):not([value='{before}'])").first.check()

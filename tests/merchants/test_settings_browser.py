@@ -34,6 +34,11 @@ def test_an_owner_rebrands_allows_an_origin_and_adds_a_webhook(live_server, chro
         assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORTS[device]["width"], name
         page.screenshot(path=str(screenshots / f"settings_{device}_{name}.png"), full_page=True)
 
+    def open_tab(link: str, path: str) -> None:
+        # Wait for the tab's own page: measuring while the old one unloads finds no document at all.
+        page.get_by_role("link", name=link).click()
+        page.wait_for_url(f"**/settings/fresh-basket/{path}/")
+
     # Signing in from /settings/ lands on the shop's brand tab.
     page.goto(f"{live_server.url}/settings/")
     assert "/accounts/login/" in page.url
@@ -62,7 +67,7 @@ def test_an_owner_rebrands_allows_an_origin_and_adds_a_webhook(live_server, chro
         "el => getComputedStyle(el).getPropertyValue('--preview-primary').trim()") == "#1b5e20"
 
     # An origin, typed as people type it, stored as browsers send it.
-    page.get_by_role("link", name="Embed origins").click()
+    open_tab("Embed origins", "origins")
     page.fill("#id_origin", "https://Shop.FreshBasket.example/")
     page.get_by_role("button", name="Add origin").click()
     page.wait_for_selector(".settings-alert-success")
@@ -74,7 +79,7 @@ def test_an_owner_rebrands_allows_an_origin_and_adds_a_webhook(live_server, chro
     shot("4_origins")
 
     # A webhook endpoint for two events; its secret appears when asked for, and copies.
-    page.get_by_role("link", name="Webhooks").click()
+    open_tab("Webhooks", "webhooks")
     page.fill("#id_url", "https://erp.freshbasket.example/hooks/deliveries")
     page.get_by_label("delivery.booked").check()
     page.get_by_label("delivery.delivered").check()
@@ -89,11 +94,11 @@ def test_an_owner_rebrands_allows_an_origin_and_adds_a_webhook(live_server, chro
     assert page.evaluate("navigator.clipboard.readText()") == endpoint.secret
     shot("5_webhook")
 
-    page.get_by_role("link", name="API keys").click()
+    open_tab("API keys", "keys")
     page.fill("#id_name", "Checkout server")
     page.get_by_role("button", name="Create key").click()
     assert page.inner_text("#new-key-value").startswith("sk_")
     shot("6_keys")
-    page.get_by_role("link", name="Notifications").click()
+    open_tab("Notifications", "notifications")
     shot("7_notifications")
     context.close()

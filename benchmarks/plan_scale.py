@@ -6,6 +6,13 @@ product's `plan_solve_problem` and are re-checked with `solution_check`. With `-
 every van also takes a driver's break, which the search checks by replaying the route
 rather than in constant time.
 
+PyVRP is the peer on the big day: the same jobs, fleet and integer matrices, the same
+time limit, one core (the planner here searches in one thread too). Its routes are
+re-timed by the product's `plan_retime` and re-checked with `solution_check`, and both
+plans are costed by one function (`plan_cost`) on the same matrices. A day PyVRP cannot
+express (drivers' breaks, skills, soft windows, a re-plan's locked stops) skips the peer
+and says why. `--no-peer` skips it.
+
     python benchmarks/plan_scale.py --time-limit 60 --replan-time-limit 3
 """
 
@@ -16,6 +23,7 @@ import math
 import random
 import sys
 import time
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -23,10 +31,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from dispatch.solver import (  # noqa: E402
     Break,
     Job,
+    Objective,
     Problem,
+    RoutePlan,
     Solution,
+    SolveStatus,
     Vehicle,
+    Visit,
     plan_diff,
+    plan_retime,
     plan_solve_problem,
     solution_check,
 )
@@ -82,26 +95,197 @@ def day_problem(*, jobs: int, vehicles: int, seed: int, time_limit_s: float, bre
     return Problem(tuple(job_list), tuple(fleet), durations, distances, time_limit_s=time_limit_s)
 
 
+@dataclass(frozen=True)
+class PlanCost:
+    """A plan's figures, computed the same way whichever solver made it."""
+
+    served: int
+    jobs: int
+    vehicles_used: int
+    vehicles: int
+    distance_m: int
+    duration_s: int
+
+
+def plan_cost(problem: Problem, solution: Solution) -> PlanCost:
+    """Distance summed along each route on the problem's matrix (depot to depot), and
+    duration from each used route's leaving to its return, as timed in the solution."""
+    jobs = problem.job_by_id()
+    vehicles = {vehicle.id: vehicle for vehicle in problem.vehicles}
+    distance = duration = served = used = 0
+    for route in solution.routes:
+        if not route.visits:
+            continue
+        vehicle = vehicles[route.vehicle_id]
+        path = [vehicle.start_location] + [jobs[v.job_id].location for v in route.visits] + [vehicle.end_location]
+        distance += sum(problem.distances[a][b] for a, b in zip(path, path[1:], strict=False))
+        duration += route.end_time - route.start_time
+        served += len(route.visits)
+        used += 1
+    return PlanCost(served, len(problem.jobs), used, len(problem.vehicles), distance, duration)
+
+
+def cost_report(label: str, cost: PlanCost, seconds: float, refusals: list[str]) -> None:
+    print(
+        f"{label:<34} served {cost.served}/{cost.jobs}  vans {cost.vehicles_used}/{cost.vehicles}  "
+        f"{cost.distance_m / 1000:9.1f} km  {cost.duration_s / HOUR:7.1f} h  {seconds:6.1f} s  "
+        f"feasible {'yes' if not refusals else 'NO'}",
+        flush=True,
+    )
+    for refusal in refusals[:5]:
+        print(f"    {refusal}")
+
+
 def solve_and_report(label: str, problem: Problem) -> tuple[Solution, float]:
     started = time.perf_counter()
     solution = plan_solve_problem(problem)
     seconds = time.perf_counter() - started
     violations = solution_check(problem, solution)
-    served = sum(len(route.visits) for route in solution.routes)
-    used = sum(1 for route in solution.routes if route.visits)
-    print(
-        f"{label:<34} {seconds:6.1f} s  served {served}/{len(problem.jobs)}  vans {used}/{len(problem.vehicles)}  "
-        f"{solution.distance_m / 1000:8.1f} km  feasible {'yes' if not violations else 'NO'}",
-        flush=True,
-    )
-    for violation in violations[:5]:
-        print(f"    {violation.code}: {violation.message}")
+    cost_report(label, plan_cost(problem, solution), seconds, [f"{v.code}: {v.message}" for v in violations])
     reasons: dict[str, int] = {}
     for unassigned in solution.unassigned:
         reasons[unassigned.reason] = reasons.get(unassigned.reason, 0) + 1
     if reasons:
         print(f"    unassigned: {reasons}")
     return solution, seconds
+
+
+def pyvrp_unsupported(problem: Problem) -> str | None:
+    """Why PyVRP cannot be given this problem as it stands, or None when it can."""
+    if any(vehicle.break_ is not None for vehicle in problem.vehicles):
+        return "drivers' breaks, which PyVRP has no way to express"
+    if any(job.soft_window for job in problem.jobs):
+        return "soft time windows; PyVRP's windows are hard"
+    if any(not job.skills <= vehicle.skills for job in problem.jobs if job.skills for vehicle in problem.vehicles):
+        return "skills some vans lack; PyVRP cannot bar a client from a vehicle type"
+    if problem.locked or problem.initial_routes or problem.change_penalty:
+        return "a re-plan's locked stops and change penalty"
+    if problem.objective != Objective.DISTANCE:
+        return f"the {problem.objective} objective; the peer minimises distance"
+    return None
+
+
+def pyvrp_data(problem: Problem):
+    """PyVRP's model of the problem: one client per job (in job order, required), one depot
+    per location a van starts or ends at, one vehicle type per group of identical vans, and
+    the problem's own integer matrices restricted to the locations used.
+
+    Also returns, per vehicle type, the ids of the vans it stands for.
+    """
+    import numpy as np
+    from pyvrp import Client, Depot, Location, ProblemData, VehicleType
+
+    depot_locations = sorted({v.start_location for v in problem.vehicles} | {v.end_location for v in problem.vehicles})
+    used = depot_locations + [job.location for job in problem.jobs]
+    # The matrices say everything the search reads; PyVRP uses coordinates only to draw.
+    locations = [Location(0, 0) for _ in used]
+    dimensions = max(
+        [len(v.capacity) for v in problem.vehicles] + [len(job.demand) for job in problem.jobs], default=1
+    )
+
+    def padded(amounts: tuple[int, ...]) -> list[int]:
+        return list(amounts) + [0] * (dimensions - len(amounts))
+
+    first_shift = min(v.shift_start for v in problem.vehicles)
+    last_shift = max(v.shift_end for v in problem.vehicles)
+    depots = [Depot(location=index, tw_early=first_shift, tw_late=last_shift) for index in range(len(depot_locations))]
+    clients = [
+        Client(
+            location=len(depot_locations) + n,
+            delivery=padded(job.demand),
+            service_duration=job.service_s,
+            tw_early=job.window_start,
+            tw_late=job.window_end,
+            required=True,
+        )
+        for n, job in enumerate(problem.jobs)
+    ]
+    groups: dict[tuple, list[str]] = {}
+    for vehicle in problem.vehicles:
+        key = (
+            depot_locations.index(vehicle.start_location),
+            depot_locations.index(vehicle.end_location),
+            vehicle.shift_start,
+            vehicle.shift_end,
+            tuple(padded(vehicle.capacity)),
+            vehicle.max_distance_m,
+            vehicle.max_duration_s,
+            vehicle.fixed_cost,
+        )
+        groups.setdefault(key, []).append(vehicle.id)
+    vehicle_types = []
+    for (start, end, shift_start, shift_end, capacity, max_distance, max_duration, fixed_cost), ids in groups.items():
+        limits = {}
+        if max_distance is not None:
+            limits["max_distance"] = max_distance
+        if max_duration is not None:
+            limits["shift_duration"] = max_duration
+        vehicle_types.append(VehicleType(
+            num_available=len(ids),
+            capacity=list(capacity),
+            start_depot=start,
+            end_depot=end,
+            fixed_cost=fixed_cost,
+            tw_early=shift_start,
+            tw_late=shift_end,
+            **limits,
+        ))
+    index = np.array(used)
+    distances = np.asarray(problem.distances, dtype=np.int64)[np.ix_(index, index)]
+    durations = np.asarray(problem.durations, dtype=np.int64)[np.ix_(index, index)]
+    data = ProblemData(locations, clients, depots, vehicle_types, [distances], [durations])
+    return data, list(groups.values())
+
+
+def pyvrp_routes(problem: Problem, best, vans_by_type: list[list[str]]) -> dict[str, tuple[str, ...]]:
+    """PyVRP's routes as job ids per van: a route of type t goes to the next unused van of t."""
+    free = [list(ids) for ids in vans_by_type]
+    routes: dict[str, tuple[str, ...]] = {}
+    for route in best.routes():
+        job_ids = tuple(problem.jobs[activity.idx].id for activity in route if activity.is_client())
+        if job_ids:
+            routes[free[route.vehicle_type()].pop(0)] = job_ids
+    return routes
+
+
+def peer_report(label: str, problem: Problem, *, seed: int) -> PlanCost | None:
+    """PyVRP on the same day and limit; its routes timed by `plan_retime` and checked by ours."""
+    from pyvrp import solve
+    from pyvrp.stop import MaxRuntime
+
+    reason = pyvrp_unsupported(problem)
+    if reason is not None:
+        print(f"{label:<34} skipped: the day has {reason}", flush=True)
+        return None
+    data, vans_by_type = pyvrp_data(problem)
+    started = time.perf_counter()
+    result = solve(data, stop=MaxRuntime(problem.time_limit_s), seed=seed, collect_stats=False, display=False)
+    seconds = time.perf_counter() - started
+    best = result.best
+    refusals = [] if best.is_feasible() else [
+        f"PyVRP: infeasible (time warp {best.time_warp()}, excess load {best.excess_load()}, "
+        f"{best.num_missing_clients()} clients missing)"
+    ]
+    routes = pyvrp_routes(problem, best, vans_by_type)
+    timed = plan_retime(replace(problem, initial_routes=routes))
+    if timed is None:
+        refusals.append("ours: the routes do not fit the problem's rules (plan_retime found no timing)")
+        timed = Solution(
+            tuple(_untimed_route(vehicle_id, job_ids) for vehicle_id, job_ids in routes.items()),
+            (), 0, 0, 0, SolveStatus.NO_SOLUTION,
+        )
+    else:
+        refusals += [f"ours: {v.code}: {v.message}" for v in solution_check(problem, timed)]
+    cost = plan_cost(problem, timed)
+    if best.distance() != cost.distance_m:
+        refusals.append(f"PyVRP says {best.distance()} m, the matrix {cost.distance_m} m")
+    cost_report(label, cost, seconds, refusals)
+    return cost
+
+
+def _untimed_route(vehicle_id: str, job_ids: tuple[str, ...]) -> RoutePlan:
+    """A route with its order only, so a refused plan can still be costed by distance."""
+    return RoutePlan(vehicle_id, tuple(Visit(job_id, 0, 0, 0) for job_id in job_ids), None, 0, 0, 0, 0)
 
 
 def lost_vehicle_problem(problem: Problem, plan: Solution, *, lost: str, now: int, time_limit_s: float) -> Problem:
@@ -161,6 +345,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--replan-plan-time-limit", type=float, default=10.0)
     parser.add_argument("--replan-time-limit", type=float, default=3.0)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--no-peer", action="store_true", help="skip PyVRP on the big day")
     args = parser.parse_args(argv)
 
     print(f"planner search compiled or loaded in {search_compile():.1f} s, as a worker does when it starts")
@@ -171,6 +356,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"matrices for {args.jobs} jobs: {time.perf_counter() - started:.1f} s")
     _, seconds = solve_and_report(f"{args.jobs} jobs / {args.vehicles} vans", big)
     print(f"  total with matrices: {time.perf_counter() - started:.1f} s")
+    if not args.no_peer:
+        peer_report(f"PyVRP, {args.jobs} jobs / {args.vehicles} vans", big, seed=args.seed)
 
     day = day_problem(
         jobs=args.replan_jobs,

@@ -6,9 +6,16 @@ travel times are rounded up so that an integer-feasible plan stays feasible with
 Euclidean times. Distances reported are exact Euclidean, recomputed from the routes,
 and feasibility is re-checked here with floats from the raw file. PyVRP, run on the
 same scaled data and time limit, is the peer. `--workers` is the planner's `Problem.workers`
-(searches in parallel processes); PyVRP always runs on one core.
+(searches in parallel processes) and `--threads` its `Problem.search_threads` (rounds in
+threads of one process; by default what the product picks for the instance's size and
+limit); PyVRP always runs on one core.
+
+Quality per second: each instance is also solved, by each solver, with 10 % and 50 % of
+the time limit (`--fractions`), as a re-plan with that much time would be; the table
+gives the gap of each, and the summary the mean gap at each share of the limit.
 
     python benchmarks/vrptw.py --time-limit 10 C101 R101
+    python benchmarks/vrptw.py --time-limit 30 --fractions 1 r1_4_1   # the full limit only
 """
 
 from __future__ import annotations
@@ -24,12 +31,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from dispatch.solver import Job, Problem, Vehicle, plan_solve_problem, solution_check  # noqa: E402
+from dispatch.solver import Job, Problem, Vehicle, plan_solve_problem, search_threads, solution_check  # noqa: E402
 from dispatch.solver.ruin_recreate import search_compile  # noqa: E402
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "vrptw"
 SCALE = 1000
 DEFAULT_WORKERS = 1
+DEFAULT_FRACTIONS = (0.1, 0.5, 1.0)
 EPSILON = 1e-6
 
 
@@ -83,7 +91,7 @@ def instance_read(path: Path) -> Instance:
     return Instance(path.stem.upper(), vehicles, capacity, tuple(nodes))
 
 
-def problem_build(instance: Instance, time_limit_s: float, workers: int = 1) -> Problem:
+def problem_build(instance: Instance, time_limit_s: float, workers: int = 1, threads: int | None = None) -> Problem:
     count = len(instance.nodes)
     exact = [[instance.distance(a, b) * SCALE for b in range(count)] for a in range(count)]
     distances = tuple(tuple(round(d) for d in row) for row in exact)
@@ -112,7 +120,11 @@ def problem_build(instance: Instance, time_limit_s: float, workers: int = 1) -> 
         )
         for k in range(instance.vehicles)
     )
-    return Problem(jobs, vehicles, durations, distances, time_limit_s=time_limit_s, workers=workers)
+    if threads is None:
+        threads = search_threads(len(jobs), time_limit_s)
+    return Problem(
+        jobs, vehicles, durations, distances, time_limit_s=time_limit_s, workers=workers, search_threads=threads
+    )
 
 
 def routes_check(instance: Instance, routes: list[list[int]]) -> list[str]:
@@ -154,8 +166,8 @@ def routes_length(instance: Instance, routes: list[list[int]]) -> float:
     return total
 
 
-def solve_planner(instance: Instance, time_limit_s: float, workers: int = 1) -> Result:
-    problem = problem_build(instance, time_limit_s, workers)
+def solve_planner(instance: Instance, time_limit_s: float, workers: int = 1, threads: int | None = None) -> Result:
+    problem = problem_build(instance, time_limit_s, workers, threads)
     started = time.perf_counter()
     solution = plan_solve_problem(problem)
     seconds = time.perf_counter() - started
@@ -167,7 +179,7 @@ def solve_planner(instance: Instance, time_limit_s: float, workers: int = 1) -> 
     )
 
 
-def solve_pyvrp(instance: Instance, time_limit_s: float, workers: int = 1) -> Result:
+def solve_pyvrp(instance: Instance, time_limit_s: float, workers: int = 1, threads: int | None = None) -> Result:
     from pyvrp import Model
     from pyvrp.stop import MaxRuntime
 
@@ -236,6 +248,20 @@ def instance_paths(data_dir: Path, names: list[str]) -> list[Path]:
     return paths
 
 
+def _fractions(text: str) -> tuple[float, ...]:
+    try:
+        shares = sorted({float(part) for part in text.split(",") if part.strip()})
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: give shares of the time limit such as 0.1,0.5,1") from None
+    if not shares or shares[0] <= 0 or shares[-1] > 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: each share must be above 0 and at most 1")
+    return tuple(shares)
+
+
+def _share(fraction: float) -> str:
+    return f"{100 * fraction:g} %"
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("instances", nargs="*", help="instance names or files (default: all 56 Solomon)")
@@ -244,57 +270,93 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", action="store_true", help="one JSON object per instance and solver")
     parser.add_argument("--no-peer", action="store_true", help="skip PyVRP")
     parser.add_argument(
+        "--fractions", type=_fractions, default=DEFAULT_FRACTIONS,
+        help="shares of the time limit to solve each instance with, comma-separated (default: 0.1,0.5,1)",
+    )
+    parser.add_argument(
         "--workers", type=int, default=DEFAULT_WORKERS, help="planner searches run in parallel processes (PyVRP: 1)"
+    )
+    parser.add_argument(
+        "--threads", type=int, default=None,
+        help="planner rounds' search threads in one process (default: what the product picks per instance)",
     )
     args = parser.parse_args(argv)
 
     references = references_read(args.data_dir / "bks.csv")
     solvers = [("planner", solve_planner)] + ([] if args.no_peer else [("pyvrp", solve_pyvrp)])
-    results: dict[str, list[tuple[Result, float | None]]] = {name: [] for name, _ in solvers}
+    fractions = args.fractions
+    # Per solver, per share of the limit: (result, gap) of each instance.
+    results: dict[str, dict[float, list[tuple[Result, float | None]]]] = {
+        name: {fraction: [] for fraction in fractions} for name, _ in solvers
+    }
     # Compiled once per machine (Numba caches it on disk), as a worker does when it starts.
     compile_s = search_compile()
+    earlier = fractions[:-1]
     if not args.json:
-        print(f"planner workers: {args.workers}, time limit {args.time_limit:g} s per instance and solver")
+        threads = args.threads if args.threads is not None else (
+            f"the product's choice ({search_threads(100, args.time_limit)} from 100 customers at this limit, "
+            f"{search_threads(99, args.time_limit)} below)"
+        )
+        print(
+            f"planner workers: {args.workers}, search threads: {threads}, "
+            f"time limit {args.time_limit:g} s per instance and solver"
+            + (f", also solved with {', '.join(_share(f) for f in earlier)} of it" if earlier else "")
+        )
         print(f"planner search compiled or loaded in {compile_s:.1f} s, before the first instance")
-        print(f"{'instance':<10}{'solver':<9}{'veh':>4}{'distance':>11}{'ref':>10}{'gap %':>8}{'feasible':>9}{'s':>7}")
+        columns = "".join(f"{'gap@' + _share(f).replace(' ', ''):>10}" for f in earlier)
+        print(
+            f"{'instance':<10}{'solver':<9}{'veh':>4}{'distance':>11}{'ref':>10}{columns}"
+            f"{'gap %':>8}{'feasible':>9}{'s':>7}"
+        )
     for path in instance_paths(args.data_dir, args.instances):
         instance = instance_read(path)
         reference = references.get(instance.name)
         for name, solve in solvers:
-            result = solve(instance, args.time_limit, args.workers)
-            gap = 100 * (result.distance / reference - 1) if reference else None
-            results[name].append((result, gap))
+            runs = []
+            for fraction in fractions:
+                result = solve(instance, args.time_limit * fraction, args.workers, args.threads)
+                gap = 100 * (result.distance / reference - 1) if reference else None
+                results[name][fraction].append((result, gap))
+                runs.append((result, gap))
+                if args.json:
+                    print(json.dumps({
+                        "instance": result.instance,
+                        "solver": result.solver,
+                        "time_limit": round(args.time_limit * fraction, 3),
+                        "vehicles": result.vehicles,
+                        "distance": round(result.distance, 4),
+                        "feasible": result.feasible,
+                        "seconds": round(result.seconds, 2),
+                        "routes": result.routes,
+                    }), flush=True)
             if args.json:
-                print(json.dumps({
-                    "instance": result.instance,
-                    "solver": result.solver,
-                    "vehicles": result.vehicles,
-                    "distance": round(result.distance, 4),
-                    "feasible": result.feasible,
-                    "seconds": round(result.seconds, 2),
-                    "routes": result.routes,
-                }), flush=True)
-            else:
-                gap_text = f"{gap:8.2f}" if gap is not None else f"{'-':>8}"
-                ref_text = f"{reference:10.2f}" if reference else f"{'-':>10}"
-                print(
-                    f"{result.instance:<10}{name:<9}{result.vehicles:>4}{result.distance:>11.2f}{ref_text}"
-                    f"{gap_text}{'yes' if result.feasible else 'NO':>9}{result.seconds:>7.1f}",
-                    flush=True,
-                )
-                for problem in result.problems[:3]:
-                    print(f"    {problem}")
+                continue
+            result, gap = runs[-1]
+            gaps = "".join(f"{g:10.2f}" if g is not None else f"{'-':>10}" for _, g in runs[:-1])
+            gap_text = f"{gap:8.2f}" if gap is not None else f"{'-':>8}"
+            ref_text = f"{reference:10.2f}" if reference else f"{'-':>10}"
+            feasible = all(r.feasible for r, _ in runs)
+            print(
+                f"{result.instance:<10}{name:<9}{result.vehicles:>4}{result.distance:>11.2f}{ref_text}{gaps}"
+                f"{gap_text}{'yes' if feasible else 'NO':>9}{result.seconds:>7.1f}",
+                flush=True,
+            )
+            for (run, _), fraction in zip(runs, fractions, strict=True):
+                for problem in run.problems[:3]:
+                    print(f"    with {_share(fraction)} of the limit: {problem}")
     if not args.json:
         print()
-        for name, rows in results.items():
-            gaps = [gap for _, gap in rows if gap is not None]
-            feasible = sum(r.feasible for r, _ in rows)
-            mean_gap = sum(gaps) / len(gaps) if gaps else float("nan")
-            mean_s = sum(r.seconds for r, _ in rows) / len(rows) if rows else float("nan")
-            print(
-                f"{name:<9} mean gap {mean_gap:6.2f} %  max gap {max(gaps, default=float('nan')):6.2f} %  "
-                f"mean {mean_s:5.1f} s  feasible {feasible}/{len(rows)}"
-            )
+        for name, by_fraction in results.items():
+            for fraction, rows in by_fraction.items():
+                gaps = [gap for _, gap in rows if gap is not None]
+                feasible = sum(r.feasible for r, _ in rows)
+                mean_gap = sum(gaps) / len(gaps) if gaps else float("nan")
+                mean_s = sum(r.seconds for r, _ in rows) / len(rows) if rows else float("nan")
+                print(
+                    f"{name:<9} at {_share(fraction):>5} of the limit  mean gap {mean_gap:6.2f} %  "
+                    f"max gap {max(gaps, default=float('nan')):6.2f} %  mean {mean_s:5.1f} s  "
+                    f"feasible {feasible}/{len(rows)}"
+                )
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from django.db.models import Min, Prefetch
 from dispatch import travel
 from dispatch.models import Depot, Job, Plan, Shift, Stop
 from dispatch.selectors import shifts_available, zone_slowdowns_load
-from dispatch.solver import Break, Problem
+from dispatch.solver import Break, Problem, search_threads
 from dispatch.solver import Job as SJob
 from dispatch.solver import Vehicle as SVehicle
 
@@ -476,6 +476,7 @@ def problem_from_snapshot(
     4. Jobs with their windows in seconds (soft in flight), service times and demands.
     5. Vehicles whose shift is not over, with locked first stops and the current plan to warm-start from.
        When every shift is over, every job is refused as `no_vehicle`.
+    6. The rounds search in as many threads as `search_threads` picks for the day's size and time limit.
     """
     if not snapshot.jobs:
         return None, []
@@ -501,6 +502,7 @@ def problem_from_snapshot(
         locked=locked,
         initial_routes=initial_routes,
         change_penalty=REPLAN_CHANGE_PENALTY if initial_routes else 0,
+        search_threads=search_threads(len(solver_jobs), float(time_limit_s)),
     )
     return problem, []
 

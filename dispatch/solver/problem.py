@@ -88,6 +88,9 @@ class Problem:
     # Independent searches run side by side in forked processes within the same time
     # limit, each from a different start; the cheapest plan wins. 1 keeps it in-process.
     workers: int = 1
+    # Ruin-and-recreate searches run side by side as threads of this process (one model,
+    # one shared kernel), trading their best plans as they go; see `solve.search_threads`.
+    search_threads: int = 1
 
     def job_by_id(self) -> dict[str, Job]:
         return {job.id: job for job in self.jobs}

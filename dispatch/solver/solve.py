@@ -48,8 +48,19 @@ ROUND_MIN_S = 0.1
 # OR-Tools' greedy descent overruns its time limit by about this much per job (some
 # 2 s on a day of 2,500 jobs, before it checks the clock): the rounds leave it that.
 POLISH_OVERRUN_S_PER_JOB = 0.001
+# A day of more than PATH_LNS_MAX_JOBS jobs closes its model (each model it builds) without
+# OR-Tools' cheapest-insertion path LNS operators. Each runs a cheapest insertion over whole
+# routes without looking at the clock: in the closing polish (whose operators are the ones
+# the model was closed with) they took 2.8 s of a 0.9 s budget on a 400-customer day and
+# found nothing that relocate and cross did not find in 0.5 s without them.
+PATH_LNS_MAX_JOBS = 200
+PATH_LNS = ("use_global_cheapest_insertion_path_lns", "use_local_cheapest_insertion_path_lns")
 # Whether this process has compiled the search (see `_search_compiled`).
 _search_ready = False
+# A day of SEARCH_THREADS_MIN_JOBS or more with a limit of SEARCH_THREADS_MIN_TIME_S or
+# more runs its rounds in two threads when the process may use two cores or more.
+SEARCH_THREADS_MIN_JOBS = 100
+SEARCH_THREADS_MIN_TIME_S = 5.0
 # A forked worker stops this much earlier than the parent so that collecting its plan
 # does not push the solve past its time limit.
 WORKER_MARGIN_S = 0.1
@@ -99,6 +110,37 @@ def search_parameters(
     return params
 
 
+def closing_parameters(
+    problem: Problem, variant: int, time_limit_s: float, jobs: int
+) -> pywrapcp.DefaultRoutingSearchParameters:
+    """The parameters a day's model is closed with: its local search operators are fixed then,
+    for every search on it, the closing polish's too (see PATH_LNS_MAX_JOBS)."""
+    params = search_parameters(problem, variant, time_limit_s)
+    if jobs > PATH_LNS_MAX_JOBS:
+        for operator in PATH_LNS:
+            setattr(params.local_search_operators, operator, optional_boolean_pb2.BOOL_FALSE)
+    return params
+
+
+def search_threads(jobs: int, time_limit_s: float) -> int:
+    """How many threads a day's rounds should search in (`Problem.search_threads`).
+
+    Two on a day of SEARCH_THREADS_MIN_JOBS or more given SEARCH_THREADS_MIN_TIME_S or
+    more, when this process may run on two cores or more; otherwise one. A second thread
+    is worth its core only when the rounds have seconds to trade plans over; a small day
+    or a short solve (a capacity check, a quick re-plan) is done well by one.
+    """
+    if jobs < SEARCH_THREADS_MIN_JOBS or time_limit_s < SEARCH_THREADS_MIN_TIME_S:
+        return 1
+    return 2 if _cores_available() >= 2 else 1
+
+
+def _cores_available() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def plan_solve_problem(problem: Problem) -> Solution:
     """Plan the problem's jobs onto its vehicles.
 
@@ -114,7 +156,9 @@ def plan_solve_problem(problem: Problem) -> Solution:
        (given a second or more and ten jobs or more) with compiled rounds of string ruin, cheapest re-insertion and annealing
        acceptance, which OR-Tools re-checks and polishes before the time limit. With
        `workers` > 1, that many searches (different starts and penalty strengths) run
-       at once in forked processes and the cheapest plan is kept.
+       at once in forked processes and the cheapest plan is kept. With `search_threads`
+       > 1, the rounds run as that many searches in threads of the process, which trade
+       their best plans as they go.
     5. Read routes, times and breaks back; explain every dropped job.
     """
     _validate(problem)
@@ -192,7 +236,7 @@ def _solve_variant(
     params = search_parameters(problem, variant, first_limit_s)
     # Closed with the whole limit: restoring a plan (`_routes_restored`) runs under the
     # closing limit, and with a driver's break on each of 50 vans it takes a second.
-    planned.routing.CloseModelWithParameters(search_parameters(problem, variant, time_limit_s))
+    planned.routing.CloseModelWithParameters(closing_parameters(problem, variant, time_limit_s, len(plannable)))
     assignment = None
     construct_first = rounds and len(plannable) > CONSTRUCT_FIRST_JOBS and not problem.initial_routes
     if construct_first:
@@ -244,7 +288,7 @@ def _constructive_if_better(planned: PlannedModel, allowed: dict[str, list[int]]
     constructed = _constructed_assignment(planned, routes, variant)
     if constructed is None:
         fresh = model_build(planned.problem, planned.jobs, allowed)
-        fresh.routing.CloseModelWithParameters(search_parameters(planned.problem, variant, ROUND_MIN_S))
+        fresh.routing.CloseModelWithParameters(closing_parameters(planned.problem, variant, ROUND_MIN_S, len(planned.jobs)))
         constructed = _constructed_assignment(fresh, routes, variant)
         if constructed is not None:
             planned = fresh
@@ -270,7 +314,7 @@ def _cold_if_better(planned: PlannedModel, allowed: dict[str, list[int]], assign
     problem = replace(planned.problem, initial_routes={})
     limit = max(ROUND_MIN_S, (deadline - time.monotonic()) / 2)
     cold = model_build(problem, planned.jobs, allowed)
-    params = search_parameters(problem, variant, limit)
+    params = closing_parameters(problem, variant, limit, len(planned.jobs))
     cold.routing.CloseModelWithParameters(params)
     found = cold.routing.SolveWithParameters(params)
     cold_served = _served_count(cold, found)
@@ -333,7 +377,9 @@ def _ruin_and_recreate(planned: PlannedModel, best, variant: int, time_limit_s: 
     polish_s = max(ROUND_MIN_S, time_limit_s * POLISH_SHARE)
     overrun_s = POLISH_OVERRUN_S_PER_JOB * len(planned.jobs)
     nodes = [[manager.IndexToNode(index) for index in route] for route in _routes_of(routing, best)]
-    improved = ruin_recreate_improve(planned, nodes, deadline - polish_s - overrun_s, seed=variant)
+    improved = ruin_recreate_improve(
+        planned, nodes, deadline - polish_s - overrun_s, seed=variant, threads=planned.problem.search_threads
+    )
     if improved == nodes:
         # No round improved the plan, or none could start (the rounds refuse a plan they
         # judge infeasible, as with some soft windows): guided local search takes the rest.

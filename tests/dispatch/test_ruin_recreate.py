@@ -233,6 +233,45 @@ def test_the_closing_descent_moves_a_job_first_on_another_route_though_the_stop_
     assert saved == before - int(after[5].sum()) > 0
 
 
+def a_busy_van_and_an_idle_one(count: int = 2):
+    """The depot at (0, 0); a and b, at (10, 0) and (40, 0), on van 0's route; x and y, at (20, 30) and (22, 30),
+    to place, each cheapest on van 0's route. Any other van is idle. Returns the kernel and the plan's arrays."""
+    matrix = plane_matrix([(0, 0), (600, 0), (2400, 0), (1200, 1800), (1320, 1800)])
+    jobs = tuple(Job(name, node, 0, 20_000, 60, (1,)) for node, name in enumerate("abxy", start=1))
+    vans = tuple(Vehicle(f"v{k}", 0, 0, 0, 30_000, (10,)) for k in range(count))
+    problem = Problem(jobs, vans, matrix, matrix, time_limit_s=1.0)
+    K = kernel_of(model_build(problem, jobs, {job.id: list(range(count)) for job in jobs}))
+    return K, _state(K, [[0, 1]] + [[] for _ in range(count - 1)])
+
+
+@pytest.mark.parametrize("opening", [False, True])
+def test_a_round_that_opens_a_route_puts_its_first_job_in_an_idle_van_and_the_next_with_it(opening):
+    """A cheapest insertion never opens a route while a busy one takes the job for less: the fleet of the
+    start stayed the fleet of the plan. A round that opens one puts its first job in the idle van, whatever
+    that costs, and the jobs after it where they fit best: with it, here."""
+    K, (rows, lengths, route_of, loads, lateness, _costs, starts, latest, position) = a_busy_van_and_an_idle_one()
+    _seed(0)
+
+    left_out = _recreate(K, rows, lengths, route_of, loads, lateness, starts, latest, position,
+                         np.zeros(2, dtype=np.bool_), np.array([2, 3], dtype=np.int64), 2, 2, opening)
+
+    assert left_out == 0
+    busy, idle = ({int(node) for node in rows[v, : lengths[v]]} for v in range(2))
+    assert (busy, idle) == (({0, 1}, {2, 3}) if opening else ({0, 1, 2, 3}, set()))
+
+
+def test_with_no_idle_van_a_round_that_opens_a_route_places_its_first_job_as_any_other():
+    K, (rows, lengths, route_of, loads, lateness, _costs, starts, latest, position) = \
+        a_busy_van_and_an_idle_one(count=1)
+    _seed(0)
+
+    left_out = _recreate(K, rows, lengths, route_of, loads, lateness, starts, latest, position,
+                         np.zeros(1, dtype=np.bool_), np.array([2], dtype=np.int64), 1, 2, True)
+
+    assert left_out == 0
+    assert sorted(rows[0, : lengths[0]]) == [0, 1, 2]
+
+
 def test_the_refresh_of_a_simple_route_says_what_replaying_it_says():
     """What the rounds check after a ruin: a plan's routes with stops taken out, on a matrix where a
     detour can be quicker than the direct leg (so that taking a stop out can make the route late)."""

@@ -22,9 +22,11 @@ before the true arrival) we take the ETA the customer was shown at that moment
 
 Every run also reports the floor under the error: the MAE at 30 minutes of an
 oracle that knows every mean the simulator hides (each van's pace, each zone's
-dwell, the jam) but not its draws still to come (`unforeseeable_errors`). No
-forecast made from what the van and the fleet have shown knows more, so a
-target well below the oracle's figure is out of reach on that day.
+dwell, the jam) but not its draws still to come, and says the median of the
+arrivals those draws give (`unforeseeable_errors`). No forecast made from what
+the van and the fleet have shown knows more, and no point forecast has a smaller
+expected absolute error than that median, so a target below the oracle's figure
+is out of reach on that day.
 
 `--diagnose` also prints where the error comes from, without changing what is
 measured: a check of the oracle itself (unbiased at moments chosen by the
@@ -199,19 +201,91 @@ def _oracle_error(activities, *, moment: dt.datetime, arrival: dt.datetime, cv: 
     return -error
 
 
+ORACLE_DRAWS = 4000
+
+
+def _dwell_draws(rng, *, mean_s: float, config, n: int, longer_than: float = 0.0):
+    """`n` dwells as the simulator draws them around `mean_s`, given that the dwell has lasted `longer_than`."""
+    import numpy as np
+
+    pool = n
+    while True:
+        dwell = mean_s * np.exp(rng.normal(-config.dwell_sigma**2 / 2, config.dwell_sigma, pool))
+        dwell = np.where(rng.random(pool) < config.long_dwell_rate, dwell * config.long_dwell_factor, dwell)
+        dwell = np.maximum(dwell, 45.0)
+        kept = dwell[dwell > longer_than]
+        if len(kept) >= min(n, 400) or pool >= 4_000_000:
+            if len(kept) == 0:
+                return np.full(n, longer_than)
+            return kept[:n] if len(kept) >= n else rng.choice(kept, n)
+        pool *= 8
+
+
+def _median_oracle_error(steps, k: int, *, moment: dt.datetime, config, rng) -> float:
+    """The median oracle's ETA for stop `k` of a route at `moment`, minus the true arrival (seconds).
+
+    `steps` are the route's stops in order: (arrival, departure, leave, earliest leave, leg median s, dwell mean s),
+    times as epoch seconds. What the van did up to `moment` is known (the leg it is driving to its end); what
+    is still to come is drawn `ORACLE_DRAWS` times as the simulator draws it, waits for windows included.
+    """
+    import numpy as np
+
+    m = moment.timestamp()
+    n = ORACLE_DRAWS
+    arrival_k = steps[k][0]
+
+    def drive(i: int, free):
+        leave = np.maximum(free, steps[i][3])
+        leg = np.maximum(steps[i][4] * np.exp(rng.normal(0.0, config.leg_sigma, n)), 20.0)
+        return leave + leg
+
+    # Where the van is at `moment`: the next stop it has not reached, and when it is free to leave for it.
+    reached = [i for i in range(k + 1) if steps[i][0] <= m]
+    if not reached:
+        i, free = 0, None  # not at a stop yet: still at the depot or driving to the first stop
+    else:
+        j = reached[-1]
+        arrival, departure = steps[j][0], steps[j][1]
+        if departure > m:  # dwelling
+            free = arrival + _dwell_draws(rng, mean_s=steps[j][5], config=config, n=n, longer_than=m - arrival)
+        else:
+            free = np.full(n, departure)
+        i = j + 1
+    if free is None and steps[0][2] > m:
+        free = np.full(n, steps[0][2])  # waiting at the depot: when it leaves follows from nothing drawn
+    if free is None or steps[i][2] <= m:
+        # Leaving for stop i (or already driving to it) is behind `moment`: that leg is known to its end.
+        if i == k:
+            return 0.0
+        free = steps[i][0] + _dwell_draws(rng, mean_s=steps[i][5], config=config, n=n)
+        i += 1
+    while True:
+        at = drive(i, free)
+        if i == k:
+            return float(np.median(at)) - arrival_k
+        free = at + _dwell_draws(rng, mean_s=steps[i][5], config=config, n=n)
+        i += 1
+
+
 def unforeseeable_errors(simulator, forward: list[float] | None = None,
-                         kinds: dict[str, list[tuple[float, float]]] | None = None) -> dict[int, float]:
+                         kinds: dict[str, list[tuple[float, float]]] | None = None,
+                         means: dict[int, float] | None = None) -> dict[int, float]:
     """For each stop reached, the error 30 minutes ahead of an oracle that knows every hidden mean (seconds).
 
     The oracle knows what the simulator draws once (each van's pace, each zone's dwell, the jam) and where the
     van is (the leg it is driving is known to the end), but not the draws still to come: each later leg's
-    traffic, each later dwell, and the rest of the dwell in progress beyond its conditional mean. What it
-    gets wrong no forecast can get right: it is the floor under the micro-ETA's error. A wait for a window
-    absorbs what came before it, as it does for the van.
+    traffic, each later dwell, and the rest of the dwell in progress. It draws those as the simulator does,
+    `ORACLE_DRAWS` times, waits for windows included, and says the median of the arrivals: of all forecasts
+    the one of least expected absolute error. What it gets wrong no forecast can get right: it is the floor
+    under the micro-ETA's error.
 
-    `forward`, when given, collects the oracle's errors at moments chosen by the clock (see below); `kinds`,
-    each leg's and dwell's (actual, expected) seconds, by kind.
+    `means`, when given, collects the errors of the same oracle saying the mean instead (in closed form,
+    `_oracle_error`): a wait for a window absorbs what came before it, as it does for the van. `forward`
+    collects that mean oracle's errors at moments chosen by the clock (see below); `kinds`, each leg's and
+    dwell's (actual, expected) seconds, by kind.
     """
+    import numpy as np
+
     from dispatch.models import Stop
 
     config = simulator.config
@@ -228,15 +302,19 @@ def unforeseeable_errors(simulator, forward: list[float] | None = None,
     for route_id, route in by_route.items():
         # The van's day as activities: (kind, start, end, expected seconds), kind leg, dwell or wait.
         activities = []
+        # The same day as the median oracle reads it: see `_median_oracle_error`.
+        steps = []
         here, free = depot[route_id], starts[route_id]
         for stop in route:
             truth = simulator.truths[stop.pk]
             target = (stop.job.lat, stop.job.lng)
             speed = stop.job.zone.speed_factor
             leave = max(free, stop.job.window_start - dt.timedelta(seconds=simulator.leg_seconds(here, target, free) * speed))
+            earliest = stop.job.window_start - dt.timedelta(seconds=simulator.leg_seconds(here, target, free) * speed)
             if leave > free:
                 leave = max(free, stop.job.window_start - dt.timedelta(
                     seconds=simulator.leg_seconds(here, target, leave) * speed))
+                earliest = stop.job.window_start - dt.timedelta(seconds=simulator.leg_seconds(here, target, leave) * speed)
                 activities.append(("wait", free, leave, (leave - free).total_seconds()))
             slow = simulator.slow_zone is not None and stop.job.zone_id == simulator.slow_zone[0] \
                 and simulator.slow_zone[1] <= leave < simulator.slow_zone[2]
@@ -244,18 +322,24 @@ def unforeseeable_errors(simulator, forward: list[float] | None = None,
             expected_leg = simulator.leg_seconds(here, target, leave) * speed * pace[route_id] \
                 * (config.slow_zone_factor if slow else 1.0) * math.exp(config.leg_sigma**2 / 2)
             activities.append(("leg", leave, truth.arrival, expected_leg))
+            mean_dwell = float(stop.job.service_seconds or 240) * simulator.zone_dwell.get(stop.job.zone_id, 1.0)
+            steps.append((truth.arrival.timestamp(), truth.departure.timestamp() if truth.departure else math.inf,
+                          leave.timestamp(), earliest.timestamp(), expected_leg / math.exp(config.leg_sigma**2 / 2),
+                          mean_dwell))
             if truth.departure is None:
                 break
-            mean_dwell = float(stop.job.service_seconds or 240) * simulator.zone_dwell.get(stop.job.zone_id, 1.0)
             activities.append(("dwell", truth.arrival, truth.departure, mean_dwell * tail))
             here, free = target, truth.departure
         if kinds is not None:
             for kind, start, end, expected in activities:
                 kinds.setdefault(kind, []).append(((end - start).total_seconds(), expected))
-        for stop in route:
+        rng = np.random.default_rng(route_id)
+        for k, stop in enumerate(route[:len(steps)]):
             truth = simulator.truths[stop.pk]
             moment = truth.arrival - dt.timedelta(minutes=30)
-            floors[stop.pk] = _oracle_error(activities, moment=moment, arrival=truth.arrival, cv=cv, tail=tail)
+            floors[stop.pk] = _median_oracle_error(steps, k, moment=moment, config=config, rng=rng)
+            if means is not None:
+                means[stop.pk] = _oracle_error(activities, moment=moment, arrival=truth.arrival, cv=cv, tail=tail)
             if forward is not None:
                 # The same oracle at moments chosen by the clock, kept where it then expects the stop 20 to 40
                 # minutes ahead: chosen without knowing the truth, so a right oracle is unbiased there.
@@ -326,16 +410,19 @@ def diagnose(truths, *, slow_zone, simulator=None) -> None:
     if simulator is not None:
         forward: list[float] = []
         kinds: dict[str, list[tuple[float, float]]] = {}
-        floors = unforeseeable_errors(simulator, forward=forward, kinds=kinds)
-        ours, floor = [], []
+        means: dict[int, float] = {}
+        floors = unforeseeable_errors(simulator, forward=forward, kinds=kinds, means=means)
+        ours, floor, by_mean = [], [], []
         for stop_id, truth in truths.items():
             shown = [s for s in snaps.get(stop_id, []) if s.computed_at <= truth.arrival - dt.timedelta(minutes=30)]
             if shown and stop_id in floors:
                 ours.append((shown[-1].eta - truth.arrival).total_seconds() / 60)
                 floor.append(floors[stop_id] / 60)
+                by_mean.append(means[stop_id] / 60)
         print(f"At 30 min: MAE {mean([abs(e) for e in ours]):.2f} min; an oracle that knows every hidden mean "
-              f"{mean([abs(e) for e in floor]):.2f} min (signed {mean(floor):+.2f}): what no forecast can remove")
-        print(f"  the oracle at moments chosen by the clock, where it expects the stop 20-40 min ahead: signed "
+              f"{mean([abs(e) for e in floor]):.2f} min (signed {mean(floor):+.2f}): what no forecast can remove; "
+              f"the same oracle saying the mean, not the median: {mean([abs(e) for e in by_mean]):.2f} min")
+        print(f"  the mean oracle at moments chosen by the clock, where it expects the stop 20-40 min ahead: signed "
               f"{mean(forward) / 60:+.2f}, MAE {mean([abs(e) for e in forward]) / 60:.2f} min ({len(forward)}); "
               "near 0 signed if the oracle is right, whatever the 30-min figure's selection does")
         print("  the oracle's activities, actual / expected (near 1 if it knows the hidden means): " + ", ".join(
@@ -460,7 +547,7 @@ def run_matrix(*, seeds: list[int], shapes: list[tuple[int, int]], jobs: int) ->
     print("Micro-ETA MAE (min) 60/30/10 min before arrival, the planned time's MAE at 30, the MAE at 30 of an "
           "oracle that knows every hidden mean of the simulator (the floor: see --diagnose), share inside the band")
     print(columns)
-    failed = []
+    failed, out_of_reach = [], []
     for vans, stops in shapes:
         shape = f"{vans}x{stops}"
         mine = [row for row in rows if (row["vans"], row["stops"]) == (vans, stops)]
@@ -469,6 +556,10 @@ def run_matrix(*, seeds: list[int], shapes: list[tuple[int, int]], jobs: int) ->
             met = targets_met(r["30"])
             if not all(met.values()):
                 failed.append(f"{shape} seed {row['seed']}: " + ", ".join(k for k, v in met.items() if not v))
+            target = min(TARGET_MAE_MIN, r["30"]["baseline_mae"] * TARGET_BASELINE_SHARE)
+            if r["30"]["oracle_mae"] > target:
+                out_of_reach.append(f"{shape} seed {row['seed']}: the oracle's {r['30']['oracle_mae']:.2f} min "
+                                    f"against a target of {target:.2f}")
             print(f"{shape:>6} {row['seed']:>5} {r['30']['n']:>4} {r['60']['mae']:>7.2f} {r['30']['mae']:>7.2f} "
                   f"{r['10']['mae']:>7.2f} {r['30']['baseline_mae']:>8.2f} {r['30']['oracle_mae']:>10.2f} "
                   f"{r['30']['inside']:>10.1%} "
@@ -490,6 +581,11 @@ def run_matrix(*, seeds: list[int], shapes: list[tuple[int, int]], jobs: int) ->
         print(f"  failed: {line}")
     print(f"{'PASS' if not failed else 'FAIL'}: on every run, 30 min before arrival, MAE <= {TARGET_MAE_MIN:g} min "
           f"and <= half the planned time's, and >= {TARGET_INSIDE:.0%} inside the band")
+    if out_of_reach:
+        print(f"{len(out_of_reach)} of {len(cells)} runs have the MAE target below their floor, where no forecast "
+              "can meet it:")
+        for line in out_of_reach:
+            print(f"  {line}")
     return 0 if not failed else 1
 
 

@@ -210,7 +210,9 @@ def _when_label(value: dt.datetime, tz: ZoneInfo, now: dt.datetime) -> str:
     if local.date() == now.astimezone(tz).date():
         return local.strftime("%H:%M")
     return pgettext("day and time in a timeline", "%(day)s, %(time)s") % {
-        "day": formats.date_format(local.date(), "D j M"), "time": local.strftime("%H:%M")}
+        # The format is the language's: "Mon 30 Nov" in English, "lun. 30 nov." in French, "mar. 2 juin" in June (Django's "M" capitalises).
+        "day": formats.date_format(local.date(), pgettext("a short day in a timeline, as a Django date format",
+                                                          "D j M")), "time": local.strftime("%H:%M")}
 
 
 def _timeline(delivery: Delivery, events: list[Event], tz: ZoneInfo, now: dt.datetime) -> list[dict]:

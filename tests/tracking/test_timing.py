@@ -134,6 +134,21 @@ def test_the_timeline_dates_a_step_from_another_day_and_not_one_from_today(clien
     assert steps[1]["at_label"] == "08:00"
 
 
+def test_a_dated_step_reads_as_its_language_writes_a_short_date(client, world):
+    delivery = world.deliveries[0]
+    booked = local(dt.date(2026, 6, 1), 19, 30)
+    Delivery.objects.filter(pk=delivery.pk).update(created_at=booked)
+    Event.objects.filter(delivery=delivery).update(recorded_at=booked)
+
+    def first_label(lang: str) -> str:
+        url = reverse("tracking:status", args=[delivery.tracking_token]) + f"?lang={lang}"
+        return client.get(url).json()["timeline"][0]["at_label"]
+
+    assert first_label("en") == "Mon 1 Jun, 19:30"
+    # Not "lun 1 Jui": French abbreviates with a full stop, in lower case, and June is "juin".
+    assert first_label("fr") == "lun. 1 juin, 19:30"
+
+
 def test_hours_late_are_said_in_hours_and_minutes(client, world):
     scan_out(world, local(world.day, 8, 0))
     delivery = world.deliveries[0]

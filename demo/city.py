@@ -96,7 +96,7 @@ class MerchantSpec:
     origin: str
     support_phone: str
     support_email: str
-    support_hours: str
+    support_hours: tuple[tuple[int, ...], dt.time, dt.time]  # ISO weekdays, opens, closes
     deliveries_per_day: int
     skill_share: tuple[tuple[str, float], ...]
     parcels: tuple[int, int]
@@ -111,7 +111,7 @@ MERCHANTS = (
     MerchantSpec(
         slug="fresh-basket", name="Fresh Basket", primary="#2e7d32", accent="#f9a825", languages=("fr", "en"),
         sms_sender="FreshBasket", email_from="livraison@freshbasket.example", origin="https://shop.freshbasket.example",
-        support_phone="+33180000000", support_email="aide@freshbasket.example", support_hours="lun.–sam. 8:00–20:00",
+        support_phone="+33180000000", support_email="aide@freshbasket.example", support_hours=((1, 2, 3, 4, 5, 6), dt.time(8), dt.time(20)),
         deliveries_per_day=125, skill_share=(("refrigerated", 0.25),), parcels=(1, 4), weight=(3, 18),
         templates=(
             ("premium", _T(7, 0), _T(8, 0), WEEKDAYS + SATURDAY, "7.90", 1, _T(20, 0), 4),
@@ -129,7 +129,7 @@ MERCHANTS = (
     MerchantSpec(
         slug="maison-meuble", name="Maison & Meuble", primary="#1f2a44", accent="#c8a96a", languages=("en", "fr"),
         sms_sender="MaisonMbl", email_from="deliveries@maisonmeuble.example", origin="https://www.maisonmeuble.example",
-        support_phone="+33180000123", support_email="care@maisonmeuble.example", support_hours="Mon–Sat 9:00–18:00",
+        support_phone="+33180000123", support_email="care@maisonmeuble.example", support_hours=((1, 2, 3, 4, 5, 6), dt.time(9), dt.time(18)),
         deliveries_per_day=50, skill_share=(("two_person", 0.35),), parcels=(1, 3), weight=(10, 90),
         templates=(
             ("standard", _T(9, 0), _T(11, 0), WEEKDAYS + SATURDAY, "9.00", 1, _T(18, 0), 5),

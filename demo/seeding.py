@@ -85,7 +85,8 @@ def seed_merchants() -> list[tuple[Merchant, city.MerchantSpec]]:
                 "name": spec.name, "brand_name": spec.name, "primary_colour": spec.primary, "accent_colour": spec.accent,
                 "time_zone": "Europe/Paris", "languages": list(spec.languages), "sms_sender": spec.sms_sender,
                 "email_from": spec.email_from, "support_phone": spec.support_phone, "support_email": spec.support_email,
-                "support_hours": spec.support_hours, "currency": "EUR", "country": "FR",
+                "support_days": list(spec.support_hours[0]), "support_opens": spec.support_hours[1],
+                "support_closes": spec.support_hours[2], "currency": "EUR", "country": "FR",
             },
         )
         _ensure_logo(merchant)

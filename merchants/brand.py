@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils import formats
+from django.utils.translation import gettext, pgettext
 
 from core.contrast import AA_NORMAL_TEXT, WHITE, contrast_ratio
 
@@ -73,3 +76,54 @@ def support_phone_display(value: str) -> str:
         return phonenumbers.format_number(phonenumbers.parse(value, None), phonenumbers.PhoneNumberFormat.INTERNATIONAL)
     except phonenumbers.NumberParseException:
         return value
+
+
+# --- Support hours -----------------------------------------------------------------------------------------
+# Kept as days and times, not text, so each customer reads them in their own language.
+
+WEEKDAYS = ((1, "Monday"), (2, "Tuesday"), (3, "Wednesday"), (4, "Thursday"), (5, "Friday"), (6, "Saturday"),
+            (7, "Sunday"))
+
+
+def validate_support_days(value) -> None:
+    if not isinstance(value, list) or not all(isinstance(day, int) and 1 <= day <= 7 for day in value):
+        raise ValidationError("Support days are ISO weekdays: 1 for Monday to 7 for Sunday.")
+    if len(set(value)) != len(value):
+        raise ValidationError("Each support day may appear once.")
+
+
+def _day_runs(days: list[int]) -> list[tuple[int, int]]:
+    """Consecutive days as (first, last) runs: [1, 2, 3, 5] is Monday to Wednesday, and Friday."""
+    runs: list[tuple[int, int]] = []
+    for day in sorted(set(days)):
+        if runs and day == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
+
+
+def _clock(value: dt.time) -> str:
+    return f"{value.hour}:{value.minute:02d}"
+
+
+def support_hours_label(*, days: list[int], opens: dt.time | None, closes: dt.time | None, note: str = "") -> str:
+    """The hours in the active language: "Mon–Sat 9:00–18:00", "lun.–sam. 9:00–18:00", then the note, if any."""
+    # 1 January 2024 was a Monday: ISO weekday n is that date plus n - 1.
+    abbreviation = pgettext("a weekday in support hours, as a Django date format", "D")
+
+    def name(day: int) -> str:
+        return formats.date_format(dt.date(2024, 1, day), abbreviation)
+
+    def run(first: int, last: int) -> str:
+        if first == last:
+            return name(first)
+        return f"{name(first)}, {name(last)}" if last == first + 1 else f"{name(first)}–{name(last)}"
+
+    parts = []
+    if days and opens is not None and closes is not None:
+        when = gettext("every day") if len(set(days)) == 7 else ", ".join(run(*r) for r in _day_runs(days))
+        parts.append(f"{when} {_clock(opens)}–{_clock(closes)}")
+    if note:
+        parts.append(note)
+    return " · ".join(parts)

@@ -6,7 +6,7 @@ from django import forms
 from django.conf import settings
 from django.core.validators import URLValidator
 
-from merchants.brand import support_phone_display, support_phone_normalise, validate_sms_sender
+from merchants.brand import WEEKDAYS, support_phone_display, support_phone_normalise, validate_sms_sender
 from merchants.logos import LOGO_EXTENSIONS, LOGO_MAX_BYTES, validate_logo
 from merchants.models import WEBHOOK_EVENT_TYPES, ApiKey, Merchant, hex_colour
 
@@ -43,8 +43,16 @@ class BrandForm(forms.Form):
     support_phone = forms.CharField(max_length=20, required=False,
                                     help_text="Shown on the tracking page and in messages.")
     support_email = forms.EmailField(required=False, help_text="Shown on the tracking page.")
-    support_hours = forms.CharField(max_length=80, required=False,
-                                    help_text="When you answer, e.g. Mon–Sat 9:00–18:00.")
+    # Days and times, not text: each customer reads them in their own language ("Mon–Sat", "lun.–sam.").
+    support_days = forms.TypedMultipleChoiceField(
+        choices=WEEKDAYS, coerce=int, required=False, widget=forms.CheckboxSelectMultiple, label="Days you answer")
+    support_opens = forms.TimeField(required=False, label="From",
+                                    widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    support_closes = forms.TimeField(required=False, label="Until",
+                                     widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    support_note = forms.CharField(max_length=80, required=False, label="Note on your hours",
+                                   help_text="Shown after the hours as you write it, in every language, "
+                                             "e.g. “closed on public holidays”.")
 
     def __init__(self, *args, merchant: Merchant, **kwargs):
         self.merchant = merchant
@@ -55,7 +63,9 @@ class BrandForm(forms.Form):
             "languages": merchant.languages or [merchant.default_language],
             "default_language": merchant.default_language,
             "support_phone": support_phone_display(merchant.support_phone) if merchant.support_phone else "",
-            "support_email": merchant.support_email, "support_hours": merchant.support_hours,
+            "support_email": merchant.support_email, "support_days": merchant.support_days,
+            "support_opens": merchant.support_opens, "support_closes": merchant.support_closes,
+            "support_note": merchant.support_note,
         })
         super().__init__(*args, **kwargs)
 
@@ -69,7 +79,24 @@ class BrandForm(forms.Form):
             self.add_error("default_language", "The default language must be one of the languages you tick.")
         if cleaned.get("logo") and cleaned.get("remove_logo"):
             self.add_error("remove_logo", "Either upload a new logo or remove the current one, not both.")
+        self._clean_support_hours(cleaned)
         return cleaned
+
+    def _clean_support_hours(self, cleaned: dict) -> None:
+        """Days, opening and closing time come together (or not at all), and the shop closes after it opens."""
+        days, opens, closes = cleaned.get("support_days"), cleaned.get("support_opens"), cleaned.get("support_closes")
+        if any(name in self.errors for name in ("support_days", "support_opens", "support_closes")):
+            return
+        if not (days or opens or closes):
+            return
+        if not days:
+            self.add_error("support_days", "Tick the days you answer, or clear the times to show no hours.")
+        if opens is None:
+            self.add_error("support_opens", "Give the time you start answering.")
+        if closes is None:
+            self.add_error("support_closes", "Give the time you stop answering.")
+        if opens is not None and closes is not None and closes <= opens:
+            self.add_error("support_closes", f"Give a time after {opens:%H:%M}, when you start answering.")
 
     def brand_values(self) -> dict:
         """The brand fields as the service takes them: languages with the default first."""
@@ -78,7 +105,8 @@ class BrandForm(forms.Form):
         others = sorted((code for code in data["languages"] if code != data["default_language"]), key=order.index)
         values = {name: data[name] for name in ("brand_name", "logo_url", "primary_colour", "accent_colour",
                                                  "sms_sender", "email_from", "support_phone", "support_email",
-                                                 "support_hours")}
+                                                 "support_days", "support_opens", "support_closes", "support_note")}
+        values["support_days"] = sorted(values["support_days"])
         values["languages"] = [data["default_language"], *others]
         return values
 

@@ -9,9 +9,14 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator, URLValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
-from merchants.brand import validate_languages, validate_sms_sender
+from merchants.brand import (
+    support_hours_label,
+    validate_languages,
+    validate_sms_sender,
+    validate_support_days,
+)
 from merchants.logos import validate_logo
 
 hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a hex colour such as #1a73e8.")
@@ -52,7 +57,13 @@ class Merchant(models.Model):
     email_from = models.EmailField(blank=True)
     support_phone = models.CharField(max_length=20, blank=True)
     support_email = models.EmailField(blank=True, help_text="Where customers can write to the shop; shown on the tracking page.")
-    support_hours = models.CharField(max_length=80, blank=True, help_text='When the shop answers, e.g. "Mon–Sat 9:00–18:00".')
+    # When the shop answers, as days and times so that each customer reads them in their own language.
+    support_days = models.JSONField(default=list, blank=True, validators=[validate_support_days],
+                                    help_text="ISO weekdays the shop answers on: 1 for Monday to 7 for Sunday.")
+    support_opens = models.TimeField(null=True, blank=True)
+    support_closes = models.TimeField(null=True, blank=True)
+    support_note = models.CharField(max_length=80, blank=True,
+                                    help_text='Shown after the hours as written, e.g. "closed on public holidays".')
     currency = models.CharField(max_length=3, default="EUR")
     country = models.CharField(
         max_length=2, default="FR", validators=[validate_country],
@@ -68,6 +79,8 @@ class Merchant(models.Model):
             models.CheckConstraint(condition=Q(primary_colour__regex=r"^#[0-9a-fA-F]{6}$"), name="merchant_primary_colour_hex"),
             models.CheckConstraint(condition=Q(accent_colour__regex=r"^#[0-9a-fA-F]{6}$"), name="merchant_accent_colour_hex"),
             models.CheckConstraint(condition=Q(country__regex=r"^[A-Z]{2}$"), name="merchant_country_iso_alpha2"),
+            models.CheckConstraint(condition=Q(support_opens__isnull=True) | Q(support_closes__isnull=True)
+                                   | Q(support_closes__gt=F("support_opens")), name="merchant_support_closes_after_opens"),
         ]
 
     def __str__(self) -> str:
@@ -80,6 +93,12 @@ class Merchant(models.Model):
     @property
     def default_language(self) -> str:
         return self.languages[0] if self.languages else "en"
+
+    @property
+    def support_hours(self) -> str:
+        """When the shop answers, in the active language, with its note: "Mon–Sat 9:00–18:00"; may be empty."""
+        return support_hours_label(days=self.support_days or [], opens=self.support_opens, closes=self.support_closes,
+                                   note=self.support_note)
 
     @property
     def logo_src(self) -> str:

@@ -81,7 +81,7 @@ def _api_key_revoke(*, key: ApiKey, event: str, summary: str) -> None:
 # --- Brand -----------------------------------------------------------------------------------------------
 
 BRAND_FIELDS = ("brand_name", "logo_url", "primary_colour", "accent_colour", "sms_sender", "email_from", "languages",
-                "support_phone", "support_email", "support_hours")
+                "support_phone", "support_email", "support_days", "support_opens", "support_closes", "support_note")
 
 
 def merchant_brand_update(*, merchant: Merchant, values: dict, logo: File | None = None,

@@ -138,23 +138,26 @@ def message_context(*, delivery: Delivery, trigger: str, language: str, eta: dt.
                     stops_away: int | None = None) -> MessageContext:
     context = _context(merchant=delivery.merchant, trigger=trigger, tracking_token=delivery.tracking_token,
                        recipient_name=delivery.recipient_name, order_ref=delivery.order_ref,
-                       window_label=window_label(delivery, language), eta=eta, stops_away=stops_away)
+                       window_label=window_label(delivery, language), eta=eta, stops_away=stops_away,
+                       language=language)
     return dataclasses.replace(context, outcome_note=outcome_note(delivery=delivery, trigger=trigger, language=language))
 
 
 def _context(*, merchant: Merchant, trigger: str, tracking_token: str, recipient_name: str, order_ref: str,
-             window_label: str, eta: dt.datetime | None, stops_away: int | None) -> MessageContext:
+             window_label: str, eta: dt.datetime | None, stops_away: int | None, language: str) -> MessageContext:
     tracking_url = f"{settings.PUBLIC_BASE_URL}/t/{tracking_token}/"
     reschedule_url = f"{tracking_url}reschedule/"
     action = {Trigger.CANCELLED: "", Trigger.ATTEMPTED: "reschedule", Trigger.RUNNING_LATE: "reschedule"}.get(
         trigger, "track")
+    with translation.override(language):
+        hours = merchant.support_hours  # "Mon–Sat 9:00–18:00", "lun.–sam. 9:00–18:00"
     return MessageContext(
         brand=merchant.brand_name or merchant.name, primary_colour=merchant.primary_colour,
         accent_colour=merchant.accent_colour, logo_src=merchant.logo_src,
         first_name=(recipient_name.split() or [""])[0], order_ref=order_ref,
         window_label=window_label, tracking_url=tracking_url, reschedule_url=reschedule_url,
         support_phone=support_phone_display(merchant.support_phone) if merchant.support_phone else "", action=action,
-        support_email=merchant.support_email, support_hours=merchant.support_hours,
+        support_email=merchant.support_email, support_hours=hours,
         action_url={"track": tracking_url, "reschedule": reschedule_url}.get(action, ""),
         eta_label=eta.astimezone(merchant.zone_info).strftime("%H:%M") if eta is not None else "",
         stops_away=stops_away,
@@ -169,7 +172,7 @@ def sample_context(*, merchant: Merchant, trigger: str, language: str) -> Messag
     ends_at = dt.datetime.combine(tomorrow, dt.time(12), tzinfo=tz)
     return _context(merchant=merchant, trigger=trigger, tracking_token="SAMPLE", recipient_name="Camille Durand",
                     order_ref="SAMPLE-1042", window_label=_window_text(starts_at, ends_at, merchant, language),
-                    eta=starts_at + dt.timedelta(minutes=40), stops_away=3)
+                    eta=starts_at + dt.timedelta(minutes=40), stops_away=3, language=language)
 
 
 def placeholders_help() -> str:

@@ -114,13 +114,40 @@
     if (input) input.addEventListener(input === urlInput ? "input" : "change", showLogo);
   });
 
+  // The hours as an English-speaking customer reads them (each customer gets their own language): the
+  // same runs of days as the server writes, "Mon–Fri, Sun 9:00–18:00".
   var phone = form.querySelector('[name="support_phone"]');
-  var hours = form.querySelector('[name="support_hours"]');
+  var dayBoxes = Array.prototype.slice.call(form.querySelectorAll('[name="support_days"]'));
+  var opens = form.querySelector('[name="support_opens"]');
+  var closes = form.querySelector('[name="support_closes"]');
+  var note = form.querySelector('[name="support_note"]');
   var support = document.getElementById("preview-support");
+  var DAY_NAMES = ["", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+  function clock(value) { return value.replace(/^0(\d)/, "$1"); }
+  function hoursLabel() {
+    var days = dayBoxes.filter(function (box) { return box.checked; })
+      .map(function (box) { return Number(box.value); }).sort();
+    var parts = [];
+    if (days.length && opens.value && closes.value) {
+      var runs = [];
+      days.forEach(function (day) {
+        var last = runs[runs.length - 1];
+        if (last && day === last[1] + 1) { last[1] = day; } else { runs.push([day, day]); }
+      });
+      var when = days.length === 7 ? "every day" : runs.map(function (run) {
+        if (run[0] === run[1]) return DAY_NAMES[run[0]];
+        return DAY_NAMES[run[0]] + (run[1] === run[0] + 1 ? ", " : "–") + DAY_NAMES[run[1]];
+      }).join(", ");
+      parts.push(when + " " + clock(opens.value) + "–" + clock(closes.value));
+    }
+    if (note.value.trim()) parts.push(note.value.trim());
+    return parts.join(" · ");
+  }
   function showSupport() {
-    var parts = [phone.value.trim(), hours.value.trim()].filter(Boolean);
+    var parts = [phone.value.trim(), hoursLabel()].filter(Boolean);
     support.textContent = parts.length ? "Questions? " + parts.join(" · ") : "";
   }
-  phone.addEventListener("input", showSupport);
-  hours.addEventListener("input", showSupport);
+  [phone, opens, closes, note].concat(dayBoxes).forEach(function (input) {
+    input.addEventListener(input.type === "checkbox" ? "change" : "input", showSupport);
+  });
 })();

@@ -1,5 +1,7 @@
 """The brand tab: what the owner may set, what is refused and why, and the logo upload."""
 
+import datetime as dt
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -18,7 +20,8 @@ VALID = {
     "brand_name": "Fresh Basket Paris", "logo_url": "", "primary_colour": "#2e7d32", "accent_colour": "#f9a825",
     "sms_sender": "FreshBasket", "email_from": "livraison@freshbasket.example", "languages": ["fr", "en"],
     "default_language": "fr", "support_phone": "01 80 00 00 00", "support_email": "aide@freshbasket.example",
-    "support_hours": "Mon–Sat 9:00–18:00",
+    "support_days": ["1", "2", "3", "4", "5", "6"], "support_opens": "09:00", "support_closes": "18:00",
+    "support_note": "closed on public holidays",
 }
 
 
@@ -51,9 +54,21 @@ def test_the_owner_saves_the_brand(as_owner, brand_url, merchant):
     assert (merchant.primary_colour, merchant.accent_colour) == ("#2e7d32", "#f9a825")
     assert merchant.languages == ["fr", "en"]
     assert merchant.support_phone == "+33180000000"  # read as a French number, stored in international form
-    assert (merchant.support_email, merchant.support_hours) == ("aide@freshbasket.example", "Mon–Sat 9:00–18:00")
+    assert merchant.support_email == "aide@freshbasket.example"
+    assert (merchant.support_days, merchant.support_opens, merchant.support_closes) == (
+        [1, 2, 3, 4, 5, 6], dt.time(9), dt.time(18))
+    assert merchant.support_hours == "Mon–Sat 9:00–18:00 · closed on public holidays"
     assert (merchant.sms_sender, merchant.email_from) == ("FreshBasket", "livraison@freshbasket.example")
     assert "Brand saved" in as_owner.get(brand_url).content.decode()
+
+
+def test_clearing_days_and_times_shows_no_hours_but_keeps_the_note(as_owner, brand_url, merchant):
+    response = post(as_owner, brand_url, support_days=None, support_opens="", support_closes="")
+
+    assert response.status_code == 302
+    merchant.refresh_from_db()
+    assert (merchant.support_days, merchant.support_opens, merchant.support_closes) == ([], None, None)
+    assert merchant.support_hours == "closed on public holidays"
 
 
 def test_the_page_shows_the_saved_brand_in_its_preview(as_owner, brand_url, merchant):
@@ -78,6 +93,11 @@ def test_the_page_shows_the_saved_brand_in_its_preview(as_owner, brand_url, merc
     ({"languages": []}, "languages", "This field is required"),
     ({"languages": ["de"]}, "languages", "not one of the available choices"),
     ({"languages": ["en"], "default_language": "fr"}, "default_language", "must be one of the languages you tick"),
+    ({"support_closes": "08:30"}, "support_closes", "Give a time after 09:00"),
+    ({"support_days": None}, "support_days", "Tick the days you answer"),
+    ({"support_opens": ""}, "support_opens", "Give the time you start answering"),
+    ({"support_days": ["8"]}, "support_days", "not one of the available choices"),
+    ({"support_opens": "9 o'clock"}, "support_opens", "Enter a valid time"),
 ])
 def test_a_wrong_value_is_refused_with_a_reason_and_nothing_is_saved(as_owner, brand_url, merchant, changes, field,
                                                                      message):

@@ -3,6 +3,8 @@
 On a laptop (1280×800) and a phone (390×844), with screenshots of each step for a reviewer.
 """
 
+import datetime as dt
+
 import pytest
 from django.contrib.auth import get_user_model
 
@@ -21,7 +23,8 @@ VIEWPORTS = {"laptop": {"width": 1280, "height": 800}, "phone": {"width": 390, "
 def test_an_owner_rebrands_allows_an_origin_and_adds_a_webhook(live_server, chromium, screenshots, device):
     merchant = MerchantFactory(slug="fresh-basket", name="Fresh Basket", primary_colour="#2e7d32",
                                accent_colour="#f9a825", languages=["fr", "en"], support_phone="+33180000000",
-                               support_hours="Mon–Sat 9:00–18:00")
+                               support_days=[1, 2, 3, 4, 5, 6], support_opens=dt.time(9),
+                               support_closes=dt.time(18))
     owner = get_user_model().objects.create_user("fresh-owner", password="fresh-owner")
     StaffMembership.objects.create(user=owner, merchant=merchant, role=StaffMembership.Role.OWNER)
     api_key_create(merchant=merchant, kind=ApiKey.Kind.PUBLISHABLE, name="Checkout page")
@@ -49,6 +52,12 @@ def test_an_owner_rebrands_allows_an_origin_and_adds_a_webhook(live_server, chro
     page.wait_for_url("**/settings/fresh-basket/brand/")
     shot("2_brand")
 
+    # The hours in the preview follow the ticks at once, written as a customer reads them.
+    assert page.inner_text("#preview-support") == "Questions? +33 1 80 00 00 00 · Mon–Sat 9:00–18:00"
+    page.get_by_label("Saturday").uncheck()
+    page.get_by_label("Sunday").check()
+    assert page.inner_text("#preview-support") == "Questions? +33 1 80 00 00 00 · Mon–Fri, Sun 9:00–18:00"
+
     # A pale primary colour: the preview follows at once and warns about white text on it.
     assert page.locator("#contrast-warning").is_hidden()
     page.fill("#id_primary_colour", "#ffd54f")
@@ -62,7 +71,8 @@ def test_an_owner_rebrands_allows_an_origin_and_adds_a_webhook(live_server, chro
     assert page.locator("#contrast-warning").is_hidden()
     page.get_by_role("button", name="Save brand").click()
     page.wait_for_selector(".settings-alert-success")
-    assert Merchant.objects.get(pk=merchant.pk).primary_colour == "#1b5e20"
+    saved = Merchant.objects.get(pk=merchant.pk)
+    assert (saved.primary_colour, saved.support_days) == ("#1b5e20", [1, 2, 3, 4, 5, 7])
     assert page.locator("#brand-preview").evaluate(
         "el => getComputedStyle(el).getPropertyValue('--preview-primary').trim()") == "#1b5e20"
 

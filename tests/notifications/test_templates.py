@@ -1,5 +1,7 @@
 """A merchant's own wording per trigger and language: used instead of the defaults, filled safely, previewed."""
 
+import datetime as dt
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
@@ -195,7 +197,8 @@ def test_the_admin_list_shows_what_each_template_is_for(shop, admin_client):
 
 
 def test_every_email_ends_with_the_shops_support_contact(shop, french_delivery):
-    shop.support_email, shop.support_hours = "aide@freshbasket.example", "lun.–sam. 8:00–20:00"
+    shop.support_email = "aide@freshbasket.example"
+    shop.support_days, shop.support_opens, shop.support_closes = [1, 2, 3, 4, 5, 6], dt.time(8), dt.time(20)
     shop.save()
 
     for trigger in (Trigger.BOOKED, Trigger.CANCELLED):

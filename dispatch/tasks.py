@@ -10,7 +10,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from dispatch import replans, services
 from dispatch.models import Depot
-from dispatch.solver.ruin_recreate import search_compile
+from dispatch.solver import search_ready
 from dispatch.travel import TravelTimeError
 
 # What handing a task to an unreachable broker raises (kombu wraps most, not all, of Redis' errors).
@@ -21,7 +21,7 @@ BROKER_ERRORS = (KombuOperationalError, RedisConnectionError, RedisTimeoutError,
 def planner_search_compile(**kwargs) -> None:
     """Compile the planner's search when a worker starts (before the pool forks), so the
     first re-plan's time limit is spent searching, not compiling."""
-    search_compile()
+    search_ready()
 
 
 @shared_task(bind=True, name="dispatch.tasks.replan_depot_day")

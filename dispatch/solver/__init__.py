@@ -15,7 +15,7 @@ from dispatch.solver.problem import (
     Vehicle,
     Visit,
 )
-from dispatch.solver.solve import plan_retime, plan_solve_problem, search_threads
+from dispatch.solver.solve import plan_retime, plan_solve_problem, search_ready, search_threads
 
 __all__ = [
     "Break",
@@ -35,6 +35,7 @@ __all__ = [
     "plan_diff",
     "plan_retime",
     "plan_solve_problem",
+    "search_ready",
     "search_threads",
     "solution_check",
 ]

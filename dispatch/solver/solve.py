@@ -55,7 +55,7 @@ POLISH_OVERRUN_S_PER_JOB = 0.001
 # found nothing that relocate and cross did not find in 0.5 s without them.
 PATH_LNS_MAX_JOBS = 200
 PATH_LNS = ("use_global_cheapest_insertion_path_lns", "use_local_cheapest_insertion_path_lns")
-# Whether this process has compiled the search (see `_search_compiled`).
+# Whether this process has compiled the search (see `search_ready`).
 _search_ready = False
 # A day of SEARCH_THREADS_MIN_JOBS or more with a limit of SEARCH_THREADS_MIN_TIME_S or
 # more runs its rounds in two threads when the process may use two cores or more.
@@ -166,21 +166,29 @@ def plan_solve_problem(problem: Problem) -> Solution:
     if not problem.vehicles:
         return Solution((), tuple(rejected), 0, 0, 0, SolveStatus.OPTIMAL_OR_FEASIBLE)
     if plannable:
-        _search_compiled()
+        search_ready()
 
     if problem.workers > 1 and len(plannable) > 1 and hasattr(os, "fork"):
         return _solve_in_workers(problem, tuple(plannable), allowed, rejected)
     return _solve_variant(problem, tuple(plannable), allowed, rejected, 0, problem.time_limit_s)
 
 
-def _search_compiled() -> None:
+def search_ready() -> float:
     """Compile the rounds and the constructive insertion (or load them from Numba's cache)
     once per process, before any time limit starts: a process's first solve would otherwise
-    spend its limit, and more, compiling. Celery workers do it when they start."""
+    spend its limit, and more, compiling. Returns the seconds it took now (0 when done before).
+
+    Celery workers do it when they start; callers that time a solve do it before their clock
+    starts, so a plan's solve time is the search's, not a fresh install's compilation."""
     global _search_ready
-    if not _search_ready:
-        search_compile()
-        _search_ready = True
+    if _search_ready:
+        return 0.0
+    seconds = search_compile()
+    _search_ready = True
+    if seconds > 1.0:
+        logger.info("planner search compiled in %.1f s (once per install; later processes load it from the cache)",
+                    seconds)
+    return seconds
 
 
 def plan_retime(problem: Problem) -> Solution | None:

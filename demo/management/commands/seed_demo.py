@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from demo import seeding
+from demo.outbox import messages_to_the_demo_page
 
 
 class Command(BaseCommand):
@@ -27,6 +28,7 @@ class Command(BaseCommand):
             raise CommandError("--history-days must be between 0 and 60")
         if options["scale"] <= 0:
             raise CommandError("--scale must be positive")
+        messages_to_the_demo_page()
         started = time.monotonic()
         log = (lambda msg: None) if options["json"] else (lambda msg: self.stdout.write(msg))
         today = timezone.localdate(timezone=seeding.city.PARIS)

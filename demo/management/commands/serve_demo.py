@@ -74,6 +74,9 @@ class Command(BaseCommand):
         from channels.routing import get_default_application
         from daphne.server import Server
 
+        from demo.outbox import messages_to_the_demo_page
+
+        messages_to_the_demo_page()
         application = get_default_application()  # settings.ASGI_APPLICATION: the demo never imports the wiring
 
         host, port = options["host"], options["port"]
@@ -104,6 +107,7 @@ class Command(BaseCommand):
                 asyncio.ensure_future(drain())))
             self.stdout.write(self.style.SUCCESS(f"Demo city served on http://{host}:{port}/  (Ctrl-C to stop)"))
             self.stdout.write("  staff pages (dispatch, care, admin): log in as demo / demo")
+            self.stdout.write(f"  customers' SMS and emails, as their phone shows them: http://{host}:{port}/demo/messages/")
             self.stdout.write(f"  merchants' webhooks, as their receiver gets them: http://{host}:{port}/demo/webhook-inbox/")
 
         Server(

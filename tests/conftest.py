@@ -161,3 +161,15 @@ def _no_personal_data_in_logs(request):
 
 
 from tests.browser import chromium, screenshots  # noqa: E402, F401  (the shared browser fixtures)
+
+
+@pytest.fixture
+def migrator(transactional_db):
+    """A migration executor to move the test database back and forth; it ends with every migration applied."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    yield executor
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())

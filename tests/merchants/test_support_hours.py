@@ -78,17 +78,6 @@ BEFORE = [("merchants", "0005_platformrole")]
 AFTER = [("merchants", "0006_support_hours_as_days_and_times")]
 
 
-@pytest.fixture
-def migrator(transactional_db):
-    from django.db import connection
-    from django.db.migrations.executor import MigrationExecutor
-
-    executor = MigrationExecutor(connection)
-    yield executor
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
-
-
 def test_the_migration_turns_old_text_into_days_and_times_and_keeps_what_it_cannot_read(migrator):
     migrator.migrate(BEFORE)
     old = migrator.loader.project_state(BEFORE).apps.get_model("merchants", "Merchant")

@@ -1,21 +1,10 @@
 """The migration turns the two old boxes into the one drop choice, and back."""
 
-import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from tests.factories import WindowFactory
 
 BEFORE = [("scheduling", "0005_hold_requester")]
 AFTER = [("scheduling", "0006_delivery_drop_choice")]
-
-
-@pytest.fixture
-def migrator(transactional_db):
-    executor = MigrationExecutor(connection)
-    yield executor
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
 
 
 def test_safe_drop_becomes_a_safe_place_and_a_ticked_neighbour_box_any_neighbour(migrator):

@@ -2,10 +2,6 @@
 
 import datetime as dt
 
-import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
-
 from scheduling import windows as scheduling_windows
 from scheduling.models import Delivery
 from tests.factories import WindowFactory
@@ -50,14 +46,6 @@ def test_a_move_asks_the_fleet_for_the_size_booked_even_after_the_sizes_weigh_mo
     moved = Delivery.objects.select_related("job").get(pk=delivery.pk)
     assert moved.size == "medium"
     assert (moved.job.parcels, moved.job.weight_kg) == (2, 20)
-
-
-@pytest.fixture
-def migrator(transactional_db):
-    executor = MigrationExecutor(connection)
-    yield executor
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
 
 
 def test_the_migration_gives_every_existing_delivery_the_size_its_parcels_and_weight_say(migrator):

@@ -72,8 +72,20 @@ def ensure_installed() -> None:
                  + "\n  ".join(stale))
 
 
+def _demo_address(extra: list[str]) -> str:
+    """The address serve_demo will listen on, from its --host and --port (as given to `run.py demo`)."""
+    found = {"--host": "127.0.0.1", "--port": "8000"}
+    for i, arg in enumerate(extra):
+        name, equals, value = arg.partition("=")
+        if name in found:
+            found[name] = value if equals else (extra[i + 1] if i + 1 < len(extra) else found[name])
+    return f"http://{found['--host']}:{found['--port']}"
+
+
 def demo(extra: list[str]) -> None:
     ensure_installed()
+    # The seed's messages link to the server about to run, on whatever port it is given.
+    os.environ.setdefault("PUBLIC_BASE_URL", _demo_address(extra))
     _run(PYTHON, "manage.py", "migrate", "--noinput")
     _run(PYTHON, "manage.py", "seed_demo")
     _run(PYTHON, "manage.py", "serve_demo", *extra)

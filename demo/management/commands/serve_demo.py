@@ -74,9 +74,10 @@ class Command(BaseCommand):
         from channels.routing import get_default_application
         from daphne.server import Server
 
-        from demo.outbox import messages_to_the_demo_page
+        from demo.outbox import links_to_this_server, messages_to_the_demo_page
 
         messages_to_the_demo_page()
+        links_to_this_server(host=options["host"], port=options["port"])
         application = get_default_application()  # settings.ASGI_APPLICATION: the demo never imports the wiring
 
         host, port = options["host"], options["port"]

@@ -312,9 +312,8 @@ def unforeseeable_errors(simulator, forward: list[float] | None = None,
             leave = max(free, stop.job.window_start - dt.timedelta(seconds=simulator.leg_seconds(here, target, free) * speed))
             earliest = stop.job.window_start - dt.timedelta(seconds=simulator.leg_seconds(here, target, free) * speed)
             if leave > free:
-                leave = max(free, stop.job.window_start - dt.timedelta(
-                    seconds=simulator.leg_seconds(here, target, leave) * speed))
                 earliest = stop.job.window_start - dt.timedelta(seconds=simulator.leg_seconds(here, target, leave) * speed)
+                leave = max(free, earliest)
                 activities.append(("wait", free, leave, (leave - free).total_seconds()))
             slow = simulator.slow_zone is not None and stop.job.zone_id == simulator.slow_zone[0] \
                 and simulator.slow_zone[1] <= leave < simulator.slow_zone[2]

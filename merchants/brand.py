@@ -92,6 +92,24 @@ def validate_support_days(value) -> None:
         raise ValidationError("Each support day may appear once.")
 
 
+def validate_support_hours(*, days: list[int], opens: dt.time | None, closes: dt.time | None) -> None:
+    """Days, opening and closing time come together (or not at all), and the shop closes after it opens.
+    Raises ValidationError naming the field to fix."""
+    if not (days or opens or closes):
+        return
+    errors = {}
+    if not days:
+        errors["support_days"] = "Tick the days you answer, or clear the times to show no hours."
+    if opens is None:
+        errors["support_opens"] = "Give the time you start answering."
+    if closes is None:
+        errors["support_closes"] = "Give the time you stop answering."
+    elif opens is not None and closes <= opens:
+        errors["support_closes"] = f"Give a time after {opens:%H:%M}, when you start answering."
+    if errors:
+        raise ValidationError(errors)
+
+
 def _day_runs(days: list[int]) -> list[tuple[int, int]]:
     """Consecutive days as (first, last) runs: [1, 2, 3, 5] is Monday to Wednesday, and Friday."""
     runs: list[tuple[int, int]] = []

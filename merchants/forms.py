@@ -79,24 +79,7 @@ class BrandForm(forms.Form):
             self.add_error("default_language", "The default language must be one of the languages you tick.")
         if cleaned.get("logo") and cleaned.get("remove_logo"):
             self.add_error("remove_logo", "Either upload a new logo or remove the current one, not both.")
-        self._clean_support_hours(cleaned)
         return cleaned
-
-    def _clean_support_hours(self, cleaned: dict) -> None:
-        """Days, opening and closing time come together (or not at all), and the shop closes after it opens."""
-        days, opens, closes = cleaned.get("support_days"), cleaned.get("support_opens"), cleaned.get("support_closes")
-        if any(name in self.errors for name in ("support_days", "support_opens", "support_closes")):
-            return
-        if not (days or opens or closes):
-            return
-        if not days:
-            self.add_error("support_days", "Tick the days you answer, or clear the times to show no hours.")
-        if opens is None:
-            self.add_error("support_opens", "Give the time you start answering.")
-        if closes is None:
-            self.add_error("support_closes", "Give the time you stop answering.")
-        if opens is not None and closes is not None and closes <= opens:
-            self.add_error("support_closes", f"Give a time after {opens:%H:%M}, when you start answering.")
 
     def brand_values(self) -> dict:
         """The brand fields as the service takes them: languages with the default first."""

@@ -16,6 +16,7 @@ from merchants.brand import (
     validate_languages,
     validate_sms_sender,
     validate_support_days,
+    validate_support_hours,
 )
 from merchants.logos import validate_logo
 
@@ -93,6 +94,10 @@ class Merchant(models.Model):
     @property
     def default_language(self) -> str:
         return self.languages[0] if self.languages else "en"
+
+    def clean(self) -> None:
+        super().clean()
+        validate_support_hours(days=self.support_days or [], opens=self.support_opens, closes=self.support_closes)
 
     @property
     def support_hours(self) -> str:
